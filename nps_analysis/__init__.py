@@ -1,0 +1,38 @@
+"""nps_analysis: Net Promoter Score research kit for Jupyter notebooks and scheduled reports.
+
+The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps.compare(...)``.
+"""
+
+from __future__ import annotations
+
+from .errors import NPSInputError
+from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
+from .scoring import (
+    CATEGORIES,
+    CSATResult,
+    NPSCounts,
+    classify,
+    counts,
+    csat,
+    parse_scores,
+    score_distribution,
+    wilson_interval,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CATEGORIES",
+    "CSATResult",
+    "INTERVAL_METHODS",
+    "NPSCounts",
+    "NPSInputError",
+    "NPSInterval",
+    "classify",
+    "counts",
+    "csat",
+    "nps_interval",
+    "parse_scores",
+    "score_distribution",
+    "wilson_interval",
+]
