@@ -1,0 +1,71 @@
+"""Recording a notebook's headline numbers into ``results.json``.
+
+A notebook calls ``nps.record(name, value)``; the runner points the kernel at the run folder's
+``results.json`` through the ``NPS_ANALYSIS_RESULTS`` environment variable and adds ``status`` and
+``parameters`` itself. Outside the runner (plain papermill, JupyterLab) the file is ``results.json``
+in the kernel's working directory, or the path given to ``record(..., path=)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .results import jsonable
+
+RESULTS_ENV = "NPS_ANALYSIS_RESULTS"
+RESULTS_FILE = "results.json"
+
+
+def results_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """Where ``record`` writes: ``path``, else ``$NPS_ANALYSIS_RESULTS``, else ``./results.json``."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(RESULTS_ENV) or RESULTS_FILE)
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
+    """Write JSON through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(jsonable(data), fh, indent=2, ensure_ascii=False, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record(name: str, value: Any, *, path: str | os.PathLike[str] | None = None) -> Any:
+    """Record ``value`` under ``name`` in the run's ``results.json`` and return the value.
+
+    Values are converted to JSON (result objects through ``to_dict()``, NaN to ``null``); recording
+    the same name again replaces it.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"record() needs a non-empty string name, got {name!r}")
+    target = results_path(path)
+    current = read_results_file(target) if target.exists() else {}
+    current[name] = jsonable(value)
+    write_json_atomic(target, current)
+    return value
+
+
+def read_results_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: results.json must hold a JSON object")
+    return data
+
+
+def read_results(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``results.json`` from a run folder (or the file itself)."""
+    p = Path(run_dir)
+    return read_results_file(p / RESULTS_FILE if p.is_dir() else p)
