@@ -160,6 +160,234 @@ def _nps_of(p: np.ndarray) -> float:
     return float(p[9:].sum() - p[:7].sum())
 
 
+# ------------------------------------------------------------------- survey gap (issue 5; gap.py)
+
+#: Items of the bundled gap survey: item -> (dimension, wording); "" = in no dimension.
+GAP_SAMPLE_ITEMS: dict[str, tuple[str, str]] = {
+    "first_contact": ("business", "My request is solved on the first contact"),
+    "speed": ("business", "I get an answer quickly"),
+    "product_knowledge": ("business", "Staff know the products and services"),
+    "respect": ("human", "Staff treat me with respect"),
+    "listening": ("human", "Staff listen to what I say"),
+    "feel_valued": ("human", "I feel valued as a customer"),
+    "expectations": ("hidden", "The service matches what I was led to expect"),
+    "easy_procedures": ("hidden", "Procedures are easy for me"),
+    "kept_informed": ("hidden", "I am kept informed about my request"),
+    "superior": ("", "The service is better than other providers'"),
+}
+#: The item behind the superior-service headline in the bundled sample.
+GAP_SUPERIOR_ITEM = "superior"
+#: Customers' 1-5 agreement distribution at latent shift 0 (mean 3.48, top box 20%).
+BASELINE_AGREEMENT: tuple[float, ...] = (0.07, 0.13, 0.25, 0.35, 0.20)
+#: The superior item: 8% of customers in the top box at shift 0 (Bain 2005: 8% agree).
+SUPERIOR_AGREEMENT: tuple[float, ...] = (0.10, 0.20, 0.32, 0.30, 0.08)
+#: Latent means of the customers' answers per item.
+GAP_CUSTOMER_SHIFT: dict[str, float] = {
+    "first_contact": -0.2, "speed": -0.3, "product_knowledge": 0.3, "respect": 0.5,
+    "listening": 0.1, "feel_valued": -0.4, "expectations": -0.1, "easy_procedures": 0.0,
+    "kept_informed": -0.2, "superior": 0.0,
+}
+#: How much higher the company places itself on the latent scale (negative = reverse gap; 0 = no
+#: gap, and then both sides have the same spread, so the answer distributions are identical).
+GAP_COMPANY_INFLATION: dict[str, float] = {
+    "first_contact": 0.9, "speed": 0.7, "product_knowledge": 0.0, "respect": -0.7,
+    "listening": 0.8, "feel_valued": 1.0, "expectations": 0.6, "easy_procedures": 0.5,
+    "kept_informed": 0.0,
+    # 80% of the company in the top box (Bain 2005): cut_4 - Phi^-1(0.2) with cut_4 = Phi^-1(0.92)
+    "superior": 2.2465,
+}
+
+
+def ordinal_probabilities(mean: float, spread: float, distribution: tuple[float, ...]) -> np.ndarray:
+    """Exact answer probabilities when a N(mean, spread^2) latent is cut at ``distribution``'s cutpoints."""
+    from scipy.stats import norm
+
+    cdf = norm.cdf((_cutpoints(distribution) - mean) / spread)
+    return np.diff(np.concatenate([[0.0], cdf, [1.0]]))
+
+
+def _dominance(p_x: np.ndarray, p_y: np.ndarray) -> float:
+    """Exact Cliff's delta P(X > Y) - P(X < Y) of two answer distributions."""
+    k = len(p_x)
+    sign = np.sign(np.arange(k)[:, None] - np.arange(k)[None, :])
+    return float(p_x @ sign @ p_y)
+
+
+def gap_survey_data(
+    n_company: int = 30,
+    n_customers: int = 300,
+    *,
+    items: Mapping[str, tuple[str, str]] | None = None,
+    customer_shift: Mapping[str, float] | None = None,
+    company_inflation: Mapping[str, float] | None = None,
+    company_spread: float = 0.7,
+    correlation: float = 0.3,
+    missing_rate: float = 0.03,
+    seed: int = 2026,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A company survey and a customer survey of the same 1-5 items with known gaps.
+
+    Each answer is a latent normal cut at fixed cutpoints (``BASELINE_AGREEMENT``; the superior
+    item uses ``SUPERIOR_AGREEMENT``). Customers' latent for item j is N(customer_shift_j, 1), the
+    company's N(customer_shift_j + company_inflation_j, company_spread^2) (spread 1 where the
+    inflation is 0, so a no-gap item has identical answer distributions). A respondent effect
+    (share ``correlation`` of the latent variance) correlates a respondent's items. Customers skip
+    an item with probability ``missing_rate`` (completely at random).
+
+    Returns:
+        ``(company, customers)``: wide frames with a ``respondent`` column and one column per
+        item (NaN = skipped). Both carry ``attrs["truth"]``: per item the exact means, top-box
+        shares (%), gap (customers - company, scale points), top-box gap (points), Cliff's delta and
+        the true label (``gap`` / ``reverse gap`` / ``no gap``); per dimension the exact gap of
+        respondent-level dimension means; ``attrs["dimensions"]`` maps item -> dimension.
+    """
+    items = dict(items or GAP_SAMPLE_ITEMS)
+    shift = {**GAP_CUSTOMER_SHIFT, **dict(customer_shift or {})}
+    inflation = {**GAP_COMPANY_INFLATION, **dict(company_inflation or {})}
+    rng = np.random.default_rng(seed)
+    levels = np.arange(1, 6, dtype=float)
+    frames = []
+    truth_items: dict[str, dict[str, Any]] = {}
+    for side, n in (("company", n_company), ("customers", n_customers)):
+        u = rng.standard_normal((n, 1))
+        e = rng.standard_normal((n, len(items)))
+        common = math.sqrt(correlation) * u + math.sqrt(1 - correlation) * e
+        columns = {"respondent": [f"{'E' if side == 'company' else 'C'}{i:04d}" for i in range(1, n + 1)]}
+        for j, item in enumerate(items):
+            base = SUPERIOR_AGREEMENT if item == GAP_SUPERIOR_ITEM else BASELINE_AGREEMENT
+            mean = shift.get(item, 0.0) + (inflation.get(item, 0.0) if side == "company" else 0.0)
+            spread = company_spread if side == "company" and inflation.get(item, 0.0) != 0 else 1.0
+            answer = 1 + np.searchsorted(_cutpoints(base), mean + spread * common[:, j]).astype(float)
+            if side == "customers" and missing_rate > 0:
+                answer[rng.random(n) < missing_rate] = np.nan
+            columns[item] = answer
+            probs = ordinal_probabilities(mean, spread, base)
+            entry = truth_items.setdefault(item, {"dimension": items[item][0] or None})
+            entry[f"mean_{side}"] = float(probs @ levels)
+            entry[f"top_box_{side}"] = float(100 * probs[-1])
+            entry[f"_p_{side}"] = probs
+        frames.append(pd.DataFrame(columns))
+    for entry in truth_items.values():
+        entry["gap"] = entry["mean_customers"] - entry["mean_company"]
+        entry["top_box_gap"] = entry["top_box_customers"] - entry["top_box_company"]
+        delta = _dominance(entry.pop("_p_customers"), entry.pop("_p_company"))
+        entry["cliffs_delta"] = delta
+        entry["label"] = "gap" if delta < -1e-12 else "reverse gap" if delta > 1e-12 else "no gap"
+    dims: dict[str, list[str]] = {}
+    for item, (dim, _) in items.items():
+        if dim:
+            dims.setdefault(dim, []).append(item)
+    truth = {
+        "items": truth_items,
+        # Missingness is completely at random, so E[respondent dimension mean] = mean of item means.
+        "dimensions": {d: float(np.mean([truth_items[i]["gap"] for i in members])) for d, members in dims.items()},
+    }
+    for frame in frames:
+        frame.attrs["truth"] = truth
+        frame.attrs["dimensions"] = {i: d for i, (d, _) in items.items() if d}
+    return frames[0], frames[1]
+
+
+#: Customers' 1-5 importance of the gap sample items: latent means (cut at BASELINE_AGREEMENT).
+GAP_IMPORTANCE_SHIFT: dict[str, float] = {
+    "first_contact": 0.9, "speed": 0.6, "product_knowledge": 0.1, "respect": 0.7,
+    "listening": 0.2, "feel_valued": -0.3, "expectations": 0.5, "easy_procedures": -0.2,
+    "kept_informed": -0.5,
+}
+
+
+def gap_importance_data(n: int = 200, *, shift: Mapping[str, float] | None = None, seed: int = 2027) -> pd.DataFrame:
+    """Customers' importance ratings (1-5) of the gap sample items; ``attrs["true_importance"]`` exact."""
+    shift = dict(shift or GAP_IMPORTANCE_SHIFT)
+    rng = np.random.default_rng(seed)
+    cuts = _cutpoints(BASELINE_AGREEMENT)
+    columns: dict[str, Any] = {"respondent": [f"C{i:04d}" for i in range(1, n + 1)]}
+    truth = {}
+    for item, mu in shift.items():
+        columns[item] = 1 + np.searchsorted(cuts, mu + rng.standard_normal(n)).astype(float)
+        truth[item] = float(ordinal_probabilities(mu, 1.0, BASELINE_AGREEMENT) @ np.arange(1, 6))
+    frame = pd.DataFrame(columns)
+    frame.attrs["true_importance"] = truth
+    return frame
+
+
+#: 1 (never) - 5 (all the time) at latent shift 0 (mean 3.43).
+BASELINE_FREQUENCY: tuple[float, ...] = (0.05, 0.15, 0.30, 0.32, 0.18)
+#: Latent level of the company raters and of customers per self-assessment area.
+SELF_ASSESSMENT_COMPANY_SHIFT: dict[str, float] = {
+    "culture": 0.8, "products": 0.4, "comments": 0.2, "knowing": 0.5, "contact": 0.3,
+    "staff": 0.6, "improvement": -0.1,
+}
+SELF_ASSESSMENT_CUSTOMER_SHIFT: dict[str, float] = {
+    "culture": 0.0, "products": 0.1, "comments": -0.5, "knowing": -0.2, "contact": 0.4,
+    "staff": 0.2, "improvement": -0.3,
+}
+
+
+def self_assessment_data(
+    n_company: int = 6,
+    n_customers: int = 150,
+    *,
+    company_shift: Mapping[str, float] | None = None,
+    customer_shift: Mapping[str, float] | None = None,
+    correlation: float = 0.4,
+    seed: int = 2028,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 25 self-assessment statements rated by company raters and by customers (1-5).
+
+    Latent N(area shift, 1) cut at ``BASELINE_FREQUENCY``, a rater effect correlating statements.
+    Returns ``(company, customers)``; ``company`` has a ``rater`` column (owner, managers),
+    ``customers`` a ``respondent`` column. ``attrs["truth"]``: exact expected area means per side,
+    the company's expected total (sum of its area means) and band inputs.
+    """
+    from .gap import SELF_ASSESSMENT_STATEMENTS, statement_area
+
+    c_shift = {**SELF_ASSESSMENT_COMPANY_SHIFT, **dict(company_shift or {})}
+    k_shift = {**SELF_ASSESSMENT_CUSTOMER_SHIFT, **dict(customer_shift or {})}
+    rng = np.random.default_rng(seed)
+    cuts = _cutpoints(BASELINE_FREQUENCY)
+    levels = np.arange(1, 6, dtype=float)
+    frames = []
+    truth: dict[str, Any] = {}
+    for side, n, shift in (("company", n_company, c_shift), ("customers", n_customers, k_shift)):
+        latent = (math.sqrt(correlation) * rng.standard_normal((n, 1))
+                  + math.sqrt(1 - correlation) * rng.standard_normal((n, len(SELF_ASSESSMENT_STATEMENTS))))
+        if side == "company":
+            names = ["owner"] + [f"manager_{i}" for i in range(1, n)]
+            columns: dict[str, Any] = {"rater": names[:n]}
+        else:
+            columns = {"respondent": [f"C{i:04d}" for i in range(1, n + 1)]}
+        for j, sid in enumerate(SELF_ASSESSMENT_STATEMENTS):
+            columns[sid] = 1 + np.searchsorted(cuts, shift[statement_area(sid)] + latent[:, j]).astype(float)
+        frames.append(pd.DataFrame(columns))
+        truth[side] = {a: float(ordinal_probabilities(s, 1.0, BASELINE_FREQUENCY) @ levels) for a, s in shift.items()}
+    truth["company_total"] = float(sum(truth["company"].values()))
+    truth["area_gaps"] = {a: truth["customers"][a] - truth["company"][a] for a in truth["company"]}
+    for frame in frames:
+        frame.attrs["truth"] = truth
+    return frames[0], frames[1]
+
+
+def _gap_company_sample() -> pd.DataFrame:
+    return gap_survey_data(seed=20261105)[0]
+
+
+def _gap_customers_sample() -> pd.DataFrame:
+    return gap_survey_data(seed=20261105)[1]
+
+
+def _gap_importance_sample() -> pd.DataFrame:
+    return gap_importance_data(seed=20261106)
+
+
+def _self_assessment_company_sample() -> pd.DataFrame:
+    return self_assessment_data(seed=20261107)[0]
+
+
+def _self_assessment_customers_sample() -> pd.DataFrame:
+    return self_assessment_data(seed=20261107)[1]
+
+
 # ---------------------------------------------------------------------------------- bundled samples
 
 
@@ -181,6 +409,26 @@ SAMPLES: dict[str, Sample] = {
         "sample_experiment.csv",
         _experiment_sample,
         "1,500 invited customers, control vs two treatments (+8 and -6 NPS points), 3 regions",
+    ),
+    "gap_company": Sample(
+        "sample_gap_company.csv", _gap_company_sample,
+        "30 company respondents rating 10 service items 1-5 (pairs with gap_customers)",
+    ),
+    "gap_customers": Sample(
+        "sample_gap_customers.csv", _gap_customers_sample,
+        "300 customers rating the same 10 items; known gaps, one reverse gap, two no-gap items",
+    ),
+    "gap_importance": Sample(
+        "sample_gap_importance.csv", _gap_importance_sample,
+        "200 customers rating the importance (1-5) of the 9 gap-survey service items",
+    ),
+    "self_assessment_company": Sample(
+        "sample_self_assessment_company.csv", _self_assessment_company_sample,
+        "service self-assessment: owner and 5 managers rating the 25 statements 1-5",
+    ),
+    "self_assessment_customers": Sample(
+        "sample_self_assessment_customers.csv", _self_assessment_customers_sample,
+        "150 customers rating the same 25 self-assessment statements about the company",
     ),
 }
 
