@@ -6,7 +6,38 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 from __future__ import annotations
 
 from .errors import NPSInputError
+from .gap import (
+    DIMENSION_SETS,
+    GAP_LABELS,
+    IPA_QUADRANTS,
+    SELF_ASSESSMENT_AREAS,
+    SELF_ASSESSMENT_BANDS,
+    SELF_ASSESSMENT_STATEMENTS,
+    CliffsDelta,
+    DimensionGap,
+    GapInputs,
+    GapResult,
+    ImportancePerformance,
+    ItemGap,
+    PairedGapResult,
+    RaterScore,
+    SelfAssessment,
+    SuperiorService,
+    cliffs_delta,
+    gap_inputs,
+    gap_narrative,
+    importance_performance,
+    newcombe_interval,
+    paired_gap,
+    self_assessment,
+    self_assessment_band,
+    self_assessment_gap,
+    superior_service,
+    survey_gap,
+)
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
+from .plots_gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
+from .record import read_results, record
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -22,6 +53,40 @@ from .scoring import (
 __version__ = "0.1.0"
 
 __all__ = [
+    # survey gaps (gap.py, plots_gap.py)
+    "DIMENSION_SETS",
+    "GAP_LABELS",
+    "IPA_QUADRANTS",
+    "SELF_ASSESSMENT_AREAS",
+    "SELF_ASSESSMENT_BANDS",
+    "SELF_ASSESSMENT_STATEMENTS",
+    "CliffsDelta",
+    "DimensionGap",
+    "GapInputs",
+    "GapResult",
+    "ImportancePerformance",
+    "ItemGap",
+    "PairedGapResult",
+    "RaterScore",
+    "SelfAssessment",
+    "SuperiorService",
+    "cliffs_delta",
+    "gap_dumbbell",
+    "gap_inputs",
+    "gap_narrative",
+    "importance_performance",
+    "importance_performance_chart",
+    "newcombe_interval",
+    "paired_gap",
+    "self_assessment",
+    "self_assessment_band",
+    "self_assessment_gap",
+    "self_assessment_scorecard",
+    "superior_service",
+    "survey_gap",
+    # results.json
+    "read_results",
+    "record",
     "CATEGORIES",
     "CSATResult",
     "INTERVAL_METHODS",

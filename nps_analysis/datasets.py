@@ -193,8 +193,9 @@ GAP_COMPANY_INFLATION: dict[str, float] = {
     "first_contact": 0.9, "speed": 0.7, "product_knowledge": 0.0, "respect": -0.7,
     "listening": 0.8, "feel_valued": 1.0, "expectations": 0.6, "easy_procedures": 0.5,
     "kept_informed": 0.0,
-    # 80% of the company in the top box (Bain 2005): cut_4 - Phi^-1(0.2) with cut_4 = Phi^-1(0.92)
-    "superior": 2.2465,
+    # 80% of the company in the top box (Bain 2005) at company_spread 0.7:
+    # 1 - Phi((cut_4 - s) / 0.7) = 0.8 with cut_4 = Phi^-1(0.92), so s = Phi^-1(0.92) + 0.7 Phi^-1(0.8)
+    "superior": 1.994206423810673,
 }
 
 
