@@ -396,7 +396,6 @@ def load(
     bad = np.zeros(len(frame), dtype=bool)
     reasons: dict[str, int] = {}
     reason_of = np.full(len(frame), "", dtype=object)
-    missing = 0
     mapped = 0
     values = None
     if score is not None:
@@ -415,7 +414,6 @@ def load(
                     f"{exc.args[0].split(': ', 2)[-1]}{hint}", file=file, column=score, rows=exc.rows, count=exc.count
                 ) from None
             raise
-        missing = parsed.missing
         values = parsed.values
         if parsed.invalid:
             invalid_rows = np.isin(row_numbers, [r for r, _ in parsed.invalid])
