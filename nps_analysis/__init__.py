@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
+from .record import read_results, record
+from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -28,11 +30,17 @@ __all__ = [
     "NPSCounts",
     "NPSInputError",
     "NPSInterval",
+    "RunResult",
     "classify",
     "counts",
     "csat",
+    "notebook_parameters",
     "nps_interval",
     "parse_scores",
+    "read_results",
+    "record",
+    "run_notebook",
+    "run_schedule",
     "score_distribution",
     "wilson_interval",
 ]
