@@ -751,28 +751,30 @@ def _parameters_yaml(
 
 
 @contextlib.contextmanager
-def _run_logging(stream: Any) -> Iterator[Callable[[str], None]]:
-    """Send this run's runner and papermill log records to ``run.log``; yield a line writer."""
+def _run_logging(stream: Any) -> Iterator[Callable[..., None]]:
+    """Route this run's messages: every line to ``run.log``; runner lines also to the
+    ``nps_analysis.runner`` logger (the console, as the caller configured logging); papermill's
+    own log records to ``run.log`` only. Yields ``emit(message, console=True)``."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    loggers = [logging.getLogger("papermill"), log]
-    old_levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        if lg.getEffectiveLevel() > logging.INFO:
-            lg.setLevel(logging.INFO)
+    pm_logger = logging.getLogger("papermill")
+    saved = (pm_logger.level, pm_logger.propagate)
+    pm_logger.addHandler(handler)
+    pm_logger.setLevel(logging.INFO)
+    pm_logger.propagate = False
 
-    def emit(message: str) -> None:
-        log.info(message)
+    def emit(message: str, console: bool = True) -> None:
+        stream.write(f"{_iso(_now())} {message}\n")
+        stream.flush()
+        if console:
+            log.info("%s", message)
 
     try:
         yield emit
     finally:
-        for lg, level in zip(loggers, old_levels, strict=True):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-        handler.flush()
+        pm_logger.removeHandler(handler)
+        pm_logger.setLevel(saved[0])
+        pm_logger.propagate = saved[1]
 
 
 def _execute(
@@ -786,7 +788,7 @@ def _execute(
     cwd: Path,
     results_file: Path,
     log_stream: Any,
-    emit: Callable[[str], None],
+    emit: Callable[..., None],
 ) -> dict[str, Any] | None:
     """Execute with papermill; ``None`` on success, else the error record (never raises, except
     KeyboardInterrupt after recording)."""
@@ -803,7 +805,7 @@ def _execute(
     env.setdefault("PYTHONUNBUFFERED", "1")
     n_code = sum(1 for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code")
     n_code += 1 if injected else 0
-    tracker = _CellTracker(n_code, emit if not progress else _file_line(log_stream))
+    tracker = _CellTracker(n_code, lambda message: emit(message, console=not progress))
 
     def remaining(cell: Any) -> int | None:
         # The limit covers the cells' execution (from the first cell on), not the kernel start.
@@ -861,14 +863,6 @@ def _execute(
     if interrupted is not None:
         raise interrupted
     return error
-
-
-def _file_line(stream: Any) -> Callable[[str], None]:
-    def write(message: str) -> None:
-        stream.write(f"{_iso(_now())} INFO {log.name}: {message}\n")
-        stream.flush()
-
-    return write
 
 
 def _error_record(
@@ -1283,6 +1277,9 @@ def add_run_parser(subparsers: Any) -> Any:
 
 
 def _setup_cli_logging() -> None:
+    """Log lines on stderr, unless the caller (``cli.main``) configured logging already."""
+    if logging.getLogger().handlers:
+        return
     logger = logging.getLogger("nps_analysis")
     if not any(getattr(h, "_nps_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
