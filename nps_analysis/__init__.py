@@ -10,6 +10,7 @@ from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .record import read_results, record
+from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -32,16 +33,20 @@ __all__ = [
     "NPSCounts",
     "NPSInputError",
     "NPSInterval",
+    "RunResult",
     "classify",
     "counts",
     "csat",
     "datasets",
     "load",
     "load_report",
+    "notebook_parameters",
     "nps_interval",
     "parse_scores",
     "read_results",
     "record",
+    "run_notebook",
+    "run_schedule",
     "score_distribution",
     "wilson_interval",
 ]

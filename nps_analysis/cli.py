@@ -312,7 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
+    from .runner import add_run_parser
+
     found: list[Callable[[Any], None]] = []
+    found.append(add_run_parser)
     return found
 
 
