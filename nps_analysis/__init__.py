@@ -5,6 +5,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
+from . import datasets
 from .errors import NPSInputError
 from .gap import (
     DIMENSION_SETS,
@@ -36,8 +37,10 @@ from .gap import (
     survey_gap,
 )
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
+from .io import LoadReport, load, load_report
 from .plots_gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
 from .record import read_results, record
+from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -84,20 +87,27 @@ __all__ = [
     "self_assessment_scorecard",
     "superior_service",
     "survey_gap",
-    # results.json
-    "read_results",
-    "record",
     "CATEGORIES",
     "CSATResult",
     "INTERVAL_METHODS",
+    "LoadReport",
     "NPSCounts",
     "NPSInputError",
     "NPSInterval",
+    "RunResult",
     "classify",
     "counts",
     "csat",
+    "datasets",
+    "load",
+    "load_report",
+    "notebook_parameters",
     "nps_interval",
     "parse_scores",
+    "read_results",
+    "record",
+    "run_notebook",
+    "run_schedule",
     "score_distribution",
     "wilson_interval",
 ]
