@@ -138,50 +138,40 @@ def self_assessment_band(total: float) -> str:
 Table = pd.DataFrame | str | Path
 
 
-def read_table(source: Table, *, what: str = "data") -> tuple[pd.DataFrame, str | None]:
-    """A DataFrame as is, or a CSV/TSV/Excel/Parquet file read into one; returns ``(frame, file)``."""
+@dataclass(frozen=True)
+class _Src:
+    """Where a frame came from: the file (None for a DataFrame) and how row positions map to the
+    row numbers an analyst sees (io.py's convention: CSV/Excel lines with the header as line 1,
+    Parquet/SPSS 1-based data rows, DataFrames 0-based positions)."""
+
+    file: str | None = None
+    offset: int = 0
+
+    def row(self, position: int) -> int:
+        return int(position) + self.offset
+
+
+def read_table(source: Table, *, what: str = "data") -> tuple[pd.DataFrame, _Src]:
+    """A DataFrame as is, or a survey export read with :func:`nps_analysis.io.read_table`."""
     if isinstance(source, pd.DataFrame):
-        return source, None
+        return source, _Src()
     if not isinstance(source, (str, Path)) or str(source) == "":
         raise NPSInputError(f"{what}: expected a DataFrame or a file path, got {source!r}")
-    path = Path(source)
-    if not path.exists():
-        raise NPSInputError(f"{what} file does not exist", file=str(path))
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".csv", ".txt"}:
-            frame = pd.read_csv(path)
-        elif suffix == ".tsv":
-            frame = pd.read_csv(path, sep="\t")
-        elif suffix in {".xlsx", ".xlsm", ".xls"}:
-            frame = pd.read_excel(path)
-        elif suffix in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-        else:
-            raise NPSInputError(
-                f"unsupported {what} file type {suffix!r}; use CSV, TSV, Excel or Parquet", file=str(path)
-            )
-    except NPSInputError:
-        raise
-    except Exception as exc:  # pandas raises many types for unreadable files
-        raise NPSInputError(f"cannot read {what}: {exc}", file=str(path)) from exc
-    return frame, str(path)
+    from .io import read_table as read_export
 
-
-def _row_label(position: int, file: str | None) -> int:
-    # Frames: 0-based data row; files: 1-based line with the header as line 1.
-    return int(position) + 2 if file is not None else int(position)
+    frame, fmt = read_export(source)
+    return frame, _Src(str(source), 2 if fmt in {"csv", "excel"} else 1)
 
 
 def _validated_answers(
-    raw: pd.Series, *, scale: tuple[int, int], column: str, file: str | None, what: str,
+    raw: pd.Series, *, scale: tuple[int, int], column: str, src: _Src, what: str,
     allow_missing: bool = True,
 ) -> np.ndarray:
     """Answers as floats (NaN = not answered); anything else than an integer on the scale raises."""
     lo, hi = scale
     if pd.api.types.is_bool_dtype(raw.dtype):
         raise NPSInputError(f"{what}: answers must be numbers on the {lo}-{hi} scale, found booleans",
-                            file=file, column=column)
+                            file=src.file, column=column)
     if pd.api.types.is_numeric_dtype(raw.dtype):
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
         unparsable = np.zeros(len(values), dtype=bool)
@@ -203,10 +193,10 @@ def _validated_answers(
     for problem, mask in problems:
         if mask.any():
             positions = np.flatnonzero(mask)
-            rows = [(_row_label(p, file), raw.iloc[p]) for p in positions[:5]]
+            rows = [(src.row(p), raw.iloc[p]) for p in positions[:5]]
             raise NPSInputError(
                 f"{what}: {len(positions)} answer(s) {problem}: {describe_rows(rows)}",
-                file=file, column=column, rows=rows, count=len(positions),
+                file=src.file, column=column, rows=rows, count=len(positions),
             )
     values[~finite] = np.nan
     return values
@@ -219,7 +209,7 @@ class _Side:
     answers: np.ndarray
     respondents: np.ndarray
     items: tuple[str, ...]
-    file: str | None
+    src: _Src
 
 
 def _detect_layout(frame: pd.DataFrame, layout: str, item_column: str, answer: str) -> str:
@@ -232,65 +222,65 @@ def _detect_layout(frame: pd.DataFrame, layout: str, item_column: str, answer: s
 
 def _available_items(
     frame: pd.DataFrame, layout: str, *, respondent: str, item_column: str, answer: str,
-    file: str | None, what: str,
+    src: _Src, what: str,
 ) -> list[str]:
     if layout == "long":
         for col in (item_column, answer):
             if col not in frame.columns:
                 raise NPSInputError(f"{what}: long data needs columns {item_column!r} and {answer!r}",
-                                    file=file, column=col)
+                                    file=src.file, column=col)
         return [str(v) for v in pd.unique(frame[item_column].dropna().astype(str))]
     return [str(c) for c in frame.columns if str(c) != respondent]
 
 
 def _read_side(
     frame: pd.DataFrame, items: Sequence[str], *, layout: str, scale: tuple[int, int],
-    respondent: str, item_column: str, answer: str, file: str | None, what: str,
+    respondent: str, item_column: str, answer: str, src: _Src, what: str,
 ) -> _Side:
     items = tuple(items)
     if layout == "long":
         if respondent not in frame.columns:
             raise NPSInputError(f"{what}: long data needs a respondent column {respondent!r}",
-                                file=file, column=respondent)
+                                file=src.file, column=respondent)
         item_values = frame[item_column].astype("string").str.strip()
         unknown = ~item_values.isin(items).fillna(False).to_numpy(dtype=bool)
         if unknown.any():
             positions = np.flatnonzero(unknown)
-            rows = [(_row_label(p, file), frame[item_column].iloc[p]) for p in positions[:5]]
+            rows = [(src.row(p), frame[item_column].iloc[p]) for p in positions[:5]]
             raise NPSInputError(
                 f"{what}: {len(positions)} row(s) name an unknown item (known: {', '.join(items)}): "
-                f"{describe_rows(rows)}", file=file, column=item_column, rows=rows, count=len(positions),
+                f"{describe_rows(rows)}", file=src.file, column=item_column, rows=rows, count=len(positions),
             )
-        values = _validated_answers(frame[answer], scale=scale, column=answer, file=file, what=what)
+        values = _validated_answers(frame[answer], scale=scale, column=answer, src=src, what=what)
         keys = pd.DataFrame({"respondent": frame[respondent].to_numpy(), "item": item_values.to_numpy(dtype=object)})
         dup = keys.duplicated(keep=False).to_numpy()
         if dup.any():
             positions = np.flatnonzero(dup)
-            rows = [(_row_label(p, file), f"{keys['respondent'].iloc[p]}/{keys['item'].iloc[p]}") for p in positions[:5]]
+            rows = [(src.row(p), f"{keys['respondent'].iloc[p]}/{keys['item'].iloc[p]}") for p in positions[:5]]
             raise NPSInputError(
                 f"{what}: {len(positions)} rows repeat a respondent/item pair: {describe_rows(rows)}",
-                file=file, column=item_column, rows=rows, count=len(positions),
+                file=src.file, column=item_column, rows=rows, count=len(positions),
             )
         resp_codes, resp_ids = pd.factorize(keys["respondent"], sort=False)
         if (resp_codes < 0).any():
             positions = np.flatnonzero(resp_codes < 0)
-            rows = [(_row_label(p, file), None) for p in positions[:5]]
+            rows = [(src.row(p), None) for p in positions[:5]]
             raise NPSInputError(f"{what}: {len(positions)} rows without a respondent id: {describe_rows(rows)}",
-                                file=file, column=respondent, rows=rows, count=len(positions))
+                                file=src.file, column=respondent, rows=rows, count=len(positions))
         item_codes = pd.Index(items).get_indexer(keys["item"])
         matrix = np.full((len(resp_ids), len(items)), np.nan)
         matrix[resp_codes, item_codes] = values
-        return _Side(matrix, np.asarray(resp_ids, dtype=object), items, file)
+        return _Side(matrix, np.asarray(resp_ids, dtype=object), items, src)
     missing = [i for i in items if i not in frame.columns]
     if missing:
-        raise NPSInputError(f"{what}: item column(s) not found: {', '.join(missing)}", file=file,
+        raise NPSInputError(f"{what}: item column(s) not found: {', '.join(missing)}", file=src.file,
                             column=missing[0])
     columns = [
-        _validated_answers(frame[i], scale=scale, column=i, file=file, what=what) for i in items
+        _validated_answers(frame[i], scale=scale, column=i, src=src, what=what) for i in items
     ]
     matrix = np.column_stack(columns) if columns else np.empty((len(frame), 0))
     ids = frame[respondent].to_numpy(dtype=object) if respondent in frame.columns else frame.index.to_numpy(dtype=object)
-    return _Side(matrix, ids, items, file)
+    return _Side(matrix, ids, items, src)
 
 
 def _check_scale(scale: Sequence[int]) -> tuple[int, int]:
@@ -1008,21 +998,21 @@ def survey_gap(
         raise NPSInputError(f"n_bootstrap must be an integer >= 100, got {n_bootstrap!r}")
 
     sides = ("company", "customers")
-    comp_frame, comp_file = read_table(company, what="company data")
-    cust_frame, cust_file = read_table(customers, what="customer data")
+    comp_frame, comp_src = read_table(company, what="company data")
+    cust_frame, cust_src = read_table(customers, what="customer data")
     comp_layout = _detect_layout(comp_frame, layout, item_column, answer)
     cust_layout = _detect_layout(cust_frame, layout, item_column, answer)
     common = {"respondent": respondent, "item_column": item_column, "answer": answer}
     chosen = _resolve_items(
         items,
-        _available_items(comp_frame, comp_layout, file=comp_file, what="company data", **common),
-        _available_items(cust_frame, cust_layout, file=cust_file, what="customer data", **common),
-        company_file=comp_file, customer_file=cust_file, sides=sides,
+        _available_items(comp_frame, comp_layout, src=comp_src, what="company data", **common),
+        _available_items(cust_frame, cust_layout, src=cust_src, what="customer data", **common),
+        company_file=comp_src.file, customer_file=cust_src.file, sides=sides,
     )
     dims = _resolve_dimensions(dimensions, items, chosen)
-    comp = _read_side(comp_frame, chosen, layout=comp_layout, scale=(lo, hi), file=comp_file,
+    comp = _read_side(comp_frame, chosen, layout=comp_layout, scale=(lo, hi), src=comp_src,
                       what="company data", **common)
-    cust = _read_side(cust_frame, chosen, layout=cust_layout, scale=(lo, hi), file=cust_file,
+    cust = _read_side(cust_frame, chosen, layout=cust_layout, scale=(lo, hi), src=cust_src,
                       what="customer data", **common)
 
     c_counts = _category_counts(comp.answers, levels)
@@ -1035,7 +1025,7 @@ def survey_gap(
             raise NPSInputError(
                 f"{name} data: item(s) with fewer than 2 answers, too few to compare: "
                 + ", ".join(f"{i} ({k})" for i, k in few),
-                file=side.file, column=few[0][0],
+                file=side.src.file, column=few[0][0],
             )
 
     gap = m2 - m1
@@ -1361,33 +1351,33 @@ def paired_gap(
     check_confidence_level(confidence_level)
     _check_correction(correction, alpha)
     lo, hi = _check_scale(scale)
-    exp_frame, exp_file = read_table(expectations, what="expectations")
-    per_frame, per_file = read_table(perceptions, what="perceptions")
+    exp_frame, exp_src = read_table(expectations, what="expectations")
+    per_frame, per_src = read_table(perceptions, what="perceptions")
     exp_layout = _detect_layout(exp_frame, layout, item_column, answer)
     per_layout = _detect_layout(per_frame, layout, item_column, answer)
     common = {"respondent": respondent, "item_column": item_column, "answer": answer}
     chosen = _resolve_items(
         items,
-        _available_items(exp_frame, exp_layout, file=exp_file, what="expectations", **common),
-        _available_items(per_frame, per_layout, file=per_file, what="perceptions", **common),
-        company_file=exp_file, customer_file=per_file, sides=("expectations", "perceptions"),
+        _available_items(exp_frame, exp_layout, src=exp_src, what="expectations", **common),
+        _available_items(per_frame, per_layout, src=per_src, what="perceptions", **common),
+        company_file=exp_src.file, customer_file=per_src.file, sides=("expectations", "perceptions"),
     )
     dims = _resolve_dimensions(dimensions, items, chosen)
-    exp = _read_side(exp_frame, chosen, layout=exp_layout, scale=(lo, hi), file=exp_file,
+    exp = _read_side(exp_frame, chosen, layout=exp_layout, scale=(lo, hi), src=exp_src,
                      what="expectations", **common)
-    per = _read_side(per_frame, chosen, layout=per_layout, scale=(lo, hi), file=per_file,
+    per = _read_side(per_frame, chosen, layout=per_layout, scale=(lo, hi), src=per_src,
                      what="perceptions", **common)
     for side, name in ((exp, "expectations"), (per, "perceptions")):
         ids = pd.Index(side.respondents)
         if ids.has_duplicates:
             dup = ids[ids.duplicated()].unique()[:5]
             raise NPSInputError(f"{name}: respondent ids repeat: {', '.join(map(str, dup))}",
-                                file=side.file, column=respondent)
+                                file=side.src.file, column=respondent)
     exp_ids, per_ids = pd.Index(exp.respondents), pd.Index(per.respondents)
     only_exp, only_per = exp_ids.difference(per_ids), per_ids.difference(exp_ids)
     if len(only_exp) or len(only_per):
-        which, ids, file = (("expectations", only_exp, exp.file) if len(only_exp)
-                            else ("perceptions", only_per, per.file))
+        which, ids, file = (("expectations", only_exp, exp.src.file) if len(only_exp)
+                            else ("perceptions", only_per, per.src.file))
         raise NPSInputError(
             f"paired design: {len(ids)} respondent(s) only in the {which} data, e.g. "
             f"{', '.join(map(str, list(ids)[:5]))}", file=file, column=respondent,
@@ -1523,20 +1513,20 @@ def superior_service(
         raise NPSInputError(f"test must be 'auto', 'z' or 'fisher', got {test!r}")
     counts = []
     for source, what in ((company, "company data"), (customers, "customer data")):
-        frame, file = read_table(source, what=what)
+        frame, src = read_table(source, what=what)
         lay = _detect_layout(frame, layout, item_column, answer)
         available = _available_items(frame, lay, respondent=respondent, item_column=item_column,
-                                     answer=answer, file=file, what=what)
+                                     answer=answer, src=src, what=what)
         if item not in available:
-            raise NPSInputError(f"{what}: item {item!r} not found", file=file, column=item)
+            raise NPSInputError(f"{what}: item {item!r} not found", file=src.file, column=item)
         if lay == "long":
             frame = frame[frame[item_column].astype("string").str.strip() == item]
         side = _read_side(frame, [item], layout=lay, scale=(lo, hi), respondent=respondent,
-                          item_column=item_column, answer=answer, file=file, what=what)
+                          item_column=item_column, answer=answer, src=src, what=what)
         answers = side.answers[:, 0]
         answers = answers[~np.isnan(answers)]
         if len(answers) == 0:
-            raise NPSInputError(f"{what}: no answers to {item!r}", file=file, column=item)
+            raise NPSInputError(f"{what}: no answers to {item!r}", file=src.file, column=item)
         counts.append((int((answers >= threshold).sum()), len(answers)))
     (x1, n1), (x2, n2) = counts
     z = float(norm.ppf(0.5 + confidence_level / 2))
@@ -1664,29 +1654,29 @@ def self_assessment(
     """
     if missing not in {"error", "area-mean"}:
         raise NPSInputError(f"missing must be 'error' or 'area-mean', got {missing!r}")
-    frame, file = read_table(ratings, what="self-assessment ratings")
+    frame, src = read_table(ratings, what="self-assessment ratings")
     if len(frame) == 0:
-        raise NPSInputError("self-assessment ratings: no raters", file=file)
+        raise NPSInputError("self-assessment ratings: no raters", file=src.file)
     strange = [str(c) for c in frame.columns
                if _STATEMENT_PATTERN.match(str(c)) and str(c) not in SELF_ASSESSMENT_STATEMENTS]
     if strange:
         raise NPSInputError(
-            f"unknown self-assessment statement column(s): {', '.join(strange)}", file=file, column=strange[0]
+            f"unknown self-assessment statement column(s): {', '.join(strange)}", file=src.file, column=strange[0]
         )
     absent = [s for s in SELF_ASSESSMENT_STATEMENTS if s not in frame.columns]
     if absent and missing == "error":
         raise NPSInputError(
             f"missing statement column(s): {', '.join(absent)} (pass missing='area-mean' to score each "
-            "area on the statements answered)", file=file, column=absent[0],
+            "area on the statements answered)", file=src.file, column=absent[0],
         )
     if rater is not None and rater not in frame.columns:
-        raise NPSInputError("rater column not found", file=file, column=rater)
+        raise NPSInputError("rater column not found", file=src.file, column=rater)
     names = (frame[rater] if rater is not None else pd.Series(frame.index)).astype(str).tolist()
     matrix = np.full((len(frame), len(SELF_ASSESSMENT_STATEMENTS)), np.nan)
     for j, sid in enumerate(SELF_ASSESSMENT_STATEMENTS):
         if sid in frame.columns:
             matrix[:, j] = _validated_answers(
-                frame[sid], scale=(1, 5), column=sid, file=file, what="self-assessment ratings",
+                frame[sid], scale=(1, 5), column=sid, src=src, what="self-assessment ratings",
                 allow_missing=missing == "area-mean",
             )
     areas = list(SELF_ASSESSMENT_AREAS)
@@ -1697,10 +1687,10 @@ def self_assessment(
         answered = (~np.isnan(block)).sum(1)
         empty = np.flatnonzero(answered == 0)
         if len(empty):
-            rows = [(_row_label(p, file), names[p]) for p in empty[:5]]
+            rows = [(src.row(p), names[p]) for p in empty[:5]]
             raise NPSInputError(
                 f"area {areas[a]!r} has no answered statement for {len(empty)} rater(s): "
-                f"{describe_rows(rows)}", file=file, column=areas[a], rows=rows, count=len(empty),
+                f"{describe_rows(rows)}", file=src.file, column=areas[a], rows=rows, count=len(empty),
             )
         scores[:, a] = np.nansum(block, 1) / answered
     totals = scores.sum(1)
@@ -1766,23 +1756,30 @@ def _item_means(source: Table | Mapping[str, float], items: list[str] | None, sc
             raise NPSInputError(f"{what}: mean(s) outside the {scale[0]}-{scale[1]} scale: {', '.join(bad)}",
                                 column=bad[0])
         return means, {k: 0 for k in means}
-    frame, file = read_table(source, what=what)
+    frame, src = read_table(source, what=what)
     lay = _detect_layout(frame, layout, item_column, answer)
     available = _available_items(frame, lay, respondent=respondent, item_column=item_column,
-                                 answer=answer, file=file, what=what)
+                                 answer=answer, src=src, what=what)
     chosen = available if items is None else items
     missing = [i for i in chosen if i not in available]
     if missing:
-        raise NPSInputError(f"{what}: item(s) not found: {', '.join(missing)}", file=file, column=missing[0])
+        raise NPSInputError(f"{what}: item(s) not found: {', '.join(missing)}", file=src.file, column=missing[0])
     side = _read_side(frame, chosen, layout=lay, scale=scale, respondent=respondent,
-                      item_column=item_column, answer=answer, file=file, what=what)
+                      item_column=item_column, answer=answer, src=src, what=what)
     n = (~np.isnan(side.answers)).sum(0)
     with np.errstate(invalid="ignore"):
         means = np.nanmean(np.where(n > 0, side.answers, 0.0), 0) if side.answers.size else np.array([])
     empty = [chosen[j] for j in np.flatnonzero(n == 0)]
     if empty:
-        raise NPSInputError(f"{what}: no answers for {', '.join(empty)}", file=file, column=empty[0])
+        raise NPSInputError(f"{what}: no answers for {', '.join(empty)}", file=src.file, column=empty[0])
     return dict(zip(chosen, map(float, means), strict=True)), dict(zip(chosen, map(int, n), strict=True))
+
+
+def _items_of(source: Table, *, layout: str, respondent: str, item_column: str, answer: str) -> list[str]:
+    frame, src = read_table(source, what="importance ratings")
+    lay = _detect_layout(frame, layout, item_column, answer)
+    return _available_items(frame, lay, respondent=respondent, item_column=item_column, answer=answer,
+                            src=src, what="importance ratings")
 
 
 def importance_performance(
@@ -1807,13 +1804,15 @@ def importance_performance(
 
     Args:
         performance, importance: answers (DataFrame or path; wide or long) or mappings item -> mean.
-        items: items to place (default: all items of ``performance``; each needs an importance).
+        items: items to place (default: the items found in both ``performance`` and ``importance``).
     """
     lo, hi = _check_scale(scale)
     common = {"layout": layout, "respondent": respondent, "item_column": item_column, "answer": answer}
     chosen = list(items) if items is not None else None
     perf, n_perf = _item_means(performance, chosen, (lo, hi), "performance ratings", **common)
-    chosen = chosen or list(perf)
+    if chosen is None:
+        available = [str(k) for k in importance] if isinstance(importance, Mapping) else _items_of(importance, **common)
+        chosen = [i for i in perf if i in available]
     imp, n_imp = _item_means(importance, chosen, (lo, hi), "importance ratings", **common)
     missing = [i for i in chosen if i not in imp or i not in perf]
     if missing:
@@ -1991,3 +1990,93 @@ def gap_inputs(
         importance=pick(importance_path, "gap_importance"),
         sample=sample,
     )
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def _parse_dimension_args(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        item, sep, dim = pair.partition("=")
+        if not sep or not item or not dim:
+            raise NPSInputError(f"--dimension expects ITEM=DIMENSION, got {pair!r}")
+        out[item.strip()] = dim.strip()
+    return out
+
+
+def _write_frame(frame: pd.DataFrame, fmt: str, stream: Any) -> None:
+    if fmt == "csv":
+        frame.to_csv(stream, index=False, lineterminator="\n")
+    else:
+        stream.write(frame.to_string(index=False, float_format=lambda v: f"{v:.3g}") + "\n")
+
+
+def gap_command(args: Any) -> int:
+    """``nps-analysis gap COMPANY CUSTOMERS``: the item and dimension gap tables."""
+    import json
+    import sys
+
+    result = survey_gap(
+        args.company, args.customers, items=args.items or None,
+        dimensions=_parse_dimension_args(args.dimension) or args.dimensions,
+        scale=tuple(args.scale), correction=args.correction, alpha=args.alpha, test=args.test,
+        top_box=args.top_box, confidence_level=args.confidence_level, random_state=args.seed,
+    )
+    out = sys.stdout
+    if args.format == "json":
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    columns = ["item", "dimension", "n_company", "n_customers", "mean_company", "mean_customers", "gap",
+               "ci_lower", "ci_upper", "top_box_gap", "effect_size", "test", "pvalue_adjusted", "label"]
+    _write_frame(result.table()[columns], args.format, out)
+    if result.dimensions and args.format == "table":
+        out.write("\n")
+        _write_frame(result.dimension_table()[["dimension", "n_company", "n_customers", "mean_company",
+                                               "mean_customers", "gap", "ci_lower", "ci_upper",
+                                               "pvalue_adjusted", "label"]], "table", out)
+    if args.format == "table":
+        out.write(f"\nGap = customers - company. Corrected across the {result.family}.\n")
+    return 0
+
+
+def self_assessment_command(args: Any) -> int:
+    """``nps-analysis self-assessment FILE``: area scores, totals and bands per rater."""
+    import json
+    import sys
+
+    result = self_assessment(args.file, rater=args.rater, missing=args.missing)
+    out = sys.stdout
+    if args.format == "json":
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    _write_frame(result.table(), args.format, out)
+    if args.format == "table":
+        out.write(f"\nMean total {result.total:.1f} of 35 over {result.n_raters} rater(s): {result.band}.\n")
+    return 0
+
+
+def add_gap_parser(subparsers: Any) -> None:
+    """Register ``nps-analysis gap`` and ``nps-analysis self-assessment``."""
+    p = subparsers.add_parser("gap", help="company versus customer perception, item by item")
+    p.add_argument("company", help="company-side answers (CSV/Excel/Parquet; wide or long)")
+    p.add_argument("customers", help="customer-side answers, same items")
+    p.add_argument("--items", nargs="+", metavar="ITEM", help="items to compare (default: all, same on both sides)")
+    p.add_argument("--dimension", action="append", default=[], metavar="ITEM=DIM", help="item's dimension (repeatable)")
+    p.add_argument("--dimensions", choices=["self-assessment"], default=None, help="the seven self-assessment areas")
+    p.add_argument("--scale", nargs=2, type=int, default=[1, 5], metavar=("LOW", "HIGH"))
+    p.add_argument("--correction", default="fdr_bh", help="multipletests method or 'none' (default fdr_bh)")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--test", choices=list(_TESTS), default="auto")
+    p.add_argument("--top-box", type=int, default=1, metavar="K", help="top K answers count as top box")
+    p.add_argument("--confidence-level", type=float, default=0.95)
+    p.add_argument("--seed", type=int, default=2026, help="bootstrap seed")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.set_defaults(handler=gap_command)
+
+    p = subparsers.add_parser("self-assessment", help="score the service self-assessment (7 areas, 7-35)")
+    p.add_argument("file", help="one row per rater, one column per statement id (culture_1 ...)")
+    p.add_argument("--rater", metavar="COL", help="column naming the rater")
+    p.add_argument("--missing", choices=["error", "area-mean"], default="error")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.set_defaults(handler=self_assessment_command)
