@@ -658,3 +658,49 @@ def test_results_serialize_to_json(sample_gap):
     records = sample_gap.records()
     assert set(records[0]) >= {"item", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label"}
     assert "<table" in sample_gap._repr_html_()
+
+
+# ----------------------------------------------------------------------------- notebook
+
+NOTEBOOK = datasets.data_dir().parent / "notebooks" / "survey_gap.ipynb"
+
+
+def test_notebook_is_committed_clean_with_typed_parameters():
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    params = nps.notebook_parameters(NOTEBOOK)
+    assert {"company_path", "customers_path", "item_dimensions", "scale_min", "scale_max", "correction",
+            "output_dir"} <= set(params)
+
+
+@pytest.mark.notebook
+def test_notebook_runs_through_the_runner_and_records_what_the_package_computes(tmp_path):
+    import json
+
+    result = nps.run_notebook(NOTEBOOK, {"n_bootstrap": 200, "seed": 7, "correction": "holm"},
+                              output_dir=tmp_path / "reports", cwd=tmp_path)
+    assert result.ok, (result.run_dir / "run.log").read_text()
+    recorded = nps.read_results(result.results_path)
+    inputs = nps.gap_inputs()
+    gap = nps.survey_gap(inputs.company, inputs.customers, dimensions=inputs.item_dimensions,
+                         correction="holm", n_bootstrap=200, random_state=7)
+    # results.json holds the JSON round trip of the same records, float for float
+    assert recorded["items"] == json.loads(json.dumps(gap.records()))
+    assert recorded["dimensions"] == json.loads(json.dumps(gap.dimension_records()))
+    assessment = nps.self_assessment(inputs.self_assessment, rater="rater")
+    assert recorded["self_assessment_total"] == pytest.approx(assessment.total)
+    assert recorded["self_assessment_band"] == assessment.band
+    assert recorded["superior_service"]["company_share"] == pytest.approx(
+        nps.superior_service(inputs.company, inputs.customers, item="superior").company_share)
+    assert "Holm" in recorded["family"]
+    run_dir = result.run_dir
+    for name in ("gap_items.png", "gap_dimensions.png", "self_assessment.png", "importance_performance.png",
+                 "gap_items.csv", "report.html"):
+        assert (run_dir / name).exists(), name
