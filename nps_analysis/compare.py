@@ -10,6 +10,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
@@ -251,24 +252,25 @@ def _require_integer_counts(counts: NPSCounts, role: str, method: str) -> None:
 
 
 def _normal_pvalue(z: float, alternative: str) -> float:
-    from scipy.stats import norm
-
+    """Normal-theory p-value (erfc keeps the far tails accurate; no scipy call on the hot path)."""
     if math.isnan(z):
         return 1.0  # 0 / 0: no difference and no variance
     if alternative == "two-sided":
-        return float(min(1.0, 2.0 * norm.sf(abs(z))))
+        return float(min(1.0, math.erfc(abs(z) / math.sqrt(2.0))))
     if alternative == "greater":
-        return float(norm.sf(z))
-    return float(norm.cdf(z))
+        return 0.5 * math.erfc(z / math.sqrt(2.0))
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def _normal_quantile(p: float) -> float:
+    return NormalDist().inv_cdf(p)
 
 
 def _normal_interval(centre: float, se: float, confidence_level: float, alternative: str) -> tuple[float, float]:
-    from scipy.stats import norm
-
     if alternative == "two-sided":
-        z = float(norm.ppf(0.5 + confidence_level / 2))
+        z = _normal_quantile(0.5 + confidence_level / 2)
         return _clip(centre - z * se), _clip(centre + z * se)
-    z = float(norm.ppf(confidence_level))
+    z = _normal_quantile(confidence_level)
     if alternative == "greater":
         return _clip(centre - z * se), DIFFERENCE_BOUND
     return -DIFFERENCE_BOUND, _clip(centre + z * se)
