@@ -102,13 +102,13 @@ CORRECTION_NAMES: dict[str, str] = {
     "none": "no correction",
 }
 
-GapTest = Literal["auto", "mann-whitney", "brunner-munzel"]
-_TESTS = ("auto", "mann-whitney", "brunner-munzel")
+GapTest = Literal["auto", "mann-whitney", "brunner-munzel", "brunner-munzel-permutation"]
+_TESTS = ("auto", "mann-whitney", "brunner-munzel", "brunner-munzel-permutation")
 _STATEMENT_PATTERN = re.compile(r"^(" + "|".join(SELF_ASSESSMENT_AREAS) + r")_\d+$")
-#: Auto test choice: Brunner-Munzel when the larger answer variance is at least this many times
-#: the smaller one and both sides have at least ``_BM_MIN_N`` answers.
-VARIANCE_RATIO_THRESHOLD = 2.0
-_BM_MIN_N = 10
+#: ``test="auto"``: Brunner-Munzel's t approximation when both sides have at least this many
+#: answers, its studentized permutation version below (benchmarks/gap_fdr.py: the t approximation
+#: is liberal for a side of 15, and choosing Mann-Whitney by a variance-ratio rule is not safe).
+PERMUTATION_MIN_N = 30
 #: Totals are sums of means; compare against band limits with this tolerance so 28 is 28.
 _BAND_TOLERANCE = 1e-9
 
@@ -462,6 +462,137 @@ class _RankStats:
     delta_variance: np.ndarray     # consistent variance estimate (Cliff 1996; Feng & Cliff 2004)
 
 
+def _brunner_munzel(c: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Brunner & Munzel (2000) statistic, Welch-type df and ``n1 s1^2 + n2 s2^2`` from counts (..., K).
+
+    With pooled mid-ranks ``R`` and internal mid-ranks ``r``, the placements are ``R - r``; ``s_i^2``
+    is the variance of group i's placements (ddof 1) and::
+
+        W = n1 n2 (mean R_customers - mean R_company) / ((n1 + n2) sqrt(n1 s1^2 + n2 s2^2))
+        df = (n1 s1^2 + n2 s2^2)^2 / ((n1 s1^2)^2 / (n1 - 1) + (n2 s2^2)^2 / (n2 - 1))
+
+    as scipy.stats.brunnermunzel(company, customers). When both placement variances are 0 (no
+    overlap, or no spread) ``W`` is +/-inf if the mean ranks differ and 0 if they do not.
+    """
+    n1, n2 = c.sum(-1), d.sum(-1)
+    total = c + d
+    pooled = np.cumsum(total, -1) - total + (total + 1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_rank_c = (c * pooled).sum(-1) / n1
+        mean_rank_d = (d * pooled).sum(-1) / n2
+        place_c = pooled - (np.cumsum(c, -1) - c + (c + 1) / 2)
+        place_d = pooled - (np.cumsum(d, -1) - d + (d + 1) / 2)
+        mean_pc = (c * place_c).sum(-1) / n1
+        mean_pd = (d * place_d).sum(-1) / n2
+        s1 = (c * (place_c - mean_pc[..., None]) ** 2).sum(-1) / (n1 - 1)
+        s2 = (d * (place_d - mean_pd[..., None]) ** 2).sum(-1) / (n2 - 1)
+        scale = n1 * s1 + n2 * s2
+        diff = mean_rank_d - mean_rank_c
+        stat = np.where(scale > 0, n1 * n2 * diff / ((n1 + n2) * np.sqrt(scale)),
+                        np.where(np.abs(diff) > 1e-9, np.sign(diff) * np.inf, 0.0))
+        df = scale**2 / ((n1 * s1) ** 2 / (n1 - 1) + (n2 * s2) ** 2 / (n2 - 1))
+    return stat, df, scale
+
+
+def _permuted_counts(pooled: np.ndarray, n1: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Company counts of ``size`` random splits of the pooled answers: (size, ..., K).
+
+    A random relabelling of respondents keeps the pooled counts and draws the company's n1
+    answers without replacement, i.e. multivariate hypergeometric counts, drawn category by
+    category with numpy's (vectorized) hypergeometric sampler.
+    """
+    pooled = np.asarray(pooled, dtype=np.int64)
+    k = pooled.shape[-1]
+    left = np.broadcast_to(np.asarray(n1, dtype=np.int64), (size, *pooled.shape[:-1])).copy()
+    rest = np.broadcast_to(pooled.sum(-1), left.shape).copy()
+    out = np.empty((size, *pooled.shape), dtype=float)
+    for j in range(k - 1):
+        good = np.broadcast_to(pooled[..., j], left.shape)
+        rest -= good
+        draw = rng.hypergeometric(good, rest, left) if left.size else left
+        out[..., j] = draw
+        left = left - draw
+    out[..., k - 1] = left
+    return out
+
+
+def _splits(pooled: np.ndarray, n1: int, limit: int) -> np.ndarray | None:
+    """Every company count vector x with 0 <= x_k <= pooled_k and sum(x) = n1, as (S, K);
+    None when there are more than ``limit``."""
+    pooled = np.asarray(pooled, dtype=np.int64)
+    capacity_after = np.concatenate([np.cumsum(pooled[::-1])[::-1][1:], [0]])
+    parts = np.zeros((1, 0), dtype=np.int64)
+    sums = np.zeros(1, dtype=np.int64)
+    for k in range(len(pooled)):
+        lo = np.maximum(0, n1 - sums - capacity_after[k])
+        hi = np.minimum(pooled[k], n1 - sums)
+        width = np.maximum(hi - lo + 1, 0)
+        if width.sum() > limit:
+            return None
+        rep = np.repeat(np.arange(len(parts)), width)
+        offset = np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+        values = lo[rep] + offset
+        parts = np.column_stack([parts[rep], values])
+        sums = sums[rep] + values
+    return parts
+
+
+def brunner_munzel_permutation(
+    company_counts: np.ndarray, customer_counts: np.ndarray, *, n_permutations: int = 9999,
+    random_state: int | np.random.Generator | None = 0, exact_limit: int = 200_000, chunk: int = 2000,
+) -> np.ndarray:
+    """Two-sided studentized permutation test of Brunner-Munzel (Neubert & Brunner 2007), from counts.
+
+    Neubert, K. & Brunner, E. (2007). A studentized permutation test for the non-parametric
+    Behrens-Fisher problem. Computational Statistics & Data Analysis 51, 5192-5204. The statistic
+    ``W`` of :func:`_brunner_munzel` is recomputed on relabellings of the pooled answers and
+    ``p = P(|W*| >= |W|)``. Exact under identical distributions, asymptotically valid when only the
+    spreads differ, and accurate at small samples where the t approximation is liberal.
+
+    With answers on a scale, a relabelling matters only through the company's count vector, whose
+    permutation law is multivariate hypergeometric. When there are at most ``exact_limit`` such
+    vectors (always for a 1-5 item with fewer than 30 company answers) they are all enumerated and
+    weighted, giving the exact permutation p-value (no randomness). Otherwise ``n_permutations``
+    random relabellings are drawn (seeded) and ``p = (1 + #{|W*| >= |W|}) / (1 + B)``. Vectorized
+    over any leading axes of the (..., K) counts.
+    """
+    from scipy.special import gammaln
+
+    c = np.asarray(company_counts, float)
+    d = np.asarray(customer_counts, float)
+    observed = np.abs(_brunner_munzel(c, d)[0])
+    pooled = (c + d).astype(np.int64)
+    n1 = c.sum(-1).astype(np.int64)
+    out = np.full(observed.shape, np.nan)
+    sampled = np.zeros(observed.shape, dtype=bool)
+    log_factorial = gammaln(np.arange(int(pooled.sum(-1).max(initial=0)) + 1, dtype=float) + 1)  # log k!
+    for index in np.ndindex(observed.shape):
+        splits = _splits(pooled[index], int(n1[index]), exact_limit)
+        if splits is None:
+            sampled[index] = True
+            continue
+        total = pooled[index]
+        n_all, m = int(total.sum()), int(n1[index])
+        # log of prod_k C(N_k, x_k) / C(N, n1)
+        log_w = (log_factorial[total] - log_factorial[splits] - log_factorial[total - splits]).sum(-1)
+        log_w -= log_factorial[n_all] - log_factorial[m] - log_factorial[n_all - m]
+        stat = np.abs(_brunner_munzel(splits.astype(float), (total - splits).astype(float))[0])
+        out[index] = min(1.0, float(np.exp(log_w)[stat >= observed[index] * (1 - 1e-12)].sum()))
+    if sampled.any():
+        rng = _rng(random_state)
+        cs, ds, obs = c[sampled], d[sampled], observed[sampled]
+        hits = np.zeros(obs.shape)
+        done = 0
+        while done < n_permutations:
+            size = min(chunk, n_permutations - done)
+            perm = _permuted_counts(cs + ds, cs.sum(-1), size, rng)
+            stat = np.abs(_brunner_munzel(perm, cs + ds - perm)[0])
+            hits += (stat >= obs * (1 - 1e-12)).sum(0)
+            done += size
+        out[sampled] = (1 + hits) / (1 + n_permutations)
+    return out
+
+
 def _rank_statistics(company: np.ndarray, customers: np.ndarray) -> _RankStats:
     """Mann-Whitney, Brunner-Munzel and Cliff's delta from counts (..., K) over ordered categories.
 
@@ -478,7 +609,6 @@ def _rank_statistics(company: np.ndarray, customers: np.ndarray) -> _RankStats:
     n1, n2 = c.sum(-1), d.sum(-1)
     n = n1 + n2
     total = c + d
-    pooled = np.cumsum(total, -1) - total + (total + 1) / 2
     below_c = np.cumsum(c, -1) - c
     u_cust = (d * (below_c + 0.5 * c)).sum(-1)
 
@@ -491,20 +621,8 @@ def _rank_statistics(company: np.ndarray, customers: np.ndarray) -> _RankStats:
         z = (u_max - n1 * n2 / 2 - 0.5) / sigma
         mw_p = np.where(sigma > 0, np.minimum(1.0, 2 * norm.sf(z)), 1.0)
 
-    # Brunner & Munzel (2000): placements R_k - r_k, their variances, Welch-type df.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_rank_c = (c * pooled).sum(-1) / n1
-        mean_rank_d = (d * pooled).sum(-1) / n2
-        place_c = pooled - (below_c + (c + 1) / 2)
-        below_d = np.cumsum(d, -1) - d
-        place_d = pooled - (below_d + (d + 1) / 2)
-        mean_pc = (c * place_c).sum(-1) / n1
-        mean_pd = (d * place_d).sum(-1) / n2
-        s1 = (c * (place_c - mean_pc[..., None]) ** 2).sum(-1) / (n1 - 1)
-        s2 = (d * (place_d - mean_pd[..., None]) ** 2).sum(-1) / (n2 - 1)
-        scale = n1 * s1 + n2 * s2
-        bm = n1 * n2 * (mean_rank_d - mean_rank_c) / ((n1 + n2) * np.sqrt(scale))
-        df = scale**2 / ((n1 * s1) ** 2 / (n1 - 1) + (n2 * s2) ** 2 / (n2 - 1))
+    bm, df, scale = _brunner_munzel(c, d)
+    with np.errstate(invalid="ignore"):
         bm_p = np.where(scale > 0, 2 * student_t.sf(np.abs(bm), df), np.nan)
 
     # Cliff's delta with the consistent variance estimate. Dominance sign(x - y) between a
@@ -607,7 +725,7 @@ def cliffs_delta(
 
 def _choose_test(
     test: str, var_company: np.ndarray, var_customers: np.ndarray, n1: np.ndarray, n2: np.ndarray,
-    bm_pvalue: np.ndarray,
+    degenerate: np.ndarray,
 ) -> tuple[list[str], list[str], np.ndarray]:
     """Which rank test each item uses and why; returns (tests, reasons, variance ratios)."""
     if test not in _TESTS:
@@ -615,82 +733,87 @@ def _choose_test(
     lo = np.minimum(var_company, var_customers)
     hi = np.maximum(var_company, var_customers)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(hi == 0, 1.0, hi / lo)
+        ratio = np.atleast_1d(np.where(hi == 0, 1.0, hi / lo))
     tests, reasons = [], []
-    for r, a, b, p in zip(np.atleast_1d(ratio), np.atleast_1d(n1), np.atleast_1d(n2),
-                          np.atleast_1d(bm_pvalue), strict=True):
-        shown = "infinite" if not np.isfinite(r) else f"{r:.2f}"
+    for r, a, b, flat in zip(ratio, np.atleast_1d(n1), np.atleast_1d(n2), np.atleast_1d(degenerate), strict=True):
+        spread = f"answer variance ratio {'infinite' if not np.isfinite(r) else f'{r:.2f}'}"
         if test == "mann-whitney":
             tests.append("mann-whitney")
-            reasons.append("chosen by the user")
-        elif test == "brunner-munzel":
-            if np.isnan(p):
-                tests.append("mann-whitney")
-                reasons.append("Brunner-Munzel's variance estimate is 0 (no overlap or no spread); "
-                               "Mann-Whitney used instead")
-            else:
-                tests.append("brunner-munzel")
-                reasons.append("chosen by the user")
-        elif r < VARIANCE_RATIO_THRESHOLD:
-            tests.append("mann-whitney")
-            reasons.append(f"spreads similar (variance ratio {shown} < {VARIANCE_RATIO_THRESHOLD:g})")
-        elif min(a, b) < _BM_MIN_N:
-            tests.append("mann-whitney")
-            reasons.append(
-                f"spreads differ (variance ratio {shown}) but a side has fewer than {_BM_MIN_N} "
-                "answers, too few for Brunner-Munzel's t approximation; read the p-value with care"
-            )
-        elif np.isnan(p):
-            tests.append("mann-whitney")
-            reasons.append(f"spreads differ (variance ratio {shown}) but Brunner-Munzel's variance "
-                           "estimate is 0; Mann-Whitney used instead")
-        else:
+            reasons.append(f"chosen by the user ({spread}; Mann-Whitney assumes equal distributions under no gap)")
+        elif test == "brunner-munzel-permutation":
+            tests.append("brunner-munzel-permutation")
+            reasons.append(f"chosen by the user ({spread})")
+        elif test == "brunner-munzel" and not flat:
             tests.append("brunner-munzel")
-            reasons.append(f"spreads differ (variance ratio {shown} >= {VARIANCE_RATIO_THRESHOLD:g}): "
-                           "Brunner-Munzel does not assume equal spreads")
-    return tests, reasons, np.atleast_1d(ratio)
+            reasons.append(f"chosen by the user ({spread})")
+        elif test == "brunner-munzel":
+            tests.append("brunner-munzel-permutation")
+            reasons.append("Brunner-Munzel's variance estimate is 0 (no overlap or no spread), where its t "
+                           "approximation is undefined: studentized permutation version used")
+        elif min(a, b) >= PERMUTATION_MIN_N and not flat:
+            tests.append("brunner-munzel")
+            reasons.append(f"both sides have at least {PERMUTATION_MIN_N} answers: Brunner-Munzel t "
+                           f"approximation, which does not assume equal spreads ({spread})")
+        else:
+            tests.append("brunner-munzel-permutation")
+            why = ("a side has fewer than " f"{PERMUTATION_MIN_N} answers" if min(a, b) < PERMUTATION_MIN_N
+                   else "the variance estimate is 0")
+            reasons.append(f"{why}: Brunner-Munzel studentized permutation test (Neubert & Brunner 2007), "
+                           f"which does not assume equal spreads ({spread})")
+    return tests, reasons, ratio
 
 
 def _item_tests(
     company_counts: np.ndarray, customer_counts: np.ndarray, levels: np.ndarray, test: str = "auto",
+    *, n_permutations: int = 9999, rng: np.random.Generator | None = None,
 ) -> dict[str, Any]:
     """Per item: chosen test, reason, statistic, p-value, Cliff's delta and its variance (vectorized)."""
     stats = _rank_statistics(company_counts, customer_counts)
     n1, _, v1 = _moments(company_counts, levels)
     n2, _, v2 = _moments(customer_counts, levels)
-    tests, reasons, ratio = _choose_test(test, v1, v2, n1, n2, stats.bm_pvalue)
-    use_bm = np.array([t == "brunner-munzel" for t in tests])
-    pvalue = np.where(use_bm, stats.bm_pvalue, stats.mw_pvalue)
-    statistic = np.where(use_bm, stats.bm_statistic, stats.u_customers)
+    tests, reasons, ratio = _choose_test(test, v1, v2, n1, n2, np.isnan(stats.bm_pvalue))
+    pvalue = np.array([stats.mw_pvalue[j] if t == "mann-whitney" else stats.bm_pvalue[j]
+                       for j, t in enumerate(tests)], dtype=float)
+    permute = np.array([t == "brunner-munzel-permutation" for t in tests])
+    if permute.any():
+        pvalue[permute] = brunner_munzel_permutation(
+            company_counts[permute], customer_counts[permute], n_permutations=n_permutations,
+            random_state=rng if rng is not None else 0,
+        )
+    statistic = np.where([t == "mann-whitney" for t in tests], stats.u_customers, stats.bm_statistic)
     return {"stats": stats, "tests": tests, "reasons": reasons, "ratio": ratio,
             "pvalue": pvalue, "statistic": statistic}
 
 
 def item_pvalues(
     company_counts: np.ndarray, customer_counts: np.ndarray, *, test: str = "mann-whitney",
+    n_permutations: int = 999, random_state: int | np.random.Generator | None = 0,
 ) -> np.ndarray:
     """Two-sided rank-test p-values from counts (..., K) without the per-item explanation.
 
-    The same numbers :func:`survey_gap` uses, vectorized over any leading axes (simulations).
-    ``test="auto"`` applies the variance-ratio rule element-wise.
+    The same numbers :func:`survey_gap` uses, vectorized over any leading axes (simulations);
+    ``test="auto"`` applies the same sample-size rule element-wise.
     """
     c = np.asarray(company_counts, float)
     d = np.asarray(customer_counts, float)
+    if test not in _TESTS:
+        raise NPSInputError(f"test must be one of {', '.join(_TESTS)}, got {test!r}")
     stats = _rank_statistics(c, d)
     if test == "mann-whitney":
         return stats.mw_pvalue
-    if test not in _TESTS:
-        raise NPSInputError(f"test must be one of {', '.join(_TESTS)}, got {test!r}")
-    bm = np.where(np.isnan(stats.bm_pvalue), stats.mw_pvalue, stats.bm_pvalue)
+    flat = np.isnan(stats.bm_pvalue)
+    small = np.minimum(c.sum(-1), d.sum(-1)) < PERMUTATION_MIN_N
     if test == "brunner-munzel":
-        return bm
-    levels = np.arange(c.shape[-1], dtype=float)
-    n1, _, v1 = _moments(c, levels)
-    n2, _, v2 = _moments(d, levels)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(np.maximum(v1, v2) == 0, 1.0, np.maximum(v1, v2) / np.minimum(v1, v2))
-    use_bm = (ratio >= VARIANCE_RATIO_THRESHOLD) & (np.minimum(n1, n2) >= _BM_MIN_N)
-    return np.where(use_bm, bm, stats.mw_pvalue)
+        permute = flat
+    elif test == "brunner-munzel-permutation":
+        permute = np.ones_like(flat)
+    else:
+        permute = flat | small
+    p = stats.bm_pvalue.copy()
+    if permute.any():
+        p[permute] = brunner_munzel_permutation(c[permute], d[permute], n_permutations=n_permutations,
+                                                random_state=random_state)
+    return p
 
 
 def _adjust(pvalues: np.ndarray, correction: str, alpha: float) -> np.ndarray:
@@ -831,6 +954,7 @@ class GapResult(_TableResult):
     confidence_level: float
     equivalence_margin: float | None
     n_bootstrap: int
+    n_permutations: int
     n_company: int
     n_customers: int
     method: str
@@ -923,6 +1047,7 @@ def survey_gap(
     equivalence_margin: float | None = None,
     confidence_level: float = 0.95,
     n_bootstrap: int = 2000,
+    n_permutations: int = 9999,
     random_state: int | np.random.Generator | None = 2026,
     layout: Literal["auto", "wide", "long"] = "auto",
     respondent: str = "respondent",
@@ -939,10 +1064,15 @@ def survey_gap(
       ``gap -/+ t_df sqrt(v1/n1 + v2/n2)``, Welch-Satterthwaite df; and in top-box points with
       Newcombe's (1998) hybrid score interval (:func:`newcombe_interval`);
     - a two-sided rank test on the answers: Mann-Whitney (1947) with mid-ranks, tie and continuity
-      correction, or Brunner & Munzel (2000), which does not assume equal spreads. ``test="auto"``
-      takes Brunner-Munzel when the larger answer variance is at least ``VARIANCE_RATIO_THRESHOLD``
-      (2) times the smaller and both sides have at least 10 answers, else Mann-Whitney; each item
-      says which test it used and why;
+      correction (valid when "no gap" means identical answer distributions), or Brunner & Munzel
+      (2000), which tests P(customer > company) = P(customer < company) without assuming equal
+      spreads -- with its t approximation, or its studentized permutation version (Neubert &
+      Brunner 2007, ``n_permutations`` relabellings, seeded) for small samples. ``test="auto"``
+      uses Brunner-Munzel: the t approximation when both sides have at least
+      ``PERMUTATION_MIN_N`` (30) answers, the permutation version otherwise. (A variance-ratio rule
+      choosing Mann-Whitney when spreads look similar inflates the false discovery rate when the
+      company's spread really differs: see docs/survey_gap.md.) Each item says which test it used
+      and why;
     - Cliff's (1993) delta, P(customer > company) - P(customer < company), with the Feng & Cliff
       (2004) interval (:func:`cliffs_delta`);
     - p-values adjusted across the items (``correction``: any method of statsmodels'
@@ -971,11 +1101,12 @@ def survey_gap(
             seven areas; the default when all items are self-assessment statement ids). Items in
             no dimension are only compared item by item.
         correction, alpha: multiplicity correction and the level for labels.
-        test: ``"auto"``, ``"mann-whitney"`` or ``"brunner-munzel"``.
+        test: ``"auto"``, ``"mann-whitney"``, ``"brunner-munzel"`` (t approximation) or
+            ``"brunner-munzel-permutation"``.
         top_box: how many of the highest categories count as top box.
         equivalence_margin: margin in scale points for the equivalence label (None = off).
         confidence_level: level of all intervals.
-        n_bootstrap, random_state: dimension bootstrap.
+        n_bootstrap, n_permutations, random_state: dimension bootstrap, permutation tests, seed.
         layout, respondent, item_column, answer: input layout and column names.
 
     Returns:
@@ -996,6 +1127,8 @@ def survey_gap(
         raise NPSInputError(f"equivalence_margin must be positive, got {equivalence_margin!r}")
     if not isinstance(n_bootstrap, int) or n_bootstrap < 100:
         raise NPSInputError(f"n_bootstrap must be an integer >= 100, got {n_bootstrap!r}")
+    if not isinstance(n_permutations, int) or n_permutations < 99:
+        raise NPSInputError(f"n_permutations must be an integer >= 99, got {n_permutations!r}")
 
     sides = ("company", "customers")
     comp_frame, comp_src = read_table(company, what="company data")
@@ -1040,7 +1173,8 @@ def survey_gap(
     tb2 = d_counts[:, -top_box:].sum(-1)
     tb_lo, tb_hi = newcombe_interval(tb2, n2, tb1, n1, confidence_level=confidence_level)
 
-    tests = _item_tests(c_counts, d_counts, levels, test)
+    perm_rng = _permutation_rng(random_state)
+    tests = _item_tests(c_counts, d_counts, levels, test, n_permutations=n_permutations, rng=perm_rng)
     stats: _RankStats = tests["stats"]
     p_adj = _adjust(tests["pvalue"], correction, alpha)
     eff_lo, eff_hi = _cliff_interval(stats.delta, stats.delta_variance, n1 + n2 - 2, confidence_level)
@@ -1076,13 +1210,14 @@ def survey_gap(
 
     dim_rows = _dimension_gaps(comp.answers, cust.answers, chosen, dims, test=test,
                                correction=correction, alpha=alpha, confidence_level=confidence_level,
-                               n_bootstrap=n_bootstrap, random_state=random_state)
+                               n_bootstrap=n_bootstrap, random_state=random_state,
+                               n_permutations=n_permutations, perm_rng=perm_rng)
     return GapResult(
         items=tuple(rows), dimensions=tuple(dim_rows), scale=(lo, hi), top_box=top_box, test=test,
         correction=correction, alpha=float(alpha), family=_family(len(chosen), "item", correction),
         dimension_family=_family(len(dim_rows), "dimension", correction) if dim_rows else "",
         confidence_level=confidence_level, equivalence_margin=equivalence_margin,
-        n_bootstrap=n_bootstrap, n_company=int(comp.answers.shape[0]),
+        n_bootstrap=n_bootstrap, n_permutations=n_permutations, n_company=int(comp.answers.shape[0]),
         n_customers=int(cust.answers.shape[0]),
         method="survey gap: customers minus company; Welch mean interval, Newcombe top-box interval, "
                "rank test per item, Cliff's delta, bootstrap dimension intervals",
@@ -1095,10 +1230,17 @@ def _rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
     return np.random.default_rng(random_state)
 
 
+def _permutation_rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
+    """A stream for permutation tests, separate from the bootstrap's for the same integer seed."""
+    if isinstance(random_state, np.random.Generator) or random_state is None:
+        return _rng(random_state)
+    return np.random.default_rng([int(random_state), 7041])
+
+
 def _dimension_gaps(
     company: np.ndarray, customers: np.ndarray, chosen: list[str], dims: dict[str, list[str]], *,
     test: str, correction: str, alpha: float, confidence_level: float, n_bootstrap: int,
-    random_state: int | np.random.Generator | None,
+    random_state: int | np.random.Generator | None, n_permutations: int, perm_rng: np.random.Generator,
 ) -> list[DimensionGap]:
     if not dims:
         return []
@@ -1118,7 +1260,7 @@ def _dimension_gaps(
         if len(x) < 2 or len(y) < 2:
             raise NPSInputError(f"dimension {dim!r}: fewer than 2 respondents on a side", column=dim)
         values, cx, cy = _value_counts_pair(x, y)
-        res = _item_tests(cx[None], cy[None], values, test)
+        res = _item_tests(cx[None], cy[None], values, test, n_permutations=n_permutations, rng=perm_rng)
         st: _RankStats = res["stats"]
         lo, hi = _cliff_interval(st.delta, st.delta_variance, len(x) + len(y) - 2, confidence_level)
         pieces.append((dim, x, y, res, st, float(lo[0]), float(hi[0])))

@@ -5,6 +5,7 @@ importance-performance: every statistic pinned to scipy / statsmodels or to hand
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ def sample_gap(sample):
 
 
 # ------------------------------------------------------------------ rank tests from counts
+
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -164,18 +166,74 @@ def test_survey_gap_item_statistics_match_scipy_and_statsmodels(sample, sample_g
         tb = confint_proportions_2indep((y == 5).sum(), len(y), (x == 5).sum(), len(x), method="newcomb")
         assert row.top_box_gap == pytest.approx(100 * ((y == 5).mean() - (x == 5).mean()))
         assert (row.top_box_ci_lower, row.top_box_ci_upper) == pytest.approx((100 * tb[0], 100 * tb[1]), rel=1e-9)
-        if row.test == "mann-whitney":
-            ref = stats.mannwhitneyu(y, x, method="asymptotic").pvalue
-        else:
-            ref = stats.brunnermunzel(x, y).pvalue
-        assert row.pvalue == pytest.approx(ref, rel=1e-9)
-        ratio = max(x.var(ddof=1), y.var(ddof=1)) / min(x.var(ddof=1), y.var(ddof=1))
-        assert (row.test == "brunner-munzel") == (ratio >= 2)  # both sides have >= 10 answers
-        assert row.test_reason
+        # both sides have >= 30 answers: auto takes Brunner-Munzel's t approximation
+        assert row.test == "brunner-munzel" and "at least 30 answers" in row.test_reason
+        assert row.pvalue == pytest.approx(stats.brunnermunzel(x, y).pvalue, rel=1e-9)
+        assert row.statistic == pytest.approx(stats.brunnermunzel(x, y).statistic, rel=1e-9)
         pvalues.append(row.pvalue)
     adjusted = multipletests(pvalues, method="fdr_bh")[1]
     assert [r.pvalue_adjusted for r in sample_gap.items] == pytest.approx(list(adjusted), rel=1e-12)
     assert "Benjamini-Hochberg" in sample_gap.family and "10 items" in sample_gap.family
+
+
+def test_mann_whitney_on_request_matches_scipy(sample):
+    company, customers = sample
+    res = nps.survey_gap(company, customers, test="mann-whitney", n_bootstrap=200)
+    for row in res.items:
+        x = company[row.item].dropna().to_numpy()
+        y = customers[row.item].dropna().to_numpy()
+        ref = stats.mannwhitneyu(y, x, method="asymptotic")
+        assert row.test == "mann-whitney"
+        assert (row.statistic, row.pvalue) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-9)
+
+
+def test_brunner_munzel_permutation_matches_exact_enumeration_with_scipy():
+    """Small samples: every relabelling enumerated, scipy's Brunner-Munzel statistic on each."""
+    from itertools import combinations
+
+    company = np.array([3, 4, 4, 5, 4])
+    customers = np.array([1, 2, 4, 3, 2, 3])
+    pooled = np.concatenate([company, customers])
+    observed = abs(stats.brunnermunzel(company, customers).statistic)
+    hits = total = 0
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # some relabellings separate completely
+        warnings.simplefilter("ignore")
+        for idx in combinations(range(len(pooled)), len(company)):
+            mask = np.zeros(len(pooled), bool)
+            mask[list(idx)] = True
+            stat = abs(stats.brunnermunzel(pooled[mask], pooled[~mask]).statistic)
+            hits += bool(stat >= observed * (1 - 1e-12))
+            total += 1
+    exact = hits / total
+    assert 0.01 < exact < 0.2
+    # enumerated count vectors weighted by their hypergeometric probability: the same exact p-value
+    ours = float(nps.brunner_munzel_permutation(_counts(company), _counts(customers)))
+    assert ours == pytest.approx(exact, rel=1e-10)
+    # the Monte Carlo version (forced by a tiny enumeration limit) agrees within its error
+    sampled = float(nps.brunner_munzel_permutation(_counts(company), _counts(customers), exact_limit=1,
+                                                   n_permutations=20000, random_state=3))
+    assert sampled == pytest.approx(exact, abs=0.007)  # Monte Carlo SE <= 0.0028 with 20,000 draws
+
+
+def test_exact_permutation_weights_are_a_probability_distribution():
+    # equal mean ranks: |W| = 0, so every relabelling counts and p is the total weight, 1
+    assert float(nps.brunner_munzel_permutation(_counts([1, 2, 3, 4, 5]), _counts([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]))) \
+        == pytest.approx(1.0, abs=1e-12)
+    # the smallest p-value is the probability of the most extreme split: complete separation
+    p = float(nps.brunner_munzel_permutation(_counts([5, 5, 5]), _counts([1, 2, 3, 4, 1, 2])))
+    assert p == pytest.approx(1 / math.comb(9, 3), rel=1e-10)
+
+
+def test_auto_uses_the_permutation_version_for_a_small_side():
+    rng = np.random.default_rng(4)
+    company = pd.DataFrame({"q": rng.integers(3, 6, 12)})
+    customers = pd.DataFrame({"q": rng.integers(1, 6, 200)})
+    row = nps.survey_gap(company, customers, random_state=9).item("q")
+    assert row.test == "brunner-munzel-permutation" and "fewer than 30" in row.test_reason
+    again = nps.survey_gap(company, customers, random_state=9).item("q")
+    assert row.pvalue == again.pvalue  # seeded
+    t_approx = stats.brunnermunzel(company["q"], customers["q"]).pvalue
+    assert row.pvalue == pytest.approx(t_approx, abs=0.02)  # close to the t approximation here
 
 
 def test_survey_gap_labels_follow_the_true_gaps_of_the_generator(sample, sample_gap):
@@ -590,28 +648,40 @@ def test_gap_samples_regenerate_byte_identically(name, tmp_path):
 # ------------------------------------------------------------------------ false discovery
 
 
+def _null_survey_counts(rng, reps, n, m, cuts=(-1.5, -0.8, 0.0, 0.9)):
+    """(reps, m, 5) counts of n respondents answering m correlated items, the same law on both sides."""
+    latent = np.sqrt(0.3) * rng.standard_normal((reps, n, 1)) + np.sqrt(0.7) * rng.standard_normal((reps, n, m))
+    answers = np.searchsorted(np.array(cuts), latent.ravel()).reshape(reps, n, m)
+    return np.stack([(answers == k).sum(1) for k in range(5)], axis=-1)
+
+
 def test_false_discovery_rate_under_no_gap_stays_at_target():
     """Complete null: 15 correlated items, identical answer distributions on both sides; FDR =
-    P(any rejection). 400 replicates: the Monte Carlo SE at 5% is 1.1 points."""
+    P(any rejection). 400 replicates: the Monte Carlo SE at 5% is 1.1 points.
+    (benchmarks/gap_fdr.py runs 4,000 replicates over more designs.)"""
     from statsmodels.stats.multitest import multipletests
 
     rng = np.random.default_rng(2026)
-    reps, m, n1, n2 = 400, 15, 25, 200
-    cuts = np.array([-1.5, -0.8, 0.0, 0.9])
+    reps, m = 400, 15
+    company, customers = _null_survey_counts(rng, reps, 40, m), _null_survey_counts(rng, reps, 200, m)
+    p_all = item_pvalues(company, customers, test="auto")  # t approximation: both sides >= 30
+    bh = sum(multipletests(p, alpha=0.05, method="fdr_bh")[0].any() for p in p_all)
+    raw = sum((p <= 0.05).any() for p in p_all)
+    assert bh / reps <= 0.05 + 2.5 * math.sqrt(0.05 * 0.95 / reps)
+    assert raw / reps > 0.3  # uncorrected: many items, many false alarms
 
-    def survey(n):
-        latent = np.sqrt(0.3) * rng.standard_normal((reps, n, 1)) + np.sqrt(0.7) * rng.standard_normal((reps, n, m))
-        answers = np.searchsorted(cuts, latent.ravel()).reshape(reps, n, m)
-        return np.stack([(answers == k).sum(1) for k in range(5)], axis=-1)
 
-    company, customers = survey(n1), survey(n2)
-    rejections = {"fdr_bh": 0, "none": 0}
-    p_all = item_pvalues(company, customers, test="auto")
-    for p in p_all:
-        rejections["fdr_bh"] += multipletests(p, alpha=0.05, method="fdr_bh")[0].any()
-        rejections["none"] += (p <= 0.05).any()
-    assert rejections["fdr_bh"] / reps <= 0.05 + 2.5 * math.sqrt(0.05 * 0.95 / reps)
-    assert rejections["none"] / reps > 0.3  # uncorrected: many items, many false alarms
+def test_false_discovery_rate_with_the_permutation_version_stays_at_target():
+    """A small company side (12): auto uses the studentized permutation test."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(7)
+    reps, m = 300, 10
+    company, customers = _null_survey_counts(rng, reps, 12, m), _null_survey_counts(rng, reps, 150, m)
+    p_all = item_pvalues(company, customers, test="auto")  # exact permutation p-values
+    bh = sum(multipletests(p, alpha=0.05, method="fdr_bh")[0].any() for p in p_all)
+    assert bh / reps <= 0.05 + 2.5 * math.sqrt(0.05 * 0.95 / reps)
+    assert np.mean(p_all <= 0.05) == pytest.approx(0.05, abs=0.02)
 
 
 # -------------------------------------------------------------------- narrative, charts
