@@ -807,6 +807,7 @@ def test_notebook_runs_through_the_runner_and_records_what_the_package_computes(
         nps.superior_service(inputs.company, inputs.customers, item="superior").company_share)
     assert "Holm" in recorded["family"]
     run_dir = result.run_dir
-    for name in ("gap_items.png", "gap_dimensions.png", "self_assessment.png", "importance_performance.png",
+    for name in ("gap_items.png", "gap_dimensions.png", "self_assessment.png", "self_assessment_areas.png",
+                 "importance_performance.png",
                  "gap_items.csv", "report.html"):
         assert (run_dir / name).exists(), name
