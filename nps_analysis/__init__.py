@@ -5,8 +5,11 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
+from . import datasets
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
+from .io import LoadReport, load, load_report
+from .record import read_results, record
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -25,14 +28,20 @@ __all__ = [
     "CATEGORIES",
     "CSATResult",
     "INTERVAL_METHODS",
+    "LoadReport",
     "NPSCounts",
     "NPSInputError",
     "NPSInterval",
     "classify",
     "counts",
     "csat",
+    "datasets",
+    "load",
+    "load_report",
     "nps_interval",
     "parse_scores",
+    "read_results",
+    "record",
     "score_distribution",
     "wilson_interval",
 ]
