@@ -6,9 +6,11 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 from __future__ import annotations
 
 from . import datasets
+from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
+from .plots_sequential import plot_monitoring
 from .record import read_results, record
 from .scoring import (
     CATEGORIES,
@@ -21,12 +23,22 @@ from .scoring import (
     score_distribution,
     wilson_interval,
 )
+from .sequential import (
+    ConfidenceSequence,
+    GroupSequentialBoundary,
+    group_sequential_boundary,
+    nps_confidence_sequence,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CATEGORIES",
     "CSATResult",
+    "ConfidenceSequence",
+    "Decision",
+    "GroupSequentialBoundary",
+    "Guardrail",
     "INTERVAL_METHODS",
     "LoadReport",
     "NPSCounts",
@@ -36,10 +48,16 @@ __all__ = [
     "counts",
     "csat",
     "datasets",
+    "decide",
+    "decision_memo",
+    "group_sequential_boundary",
     "load",
     "load_report",
+    "nps_confidence_sequence",
     "nps_interval",
+    "parse_guardrail",
     "parse_scores",
+    "plot_monitoring",
     "read_results",
     "record",
     "score_distribution",

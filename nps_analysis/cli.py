@@ -290,7 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
+    from .decision import add_decide_parser
+
     found: list[Callable[[Any], None]] = []
+    found.append(add_decide_parser)
     return found
 
 
