@@ -12,6 +12,7 @@ from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .plots_sequential import plot_monitoring
 from .record import read_results, record
+from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -44,6 +45,7 @@ __all__ = [
     "NPSCounts",
     "NPSInputError",
     "NPSInterval",
+    "RunResult",
     "classify",
     "counts",
     "csat",
@@ -53,6 +55,7 @@ __all__ = [
     "group_sequential_boundary",
     "load",
     "load_report",
+    "notebook_parameters",
     "nps_confidence_sequence",
     "nps_interval",
     "parse_guardrail",
@@ -60,6 +63,8 @@ __all__ = [
     "plot_monitoring",
     "read_results",
     "record",
+    "run_notebook",
+    "run_schedule",
     "score_distribution",
     "wilson_interval",
 ]
