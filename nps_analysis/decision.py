@@ -259,8 +259,13 @@ class Decision(ResultMixin):
     notes: tuple[str, ...] = field(default=())
 
     def history_frame(self) -> pd.DataFrame:
-        """One row per look: responses, effect, interval at the look and running intersection."""
-        return pd.DataFrame([h.to_dict() for h in self.history])
+        """One row per look: responses, effect, interval at the look and running intersection.
+
+        Unbounded intervals (an early look, a group-sequential look that cannot stop) stay ``inf``.
+        """
+        import dataclasses
+
+        return pd.DataFrame([dataclasses.asdict(h) for h in self.history])
 
     def rules_frame(self) -> pd.DataFrame:
         """The rule trace as a table."""
