@@ -291,7 +291,7 @@ def main() -> int:
     emit("### 5. Clear errors")
     emit()
     emit("Pinned in `tests/test_decision.py`: an arm with no responses yet (`the treatment arm 'x' has no responses yet ...`), "
-         "a missing time column (`time column 'answered_at' not found ... the columns are ...`), a margin of the wrong sign "
+         "a missing time column (`column 'answered_at': the time column is missing ... the columns are ...`), a margin of the wrong sign "
          "(`margin must be a positive number ..., got -5; pass 5 ...`).")
     elapsed = time.time() - started
     emit()

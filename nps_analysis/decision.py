@@ -617,7 +617,7 @@ def decide(
         from .io import load
 
         file = str(data)
-        data = load(data, score=score, columns=[group, time])
+        data = load(data, score=score, columns=[group])  # the time column is checked below, by name
     if not isinstance(data, pd.DataFrame):
         raise NPSInputError(f"decide() needs a DataFrame or a file path, got {type(data).__name__}")
     frame = data
@@ -783,7 +783,7 @@ def _require_columns(frame: pd.DataFrame, *, score: str, group: str, time: str, 
     present = ", ".join(map(repr, map(str, frame.columns)))
     if time not in frame.columns:
         raise NPSInputError(
-            f"time column {time!r} not found: decide needs when each answer was submitted to place it in a look; "
+            f"the time column is missing: decide needs when each answer was submitted to place it in a look; "
             f"the columns are {present}",
             file=file,
             column=time,
@@ -1086,7 +1086,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
     from .cli import _load
 
-    frame = _load(args, [args.group, args.time])
+    frame = _load(args, [args.group])  # decide() names a missing time column itself
     result = decide(
         frame,
         score=args.score,

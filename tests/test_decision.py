@@ -242,7 +242,7 @@ def test_arm_with_no_responses_yet_is_a_clear_error(sample):
 
 
 def test_missing_time_column_is_a_clear_error(sample):
-    with pytest.raises(nps.NPSInputError, match=r"time column 'answered_at' not found.*'submitted_at'") as info:
+    with pytest.raises(nps.NPSInputError, match=r"column 'answered_at': the time column is missing.*'submitted_at'") as info:
         nps.decide(sample, **{**COLS, "time": "answered_at"}, margin=5)
     assert info.value.column == "answered_at"
 
