@@ -656,8 +656,11 @@ def decide(
     results = []
     for m in metrics:
         values = _metric_values(m, sub, scores, file=file, frame=frame, rows=rows)
-        cum = _cumulative(values, arm, look_code, n_looks)
+        # Numeric columns are centred first so sums of squares do not lose precision.
+        offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
+        cum = _cumulative(values - offset, arm, look_code, n_looks)
         n, mean, var = _moments(m.kind, cum)
+        mean = mean + offset
         mult = interval_multipliers(n[0], n[1], design=design, alpha=nps_alpha, planned_responses=planned, spending=spending)
         diff, lo, hi, se = difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], multiplier=mult, planned_n=planned)
         diff, lo, hi = diff * m.scale, lo * m.scale, hi * m.scale

@@ -184,6 +184,13 @@ def test_alpha_is_split_equally_between_nps_and_guardrails(sample):
     assert list(table.metric) == ["nps", "csat", "handling_minutes"]
 
 
+def test_numeric_guardrail_is_unaffected_by_a_large_offset(sample):
+    shifted = sample.assign(handling_minutes=sample.handling_minutes + 1e9)
+    a = nps.decide(sample, **COLS, margin=5, guardrails=["handling_minutes=2:lower"]).guardrails[0]
+    b = nps.decide(shifted, **COLS, margin=5, guardrails=["handling_minutes=2:lower"]).guardrails[0]
+    assert (b.effect, b.ci_lower, b.ci_upper) == pytest.approx((a.effect, a.ci_lower, a.ci_upper), abs=1e-6)
+
+
 def test_bayesian_view_matches_the_normal_approximation_of_the_dirichlet_posterior(rollback):
     b = rollback.bayes
     mean, var = 0.0, 0.0
