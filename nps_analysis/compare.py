@@ -571,6 +571,32 @@ def _ordered_model_class() -> type:
         def loglikeobs(self, params: np.ndarray) -> np.ndarray:
             return self.freq_weights * super().loglikeobs(params)
 
+        def score(self, params: np.ndarray) -> np.ndarray:
+            """Analytic gradient of the weighted log-likelihood (statsmodels differentiates
+            numerically); thresholds are ``tau_1 = t_1``, ``tau_j = tau_(j-1) + exp(t_j)``."""
+            params = np.asarray(params, dtype=float)
+            low, upp = self._bounds(params)
+            f_low, f_upp = self.pdf(low), self.pdf(upp)  # 0 at -inf / +inf
+            w = self.freq_weights / (self.cdf(upp) - self.cdf(low) + 1e-20)
+            k_levels = self.k_levels
+            g_beta = -(np.asarray(self.exog) * (w * (f_upp - f_low))[:, None]).sum(axis=0)
+            endog = np.asarray(self.endog)
+            g_thresh = np.bincount(endog + 1, weights=w * f_upp, minlength=k_levels + 1) - np.bincount(
+                endog, weights=w * f_low, minlength=k_levels + 1
+            )
+            g_tau = g_thresh[1:k_levels]
+            tail = np.cumsum(g_tau[::-1])[::-1]  # sum over tau_j with j >= m
+            th = params[-(k_levels - 1):]
+            g_theta = tail * np.concatenate(([1.0], np.exp(th[1:])))
+            return np.concatenate((g_beta, g_theta))
+
+        def hessian(self, params: np.ndarray) -> np.ndarray:
+            """Observed information by central differences of the analytic gradient."""
+            from statsmodels.tools.numdiff import approx_fprime
+
+            h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+            return (h + h.T) / 2.0
+
         @property
         def start_params(self) -> np.ndarray:
             freq = np.bincount(self.endog, weights=self.freq_weights) / self.freq_weights.sum()
@@ -612,14 +638,22 @@ def _ordinal(t: np.ndarray, c: np.ndarray, alternative: str, confidence_level: f
         # Fit the mean log-likelihood (weights summing to 1) so the optimiser's tolerances do not
         # depend on n; the information is then total x larger: se = se_mean / sqrt(total).
         model = model_cls(endog, exog, weights / total)
+
+        def ok(result: Any) -> bool:
+            return bool(result.mle_retvals.get("converged", False)) and bool(np.all(np.isfinite(result.params)))
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = model.fit(method="bfgs", disp=False, maxiter=1000, gtol=1e-8)
-            converged = bool(fit.mle_retvals.get("converged", False))
-            if not converged:
-                fit = model.fit(method="nm", disp=False, maxiter=20_000, start_params=fit.params.to_numpy())
+            # Newton with the analytic gradient converges in a few steps; BFGS and Nelder-Mead
+            # are the fall-backs for awkward tables.
+            fit = model.fit(method="newton", disp=False, maxiter=100, tol=1e-10)
+            if not ok(fit):
+                fit = model.fit(method="bfgs", disp=False, maxiter=1000, gtol=1e-8)
+            if not ok(fit):
+                start = fit.params.to_numpy() if np.all(np.isfinite(fit.params)) else None
+                fit = model.fit(method="nm", disp=False, maxiter=20_000, start_params=start)
                 fit = model.fit(method="bfgs", disp=False, maxiter=1000, gtol=1e-6, start_params=fit.params.to_numpy())
-                converged = bool(fit.mle_retvals.get("converged", False))
+            converged = ok(fit)
         beta = float(fit.params.iloc[0])
         se = float(fit.bse.iloc[0]) / math.sqrt(total)
     except Exception as exc:  # statsmodels can fail on odd data; report, never crash

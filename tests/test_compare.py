@@ -630,3 +630,34 @@ def test_compare_many_input_errors_name_what_exists():
         compare_many(df, score="nps_score", group="arm", control="control")
     with pytest.raises(ValueError, match="unknown correction"):
         compare_many(df, score="score", group="arm", control="control", correction="magic")
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_triples = st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)).filter(lambda x: sum(x) > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(t=_triples, c=_triples, method=st.sampled_from(nps.COMPARE_METHODS), alternative=st.sampled_from(["two-sided", "less", "greater"]))
+def test_compare_on_any_counts_is_well_formed(t, c, method, alternative):
+    r = compare(NPSCounts(*t), NPSCounts(*c), method=method, alternative=alternative, n_resamples=300)
+    assert r.difference == pytest.approx(NPSCounts(*t).nps - NPSCounts(*c).nps)
+    assert -200 <= r.ci_lower <= r.ci_upper <= 200
+    assert 0 <= r.pvalue <= 1
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    t=st.lists(st.integers(0, 10), min_size=1, max_size=25),
+    c=st.lists(st.integers(0, 10), min_size=1, max_size=25),
+    alternative=st.sampled_from(["two-sided", "less", "greater"]),
+)
+def test_row_tests_never_crash_and_explain_missing_values(t, c, alternative):
+    tests = row_level_tests(t, c, alternative=alternative)
+    for test in (tests.mann_whitney, tests.ordinal, tests.chi_square):
+        assert (math.isfinite(test.pvalue) and 0 <= test.pvalue <= 1) or test.note
+    json.dumps(tests.to_dict(), allow_nan=False)
