@@ -650,7 +650,7 @@ def test_compare_on_any_counts_is_well_formed(t, c, method, alternative):
     json.dumps(r.to_dict(), allow_nan=False)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     t=st.lists(st.integers(0, 10), min_size=1, max_size=25),
     c=st.lists(st.integers(0, 10), min_size=1, max_size=25),
