@@ -18,9 +18,11 @@ from .compare import (
     cuped,
     row_level_tests,
 )
+from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
+from .plots_sequential import plot_monitoring
 from .power import (
     SampleSizeResult,
     achieved_power,
@@ -40,6 +42,12 @@ from .scoring import (
     parse_scores,
     score_distribution,
     wilson_interval,
+)
+from .sequential import (
+    ConfidenceSequence,
+    GroupSequentialBoundary,
+    group_sequential_boundary,
+    nps_confidence_sequence,
 )
 
 __version__ = "0.1.0"
@@ -62,6 +70,10 @@ __all__ = [
     "sample_size",
     "CATEGORIES",
     "CSATResult",
+    "ConfidenceSequence",
+    "Decision",
+    "GroupSequentialBoundary",
+    "Guardrail",
     "INTERVAL_METHODS",
     "LoadReport",
     "NPSCounts",
@@ -72,11 +84,17 @@ __all__ = [
     "counts",
     "csat",
     "datasets",
+    "decide",
+    "decision_memo",
+    "group_sequential_boundary",
     "load",
     "load_report",
     "notebook_parameters",
+    "nps_confidence_sequence",
     "nps_interval",
+    "parse_guardrail",
     "parse_scores",
+    "plot_monitoring",
     "read_results",
     "record",
     "run_notebook",
