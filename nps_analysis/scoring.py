@@ -514,6 +514,9 @@ def _grouped_bins(
     if not by_list:
         return by_list, None, np.bincount(scan.offsets, minlength=12)[None, :11], missing, invalid
 
+    if len(frame) == 0:
+        keys = pd.DataFrame({c: frame[c].iloc[:0] for c in by_list})
+        return by_list, keys.reset_index(drop=True), np.zeros((0, 11), dtype=np.int64), missing, invalid
     columns = [_column_codes(frame[c]) for c in by_list]
     cells = math.prod(c.size for c in columns)
     if cells >= 1 << 62:
