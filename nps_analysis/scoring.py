@@ -24,6 +24,9 @@ PROMOTER_FROM = 9
 
 OnInvalid = Literal["error", "quarantine"]
 
+#: Rows per block for counting loops: a block stays in the CPU cache between the few passes.
+_BLOCK = 1 << 16
+
 # Category code of each answer 0..10, and -1 for the "not a response" slot 11 (missing/quarantined).
 _CATEGORY_OF_ANSWER = np.array([0] * PASSIVE_FROM + [1] * (PROMOTER_FROM - PASSIVE_FROM) + [2] * 2 + [-1])
 
@@ -75,12 +78,18 @@ def _scan_integers(x: np.ndarray, low: int, high: int) -> _Scan:
 def _scan_floats(x: np.ndarray, low: int, high: int) -> _Scan:
     slot = high - low + 1
     with np.errstate(invalid="ignore", over="ignore"):
-        ok = (x >= low) & (x <= high)  # False for NaN and infinities
-        whole = x.astype(np.intp)  # meaningless where not ok; masked below
-    ok &= whole == x  # integral: 9.0 passes, 9.5 does not
+        offsets = x.astype(np.intp)  # NaN and infinities give garbage here; they fail `whole` below
+    whole = offsets == x  # False for NaN, infinities and 9.5
+    if low:
+        offsets -= low
+    # One unsigned comparison checks 0 <= offset <= high - low (negatives wrap to huge values).
+    ok = whole & (offsets.view(np.uintp) <= high - low)
+    if ok.all():
+        return _Scan(offsets, None, None)
+    not_ok = ~ok
+    offsets[not_ok] = slot
     missing = np.isnan(x)
-    bad = ~(ok | missing)
-    offsets = np.where(ok, whole - low, slot)
+    bad = not_ok & ~missing
     return _Scan(offsets, missing if missing.any() else None, bad if bad.any() else None)
 
 
@@ -278,6 +287,11 @@ def classify(
 
 def _bins(scores: Any, on_invalid: OnInvalid) -> np.ndarray:
     """Counts of answers 0..10 (11 integers); missing and quarantined answers are not counted."""
+    raw = _raw_numeric(scores)
+    if raw is not None:
+        counted = _count_cells([], raw, 1, raw=True)
+        if counted is not None:
+            return counted[0][0, :11]
     scan, _ = _checked(scores, low=0, high=10, on_invalid=on_invalid, column=None, file=None, positions=None)
     return np.bincount(scan.offsets, minlength=12)[:11]
 
@@ -463,10 +477,13 @@ def _column_codes(column: pd.Series) -> _ColumnCodes:
     if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(column):
         values = column.to_numpy()
         lo, hi = int(values.min()), int(values.max())
+        if 0 <= lo and hi < max(len(values), 1024):
+            # Small non-negative integers (arm ids 0..k): the values are the codes, no copy, no
+            # hashing; codes that do not occur are dropped later as empty groups.
+            return _ColumnCodes(values, hi + 1, pd.Series(np.arange(hi + 1).astype(dtype)))
         if hi - lo < max(len(values), 1024):
-            # Small integer range (arm ids, years): offsets are the codes, no hashing needed.
             labels = pd.Series(np.arange(lo, hi + 1).astype(dtype))
-            return _ColumnCodes(values.astype(np.intp) - lo, hi - lo + 1, labels)
+            return _ColumnCodes(np.subtract(values, lo, dtype=np.intp), hi - lo + 1, labels)
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     codes = codes.astype(np.intp, copy=False)
     size = len(uniques)
@@ -482,6 +499,73 @@ def _column_codes(column: pd.Series) -> _ColumnCodes:
         except (TypeError, ValueError):
             pass
     return _ColumnCodes(codes, size, labels)
+
+
+def _count_cells(
+    columns: list[_ColumnCodes], offsets: np.ndarray, cells: int, *, raw: bool = False
+) -> tuple[np.ndarray, int] | None:
+    """(cells, 12) table of rows per label combination (mixed radix) and answer slot, and the
+    number of missing answers.
+
+    Works block by block when the table is small, so each block is checked, combined and counted
+    while it is still in the CPU cache. ``offsets`` are answer slots (0..10, 11 = not a response);
+    with ``raw=True`` they are instead unvalidated integer or float answers on the 0-10 scale, and
+    the function returns None as soon as a block holds an invalid value (the caller then takes the
+    general path, which names or quarantines it).
+    """
+    n = len(offsets)
+    strides = []
+    stride = 12 * cells
+    for col in columns:
+        stride //= col.size
+        strides.append(stride)
+    size = cells * 12
+    blocked = size * 8 <= _BLOCK and n > _BLOCK
+    step = _BLOCK if blocked else max(n, 1)
+    flat = np.zeros(size, dtype=np.int64)
+    missing = 0
+    key_buffer = np.empty(min(n, step), dtype=np.intp) if columns else None
+    is_float = raw and offsets.dtype.kind == "f"
+    slot_buffer = np.empty(min(n, step), dtype=np.intp) if is_float else None
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        block = offsets[start:stop]
+        if raw and not is_float:
+            if block.min() < 0 or block.max() > 10:
+                return None
+        elif is_float:
+            floats, block = block, slot_buffer[: stop - start]
+            with np.errstate(invalid="ignore", over="ignore"):
+                np.copyto(block, floats, casting="unsafe")  # NaN gives garbage; caught just below
+            ok = (block == floats) & (block.view(np.uintp) <= 10)
+            if not ok.all():
+                not_ok = ~ok
+                nan = np.isnan(floats)
+                if (not_ok & ~nan).any():
+                    return None
+                block[not_ok] = 11
+                missing += int(not_ok.sum())
+        if key_buffer is None:  # no groups: count the answers themselves
+            flat += np.bincount(block, minlength=size)
+            continue
+        key = key_buffer[: stop - start]
+        np.multiply(columns[0].codes[start:stop], strides[0], out=key, dtype=np.intp)
+        for col, col_stride in zip(columns[1:], strides[1:], strict=True):
+            key += np.multiply(col.codes[start:stop], col_stride, dtype=np.intp)
+        key += block
+        flat += np.bincount(key, minlength=size)
+    return flat.reshape(cells, 12), missing
+
+
+def _raw_numeric(values: Any) -> np.ndarray | None:
+    """The numpy array behind plain int/float answers (the fast counting path), else None."""
+    if isinstance(values, pd.Series):
+        if not isinstance(values.dtype, np.dtype):
+            return None
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iuf":
+        return values
+    return None
 
 
 def _grouped_bins(
@@ -507,18 +591,14 @@ def _grouped_bins(
         raise NPSInputError(
             f"missing column(s) {absent}; the columns are {list(map(str, frame.columns))}", file=file
         )
-    scan, invalid = _checked(
-        frame[score], low=0, high=10, on_invalid=on_invalid, column=str(score), file=file, positions=None
-    )
-    missing = int(scan.missing.sum()) if scan.missing is not None else 0
-    if not by_list:
-        return by_list, None, np.bincount(scan.offsets, minlength=12)[None, :11], missing, invalid
+    if by_list and len(frame) == 0:
+        keys = pd.DataFrame({c: frame[c].iloc[:0] for c in by_list}).reset_index(drop=True)
+        scan, invalid = _checked(frame[score], low=0, high=10, on_invalid=on_invalid, column=str(score),
+                                 file=file, positions=None)
+        return by_list, keys, np.zeros((0, 11), dtype=np.int64), 0, invalid
 
-    if len(frame) == 0:
-        keys = pd.DataFrame({c: frame[c].iloc[:0] for c in by_list})
-        return by_list, keys.reset_index(drop=True), np.zeros((0, 11), dtype=np.int64), missing, invalid
     columns = [_column_codes(frame[c]) for c in by_list]
-    cells = math.prod(c.size for c in columns)
+    cells = math.prod(c.size for c in columns) if columns else 1
     if cells >= 1 << 62:
         # Too many label combinations for one integer: let pandas number the groups that occur.
         grouped = frame[by_list].groupby(by_list, dropna=False, sort=False, observed=True)
@@ -527,14 +607,27 @@ def _grouped_bins(
         cells = len(labels)
     # One cell per label combination (mixed radix: cell = (c0 * k1 + c1) * k2 + c2 ...) and 12 slots
     # per cell (answers 0..10 and "not a response"), so a single bincount counts everything.
-    cell_of_group: np.ndarray | None = None
-    if cells * 12 <= max(_DIRECT_CELLS, 12 * len(frame)):
-        stride = 12 * math.prod(c.size for c in columns[1:])
-        key = np.multiply(columns[0].codes, stride, dtype=np.intp)  # one pass, a new array
-        for col in columns[1:]:
-            stride //= col.size
-            key += np.multiply(col.codes, stride, dtype=np.intp)
+    direct = cells * 12 <= max(_DIRECT_CELLS, 12 * len(frame))
+    column = frame[score]
+    counted = None
+    invalid: list[tuple[Any, Any]] = []
+    raw = _raw_numeric(column) if direct else None
+    if raw is not None:
+        # Plain int/float answers: validated block by block inside the counting loop.
+        counted = _count_cells(columns, raw, cells, raw=True)
+    if counted is None:
+        scan, invalid = _checked(column, low=0, high=10, on_invalid=on_invalid, column=str(score), file=file,
+                                 positions=None)
+        if direct:
+            counted = _count_cells(columns, scan.offsets, cells)
+    if counted is not None:
+        flat, _ = counted
+        missing = int(flat[:, 11].sum()) - len(invalid)  # slot 11 holds missing and quarantined rows
     else:
+        missing = int(scan.missing.sum()) if scan.missing is not None else 0
+        flat = None
+    cell_of_group: np.ndarray | None = None
+    if flat is None:
         # Sparse combinations: renumber the cells that occur (hashing, only in this rare case).
         key = np.asarray(columns[0].codes, dtype=np.intp)
         for col in columns[1:]:
@@ -542,8 +635,11 @@ def _grouped_bins(
         key, cell_of_group = pd.factorize(key)
         cells = len(cell_of_group)
         key = np.multiply(key, 12, dtype=np.intp)
-    key += scan.offsets
-    flat = np.bincount(key, minlength=cells * 12).reshape(cells, 12)
+        key += scan.offsets
+        flat = np.bincount(key, minlength=cells * 12).reshape(cells, 12)
+    if not by_list:
+        return by_list, None, flat[:, :11], missing, invalid
+
     present = np.flatnonzero(flat.sum(axis=1) > 0)
     bins = flat[present, :11]
     cell_ids = present if cell_of_group is None else np.asarray(cell_of_group)[present]

@@ -418,3 +418,32 @@ def test_csat_edge_cases_and_validation():
                 {"confidence_level": 1.0}]:
         with pytest.raises(ValueError):
             nps.csat([4, 5], **bad)
+
+
+def test_counts_separates_missing_from_quarantined_answers():
+    frame = pd.DataFrame({"g": ["a", "a", "b", "b", "b"], "q": [3.0, np.nan, 9.5, 10.0, np.nan]})
+    got = nps.counts(frame, "q", by="g", on_invalid="quarantine")
+    assert got["n"].tolist() == [1, 1]
+    assert got.attrs["missing"] == 2 and got.attrs["quarantined"] == [(2, 9.5)]
+    plain = nps.counts(frame.drop(index=2), "q", by="g")
+    assert plain.attrs["missing"] == 2 and plain["n"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("n", [70_000, 200_003])  # longer than one counting block
+def test_block_counting_matches_a_single_bincount(n):
+    rng = np.random.default_rng(n)
+    scores = rng.integers(0, 11, n).astype(float)
+    scores[rng.random(n) < 0.05] = np.nan
+    arm = rng.integers(0, 4, n)
+    frame = pd.DataFrame({"arm": arm, "q": scores})
+    got = nps.counts(frame, "q", by="arm")
+    valid = ~np.isnan(scores)
+    flat = np.bincount(arm[valid] * 11 + scores[valid].astype(int), minlength=44).reshape(4, 11)
+    np.testing.assert_array_equal(got["detractors"], flat[:, :7].sum(axis=1))
+    np.testing.assert_array_equal(got["passives"], flat[:, 7:9].sum(axis=1))
+    np.testing.assert_array_equal(got["promoters"], flat[:, 9:].sum(axis=1))
+    assert got.attrs["missing"] == int((~valid).sum())
+    scores[n - 1] = 10.5  # an invalid value in the last block still raises with its position
+    with pytest.raises(nps.NPSInputError) as info:
+        NPSCounts.from_scores(scores)
+    assert info.value.rows == [(n - 1, 10.5)]
