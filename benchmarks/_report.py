@@ -1,46 +1,37 @@
-"""Shared helper for benchmark scripts: write one named section of a Markdown report.
+"""Shared helper for benchmark scripts: write one marked section of docs/validation.md.
 
-Each script owns the block between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` in a shared
-file such as ``docs/validation.md``; rewriting it leaves every other section untouched.
+Each script owns the block between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` and replaces
+only that block (appending it when absent), so scripts by different authors never collide.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
-DEFAULT_TITLE = "# Validation\n\nNumbers below are written by the scripts in `benchmarks/`; rerun a script to refresh its section.\n"
+VALIDATION = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
 
 
-def write_section(path: str | os.PathLike[str], name: str, markdown: str) -> Path:
-    """Replace the block marked ``name`` in ``path`` with ``markdown`` (append it if absent).
-
-    The file is created (with a short title) if it does not exist, and written atomically so a
-    crashed run never leaves half a report.
-    """
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ValueError(f"section name must be letters, digits, '_', '.', '-', got {name!r}")
+def write_section(path: str | Path, name: str, markdown: str) -> Path:
+    """Replace (or append) the ``name`` block of ``path`` with ``markdown``; returns the path."""
     path = Path(path)
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-    block = f"{begin}\n{markdown.strip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else DEFAULT_TITLE
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), flags=re.DOTALL)
+    block = f"{begin}\n{markdown.rstrip()}\n{end}\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Validation\n\n"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text, count=1)
     else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
+        text = text.rstrip("\n") + "\n\n" + block
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
     return path
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
-    """A GitHub-flavoured Markdown table."""
+    """A GitHub-flavoured Markdown table (used by the issue-2 validation scripts)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
