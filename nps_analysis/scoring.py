@@ -7,7 +7,7 @@ for every count-based method in the kit (DOMAIN.md: each respondent contributes 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -135,6 +135,12 @@ def _scan(scores: Any, low: int, high: int) -> tuple[_Scan, pd.Series]:
     """
     if isinstance(scores, pd.Series):
         series = scores
+    elif isinstance(scores, (pd.DataFrame, str, bytes, Mapping)):
+        # Iterating these would read column names, characters or keys as answers.
+        raise TypeError(
+            f"expected a sequence of answers (list, array or Series), got {type(scores).__name__}; "
+            "for a DataFrame pass the score column, e.g. frame['ltr']"
+        )
     elif isinstance(scores, (np.ndarray, pd.api.extensions.ExtensionArray, pd.Index)):
         series = pd.Series(scores, copy=False)
     else:

@@ -447,3 +447,11 @@ def test_block_counting_matches_a_single_bincount(n):
     with pytest.raises(nps.NPSInputError) as info:
         NPSCounts.from_scores(scores)
     assert info.value.rows == [(n - 1, 10.5)]
+
+
+@pytest.mark.parametrize("bad", [pd.DataFrame({"q": [9, 10]}), "9 10", b"9", {"a": 9}])
+def test_inputs_that_would_be_misread_as_answers_are_rejected(bad):
+    with pytest.raises(TypeError, match="sequence of answers"):
+        nps.classify(bad)
+    with pytest.raises(TypeError):
+        NPSCounts.from_scores(bad)
