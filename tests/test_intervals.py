@@ -388,14 +388,14 @@ def test_default_interval_known_exact_coverage_gaps_at_the_edge_of_the_grid(shar
 
 @pytest.mark.parametrize("method", ["bootstrap", "bayes"])
 def test_monte_carlo_methods_cover_about_95_percent_in_simulation(method):
-    # 600 simulated surveys of n = 80 from the "typical" distribution, 2,000 draws per interval.
+    # 600 simulated surveys of n = 80 from the "typical" distribution, 1,000 draws per interval.
     rng = np.random.default_rng(2024)
     shares = np.array([0.20, 0.30, 0.50])
     truth = 100 * (shares[2] - shares[0])
     samples = rng.multinomial(80, shares, size=600)
     hits = 0
     for d, p, r in samples:
-        res = nps.nps_interval(NPSCounts(int(d), int(p), int(r)), method=method, n_resamples=2000,
+        res = nps.nps_interval(NPSCounts(int(d), int(p), int(r)), method=method, n_resamples=1000,
                                random_state=rng)
         hits += res.ci_lower <= truth <= res.ci_upper
     coverage = hits / len(samples)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import nps_analysis as nps
 from nps_analysis.scoring import NPSCounts
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def category(score: int) -> str:
