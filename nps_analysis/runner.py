@@ -848,21 +848,52 @@ def _execute(
     except Exception as exc:  # timeout, dead kernel, missing kernel, ...
         error = _error_record(exc, tracker, None, timeout)
     if partial.exists():
-        if error is not None and error.get("cell_source") is None and error.get("cell_index") is not None:
+        if error is not None:
             with contextlib.suppress(Exception):
-                nb = nbformat.read(partial, as_version=4)
-                error["cell_source"] = nb.cells[error["cell_index"]].source
+                _locate_failure(nbformat.read(partial, as_version=4), error)
         os.replace(partial, executed)
     else:
         emit("no executed notebook was written (the kernel never ran)")
     if error is not None:
-        emit(f"failed in cell {error.get('cell_index')}: {error['type']}: {error['message']}")
+        where = "" if error.get("cell_index") is None else f" in cell {error['cell_index']}"
+        emit(f"failed{where}: {error['type']}: {error['message']}")
         if error.get("traceback"):
             log_stream.write(error["traceback"] + "\n")
             log_stream.flush()
     if interrupted is not None:
         raise interrupted
     return error
+
+
+def _locate_failure(executed: Any, error: dict[str, Any]) -> None:
+    """Point ``error`` at the failing cell: ``cell_index`` becomes its 0-based position in the
+    notebook template (papermill's injected-parameters cell and error banners not counted), plus
+    its ``execution_count`` and ``cell_source``. ``error["cell_index"]`` comes in as papermill's
+    index (injected cell counted, banners not yet inserted)."""
+    cells = executed.cells
+    target = None
+    for cell in cells:
+        if cell.cell_type == "code" and (
+            cell.get("metadata", {}).get("papermill", {}).get("exception")
+            or any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        ):
+            target = cell
+            break
+    if target is None:
+        hint = error.get("cell_index")
+        if hint is None or not 0 <= hint < len(cells):
+            return
+        target = cells[hint]
+    template = [
+        c for c in cells
+        if not set(c.get("metadata", {}).get("tags", [])) & {INJECTED_TAG, PAPERMILL_ERROR_TAG}
+    ]
+    for i, cell in enumerate(template):
+        if cell is target:
+            error["cell_index"] = i
+            error["execution_count"] = cell.get("execution_count")
+            error["cell_source"] = cell.source
+            return
 
 
 def _error_record(
@@ -958,12 +989,17 @@ def _run_header_html(results: Mapping[str, Any]) -> str:
     ]
     error = results.get("error")
     if error:
+        where = ""
+        if error.get("cell_index") is not None:
+            where = f" in cell {error['cell_index']}"
+            first = next((ln for ln in str(error.get("cell_source") or "").splitlines() if ln.strip()), "")
+            if first:
+                where += f" (the cell starting <code>{html.escape(first[:80])}</code>)"
         parts.append(
-            '<div class="nps-failed"><strong>This run failed'
-            + (f" in cell {error['cell_index']}" if error.get("cell_index") is not None else "")
-            + f":</strong> {html.escape(str(error.get('type')))}: "
-            + f"{html.escape(str(error.get('message')))}<br>The report below stops where the error"
-            " happened; executed.ipynb and run.log hold the full traceback.</div>"
+            f'<div class="nps-failed"><strong>This run failed{where}:</strong> '
+            f"{html.escape(str(error.get('type')))}: {html.escape(str(error.get('message')))}<br>"
+            "The report stops where the error happened; executed.ipynb and run.log in the run "
+            "folder hold the full traceback.</div>"
         )
     return "\n".join(parts)
 
