@@ -272,51 +272,77 @@ def sample_ratio_mismatch(
             that has no rows counts 0; a present arm missing from the allocation is an error.
         alpha: threshold for the ``mismatch`` flag (default 0.001).
     """
-    from scipy.stats import chi2
-
     rows = frame
     unit = "all rows"
     if invited:
         rows = frame.loc[as_flags(frame[invited], column=invited)]
         unit = "invited customers"
-    labels = rows[group].dropna()
-    present = sorted(map(str, pd.unique(labels)))
+    labels = rows[group].dropna().astype(str)
+    present = sorted(pd.unique(labels))
     weights = {str(k): float(v) for k, v in (expected_allocation or {}).items()}
     if arms is None:
         arm_list = list(dict.fromkeys([*weights, *present])) if weights else present
     else:
         arm_list = [str(a) for a in arms]
-    if weights:
-        unknown = [a for a in arm_list if a not in weights]
-        if unknown:
-            raise NPSInputError(
-                f"arm(s) {unknown} have rows but no planned share in expected_allocation {weights}",
-                column=group,
-            )
-        if any(not (math.isfinite(w) and w >= 0) for w in weights.values()) or sum(weights[a] for a in arm_list) <= 0:
-            raise ValueError(f"expected_allocation needs non-negative weights with a positive sum, got {weights}")
+    unknown = [a for a in arm_list if a not in weights] if weights else []
+    if unknown:
+        raise NPSInputError(
+            f"arm(s) {unknown} have rows but no planned share in expected_allocation {weights}", column=group
+        )
+    counts_by_label = labels.value_counts()
+    observed = {a: int(counts_by_label.get(a, 0)) for a in arm_list}
+    return srm_from_counts(observed, expected_allocation=weights or None, alpha=alpha, unit=unit)
+
+
+def srm_from_counts(
+    observed: Mapping[str, int],
+    *,
+    expected_allocation: Mapping[str, float] | None = None,
+    alpha: float = SRM_ALPHA,
+    unit: str = "units",
+) -> SampleRatioResult:
+    """The sample-ratio test on assignment counts ``{arm: units}`` (see :func:`sample_ratio_mismatch`).
+
+    ``X^2 = sum_k (O_k - E_k)^2 / E_k``, ``E_k = N w_k / sum(w)``, ``k - 1`` degrees of freedom
+    (arms with a planned share of 0 and no units do not count); units in an arm planned at 0
+    give ``p = 0``.
+    """
+    from scipy.stats import chi2
+
+    arm_list = [str(a) for a in observed]
+    if len(arm_list) < 2:
+        raise NPSInputError(f"a sample-ratio check needs at least two arms, found {arm_list}")
+    if expected_allocation:
+        weights = {str(k): float(v) for k, v in expected_allocation.items()}
+        missing = [a for a in arm_list if a not in weights]
+        if missing:
+            raise NPSInputError(f"arm(s) {missing} have no planned share in expected_allocation {weights}")
         w = np.array([weights[a] for a in arm_list])
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise ValueError(f"expected_allocation needs non-negative weights with a positive sum, got {weights}")
     else:
         w = np.ones(len(arm_list))
-    if len(arm_list) < 2:
-        raise NPSInputError(f"a sample-ratio check needs at least two arms, found {arm_list}", column=group)
-    counts_by_label = labels.astype(str).value_counts()
-    observed = np.array([int(counts_by_label.get(a, 0)) for a in arm_list])
+    obs = np.array([int(observed[a]) for a in observed])
+    if np.any(obs < 0):
+        raise ValueError(f"counts must be non-negative, got {dict(observed)}")
     share = w / w.sum()
-    expected = observed.sum() * share
+    expected = obs.sum() * share
     positive = expected > 0
-    if np.any(observed[~positive] > 0):
+    dof = int(positive.sum()) - 1
+    if np.any(obs[~positive] > 0):
         statistic, pvalue = math.inf, 0.0
+    elif dof < 1:
+        statistic, pvalue = 0.0, 1.0
     else:
-        statistic = float(((observed[positive] - expected[positive]) ** 2 / expected[positive]).sum())
-        pvalue = float(chi2.sf(statistic, int(positive.sum()) - 1))
+        statistic = float(((obs[positive] - expected[positive]) ** 2 / expected[positive]).sum())
+        pvalue = float(chi2.sf(statistic, dof))
     return SampleRatioResult(
         arms=tuple(arm_list),
-        observed=tuple(int(o) for o in observed),
+        observed=tuple(int(o) for o in obs),
         expected=tuple(float(e) for e in expected),
-        allocation=tuple(float(s) for s in share),
+        allocation=tuple(float(x) for x in share),
         statistic=statistic,
-        dof=int(positive.sum()) - 1,
+        dof=max(dof, 0),
         pvalue=pvalue,
         alpha=alpha,
         mismatch=bool(pvalue < alpha),
@@ -857,7 +883,8 @@ def pretty(table: pd.DataFrame, *, digits: int = 1) -> pd.DataFrame:
             columns={"detectable_effect": f"detectable effect (points, {100 * level:.0f}% power)"}
         )
     for col in list(out.columns):
-        if out[col].dtype == object and out[col].map(lambda v: v is None or v == "").all():
+        text_like = pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col])
+        if text_like and out[col].map(lambda v: v is None or v == "").all():
             out = out.drop(columns=[col])  # e.g. a note column with no notes
             continue
         if col in ("pvalue", "pvalue_adjusted"):
