@@ -6,9 +6,28 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 from __future__ import annotations
 
 from . import datasets
+from .compare import (
+    COMPARE_METHODS,
+    CORRECTIONS,
+    ArmComparison,
+    CompareManyResult,
+    CompareResult,
+    CupedResult,
+    compare,
+    compare_many,
+    cuped,
+    row_level_tests,
+)
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
+from .power import (
+    SampleSizeResult,
+    achieved_power,
+    margin_of_error,
+    minimum_detectable_effect,
+    sample_size,
+)
 from .record import read_results, record
 from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
@@ -26,6 +45,21 @@ from .scoring import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "COMPARE_METHODS",
+    "CORRECTIONS",
+    "ArmComparison",
+    "CompareManyResult",
+    "CompareResult",
+    "CupedResult",
+    "SampleSizeResult",
+    "achieved_power",
+    "compare",
+    "compare_many",
+    "cuped",
+    "margin_of_error",
+    "minimum_detectable_effect",
+    "row_level_tests",
+    "sample_size",
     "CATEGORIES",
     "CSATResult",
     "INTERVAL_METHODS",
