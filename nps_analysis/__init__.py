@@ -5,7 +5,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, experiment, plots
 from .compare import (
     COMPARE_METHODS,
     CORRECTIONS,
@@ -19,6 +19,7 @@ from .compare import (
     row_level_tests,
 )
 from .errors import NPSInputError
+from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .power import (
@@ -72,6 +73,12 @@ __all__ = [
     "counts",
     "csat",
     "datasets",
+    "experiment",
+    "plots",
+    "ResponseRates",
+    "SampleRatioResult",
+    "response_rates",
+    "sample_ratio_mismatch",
     "load",
     "load_report",
     "notebook_parameters",

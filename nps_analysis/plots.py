@@ -6,6 +6,7 @@ report, they show as PNG images.
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import math
@@ -27,12 +28,26 @@ def _chart_class() -> type:
     from matplotlib.figure import Figure
 
     class Chart(Figure):
-        """A matplotlib ``Figure`` that renders itself as PNG in Jupyter (``_repr_png_``)."""
+        """A matplotlib ``Figure`` that renders itself as PNG in Jupyter (``_repr_png_``), with a
+        text description (``alt_text``) that HTML reports use as the image's alt text."""
 
-        def _repr_png_(self) -> bytes:
+        alt_text: str = ""
+
+        def png(self) -> bytes:
             buffer = io.BytesIO()
             self.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
             return buffer.getvalue()
+
+        def _repr_png_(self) -> bytes | tuple[bytes, dict[str, str]]:
+            data = self.png()
+            return (data, {"alt": self.alt_text}) if self.alt_text else data
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+            # Takes precedence over the PNG printer the inline backend registers for every
+            # Figure, so the image keeps its alt text in notebooks and HTML reports.
+            data = {"image/png": base64.b64encode(self.png()).decode("ascii")}
+            meta = {"image/png": {"alt": self.alt_text}} if self.alt_text else {}
+            return data, meta
 
         def __repr__(self) -> str:
             title = self.axes[0].get_title() if self.axes else ""
@@ -102,6 +117,10 @@ def nps_forest(
     ax.grid(axis="x", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title or "NPS per arm")
+    fig.alt_text = f"{ax.get_title()}: " + "; ".join(
+        f"{r['group']} {r['nps']:.1f} ({r['ci_lower']:.1f} to {r['ci_upper']:.1f}), n = {r['n']}"
+        for r in arms.to_dict("records") if _finite(r["nps"])
+    )
     return fig
 
 
@@ -147,6 +166,9 @@ def effect_forest(
     ax.grid(axis="x", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title or "Effect of each treatment")
+    fig.alt_text = f"{ax.get_title()}: " + "; ".join(
+        f"{r[0].strip()} {r[1]:+.1f} ({r[2]:.1f} to {r[3]:.1f})" for r in rows
+    )
     return fig
 
 
@@ -189,6 +211,9 @@ def score_distribution_chart(
     ax.legend(frameon=False, fontsize=9, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title or "Distribution of answers", pad=18)
+    fig.alt_text = f"{ax.get_title()} 0 to 10, % per arm: " + "; ".join(
+        f"{label}: " + ", ".join(f"{v:.0f}" for v in shares[i]) for i, label in enumerate(order)
+    )
     return fig
 
 
@@ -225,6 +250,9 @@ def category_bars(arms: pd.DataFrame, *, title: str | None = None) -> Any:
     ax.legend(ncols=3, frameon=False, fontsize=9, loc="lower center", bbox_to_anchor=(0.43, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title or "Detractors, passives and promoters per arm", pad=26)
+    fig.alt_text = f"{ax.get_title()}: " + "; ".join(
+        f"{label} {shares[i, 0]:.0f}% / {shares[i, 1]:.0f}% / {shares[i, 2]:.0f}%" for i, label in enumerate(labels)
+    )
     return fig
 
 
@@ -261,6 +289,10 @@ def segment_forest(segments: pd.DataFrame, *, title: str | None = None) -> Any:
     ax.grid(axis="x", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title or "Effect per segment")
+    fig.alt_text = f"{ax.get_title()}: " + "; ".join(
+        f"{label} {r['difference']:+.1f} ({r['ci_lower']:.1f} to {r['ci_upper']:.1f})"
+        for label, r in zip(labels, rows.to_dict("records"), strict=True)
+    )
     return fig
 
 

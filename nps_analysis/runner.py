@@ -931,23 +931,6 @@ def _read_recorded(results_file: Path, emit: Callable[[str], None]) -> dict[str,
 
 # ------------------------------------------------------------------------------------ HTML report
 
-_REPORT_CSS = """
-<style>
-  body { max-width: 1100px; margin: 0 auto !important; padding: 0 24px 48px !important; }
-  .nps-run { font: 14px/1.5 system-ui, sans-serif; border-bottom: 1px solid #ddd;
-             margin: 16px 0 8px; padding-bottom: 8px; color: #333; }
-  .nps-run .status { display: inline-block; padding: 1px 8px; border-radius: 4px; color: #fff;
-                     font-weight: 600; }
-  .nps-run .ok { background: #2e7d32; } .nps-run .failed { background: #c62828; }
-  .nps-run details table { border-collapse: collapse; margin-top: 4px; }
-  .nps-run details td, .nps-run details th { padding: 2px 10px; border-bottom: 1px solid #eee;
-                                             text-align: left; font-family: monospace; }
-  .nps-failed { background: #fdecea; border-left: 4px solid #c62828; padding: 8px 12px;
-                margin: 8px 0; font: 14px/1.5 system-ui, sans-serif; }
-</style>
-"""
-
-
 def _report_title(nb_path: Path, nb: Any, started: dt.datetime) -> str:
     heading = None
     for cell in nb.cells:
@@ -977,7 +960,6 @@ def _run_header_html(results: Mapping[str, Any]) -> str:
         if k != "output_dir"
     )
     parts = [
-        _REPORT_CSS,
         '<div class="nps-run">',
         f'<span class="status {html.escape(status)}">{html.escape(status)}</span> ',
         f"run <code>{html.escape(str(run.get('run_id', '')))}</code> of "
@@ -1039,8 +1021,9 @@ def report_notebook(executed: Any, results: Mapping[str, Any]) -> Any:
 def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: Mapping[str, Any]) -> Path:
     """Export ``run_dir/executed.ipynb`` to ``run_dir/report.html`` without code.
 
-    Uses nbconvert's ``HTMLExporter`` (lab template, ``exclude_input=True``); charts are the PNG
-    outputs embedded as data URIs, so the file is self-contained.
+    Uses nbconvert's ``HTMLExporter`` with ``exclude_input=True`` and the package's ``report``
+    template (JupyterLab's look without scripts fetched from the internet, chart alt text); charts
+    are the PNG outputs embedded as data URIs, so the file is self-contained and works offline.
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -1053,7 +1036,8 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
         nb = nbformat.v4.new_notebook()
     nb = report_notebook(nb, results)
     exporter = HTMLExporter(
-        template_name="lab",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        template_name="report",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,

@@ -108,7 +108,9 @@ def test_experiment_notebook_records_what_the_package_computes(small_experiment,
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in saved["srm"].values() if not isinstance(v, list))
 
     report = result.report.read_text()
-    assert report.count("data:image/png;base64") == 5  # NPS forest, categories, distribution, effects, segments
+    # five charts (NPS forest, categories, distribution, effects, segments), each with alt text
+    assert report.count("<img ") == 5 and report.count(' alt="NPS per arm: control ') == 1
+    assert "No description has been provided" not in report
     assert "import nps_analysis" not in report and "injected" not in report.lower()
     index = (tmp_path / "reports" / "index.html").read_text()
     assert "treatment_a - control" in index

@@ -24,7 +24,8 @@ def arms(frame) -> pd.DataFrame:
 
 def test_nps_forest_draws_one_point_per_arm_at_its_nps(arms):
     fig = plots.nps_forest(arms, control="control")
-    assert fig._repr_png_().startswith(PNG)
+    data, meta = fig._repr_png_()
+    assert data.startswith(PNG) and meta["alt"].startswith("NPS per arm: control ")
     ax = fig.axes[0]
     points = [line for line in ax.lines if line.get_marker() == "o"]
     assert [float(p.get_xdata()[0]) for p in points] == pytest.approx(list(arms["nps"]))
@@ -35,7 +36,7 @@ def test_category_bars_stack_to_100_percent(arms):
     fig = plots.category_bars(arms)
     widths = np.array([p.get_width() for p in fig.axes[0].patches]).reshape(3, len(arms))
     assert widths.sum(axis=0) == pytest.approx([100.0] * len(arms))
-    assert fig._repr_png_().startswith(PNG)
+    assert fig.png().startswith(PNG)
 
 
 def test_score_distribution_bars_are_shares_of_each_arm(frame):
@@ -55,7 +56,7 @@ def test_effect_and_segment_forests_render():
     ]
     fig = plots.effect_forest(effects, mde=5)
     assert len([ln for ln in fig.axes[0].lines if ln.get_marker() == "o"]) == 2  # a and its CUPED estimate
-    assert fig._repr_png_().startswith(PNG)
+    assert fig.png().startswith(PNG)
     segments = pd.DataFrame(
         {"segment": ["region"] * 2, "value": ["N", "S"], "treatment": ["a", "a"], "difference": [3.0, -2.0],
          "ci_lower": [-1.0, -8.0], "ci_upper": [7.0, 4.0], "significant": [False, False], "small": [False, True]}
@@ -63,4 +64,4 @@ def test_effect_and_segment_forests_render():
     fig = plots.segment_forest(segments)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["region = N: a", "region = S: a (small)"]  # top down
-    assert fig._repr_png_().startswith(PNG)
+    assert fig.png().startswith(PNG)
