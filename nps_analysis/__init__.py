@@ -18,10 +18,12 @@ from .compare import (
     cuped,
     row_level_tests,
 )
+from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
 from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
+from .plots_sequential import plot_monitoring
 from .power import (
     SampleSizeResult,
     achieved_power,
@@ -41,6 +43,12 @@ from .scoring import (
     parse_scores,
     score_distribution,
     wilson_interval,
+)
+from .sequential import (
+    ConfidenceSequence,
+    GroupSequentialBoundary,
+    group_sequential_boundary,
+    nps_confidence_sequence,
 )
 
 __version__ = "0.1.0"
@@ -63,6 +71,10 @@ __all__ = [
     "sample_size",
     "CATEGORIES",
     "CSATResult",
+    "ConfidenceSequence",
+    "Decision",
+    "GroupSequentialBoundary",
+    "Guardrail",
     "INTERVAL_METHODS",
     "LoadReport",
     "NPSCounts",
@@ -79,11 +91,17 @@ __all__ = [
     "SampleRatioResult",
     "response_rates",
     "sample_ratio_mismatch",
+    "decide",
+    "decision_memo",
+    "group_sequential_boundary",
     "load",
     "load_report",
     "notebook_parameters",
+    "nps_confidence_sequence",
     "nps_interval",
+    "parse_guardrail",
     "parse_scores",
+    "plot_monitoring",
     "read_results",
     "record",
     "run_notebook",
