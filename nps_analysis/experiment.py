@@ -919,13 +919,15 @@ def _pcell(p: Any) -> str:
 
 
 def _flag_box(message: str, alert: bool, *, always: bool = True) -> str:
+    """A red (alert) or green box. Inline style for JupyterLab; the class for HTML reports, whose
+    sanitiser drops inline styles (the report template styles ``nps-alert`` / ``nps-ok``)."""
     if alert:
-        style = "background:#fdecea;border-left:6px solid #c62828;color:#611a15;font-weight:600"
+        cls, style = "nps-alert", "background:#fdecea;border-left:6px solid #c62828;color:#611a15;font-weight:600"
     elif always:
-        style = "background:#edf7ed;border-left:6px solid #2e7d32;color:#1e4620"
+        cls, style = "nps-ok", "background:#edf7ed;border-left:6px solid #2e7d32;color:#1e4620"
     else:
         return ""
-    return f'<div style="{style};padding:8px 12px;margin:6px 0">{html.escape(message)}</div>'
+    return f'<div class="{cls}" style="{style};padding:8px 12px;margin:6px 0">{html.escape(message)}</div>'
 
 
 def _p(p: float | None) -> str:

@@ -678,7 +678,7 @@ def run_notebook(
     with open(log_partial, "a", encoding="utf-8") as log_stream, _run_logging(log_stream) as emit:
         emit(f"run {run_id} of {nb_path} started; folder {run_dir}")
         emit("parameters given: " + (", ".join(f"{k}={v!r}" for k, v in given.items()) or "none"))
-        error = _execute(
+        error, interrupted = _execute(
             nb_path,
             run_dir,
             injected,
@@ -702,7 +702,8 @@ def run_notebook(
             final["error"] = error
         write_json_atomic(results_file, final)
         try:
-            write_report_html(run_dir, title=_report_title(nb_path, nb, started), results=final)
+            if interrupted is None:  # when stopped, record the outcome and get out quickly
+                write_report_html(run_dir, title=_report_title(nb_path, nb, started), results=final)
         except Exception as exc:  # a broken report must not hide the run's own outcome
             emit(f"could not write report.html: {exc.__class__.__name__}: {exc}")
             log.exception("report.html failed for %s", run_dir)
@@ -713,6 +714,8 @@ def run_notebook(
         write_index(output_dir)
     except Exception:
         log.exception("could not rebuild %s", output_dir / "index.html")
+    if interrupted is not None:
+        raise interrupted
     return RunResult(
         notebook=nb_path,
         run_id=run_id,
@@ -789,9 +792,10 @@ def _execute(
     results_file: Path,
     log_stream: Any,
     emit: Callable[..., None],
-) -> dict[str, Any] | None:
-    """Execute with papermill; ``None`` on success, else the error record (never raises, except
-    KeyboardInterrupt after recording)."""
+) -> tuple[dict[str, Any] | None, BaseException | None]:
+    """Execute with papermill. Returns the error record (``None`` on success) and the
+    KeyboardInterrupt that stopped the run, if any, for the caller to re-raise once the run's
+    files are written; never raises itself."""
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -844,7 +848,7 @@ def _execute(
         }
     except KeyboardInterrupt as exc:
         interrupted = exc
-        error = _error_record(exc, tracker, "the run was interrupted", timeout)
+        error = _error_record(exc, tracker, None, timeout)
     except Exception as exc:  # timeout, dead kernel, missing kernel, ...
         error = _error_record(exc, tracker, None, timeout)
     if partial.exists():
@@ -860,9 +864,7 @@ def _execute(
         if error.get("traceback"):
             log_stream.write(error["traceback"] + "\n")
             log_stream.flush()
-    if interrupted is not None:
-        raise interrupted
-    return error
+    return error, interrupted
 
 
 def _locate_failure(executed: Any, error: dict[str, Any]) -> None:
@@ -908,6 +910,8 @@ def _error_record(
         kind, text = "Timeout", f"the run exceeded its time limit of {timeout:g} s; the kernel was stopped"
     elif isinstance(exc, DeadKernelError):
         kind, text = "DeadKernel", "the kernel died while a cell was running (out of memory? a crash?)"
+    elif isinstance(exc, KeyboardInterrupt):
+        kind, text = "Interrupted", f"the run was stopped before it finished ({exc or 'Ctrl-C'})"
     else:
         kind, text = exc.__class__.__name__, message or str(exc)
         trace = "".join(traceback.format_exception(exc))
@@ -1021,12 +1025,15 @@ def report_notebook(executed: Any, results: Mapping[str, Any]) -> Any:
 def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: Mapping[str, Any]) -> Path:
     """Export ``run_dir/executed.ipynb`` to ``run_dir/report.html`` without code.
 
-    Uses nbconvert's ``HTMLExporter`` with ``exclude_input=True`` and the package's ``report``
-    template (JupyterLab's look without scripts fetched from the internet, chart alt text); charts
-    are the PNG outputs embedded as data URIs, so the file is self-contained and works offline.
+    Uses nbconvert's ``HTMLExporter`` with ``exclude_input=True`` and the package's ``nps_report``
+    template (JupyterLab's look, a Content-Security-Policy that forbids scripts, nothing fetched
+    from the network, chart alt text). Outputs are cleaned by :func:`sanitize.sanitize_outputs`
+    first; charts are PNG outputs embedded as data URIs, so the file is self-contained.
     """
     import nbformat
     from nbconvert import HTMLExporter
+
+    from .sanitize import sanitize_outputs
 
     run_dir = Path(run_dir)
     executed = run_dir / "executed.ipynb"
@@ -1034,10 +1041,10 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
         nb = nbformat.read(executed, as_version=4)
     else:
         nb = nbformat.v4.new_notebook()
-    nb = report_notebook(nb, results)
+    nb = sanitize_outputs(report_notebook(nb, results))
     exporter = HTMLExporter(
         extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
-        template_name="report",
+        template_name="nps_report",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -1311,12 +1318,39 @@ def _setup_cli_logging() -> None:
 
 
 def run_command(args: Any) -> int:
-    """Handler of ``nps-analysis run``: 0 ok, 1 a run failed, 2 bad usage or parameters."""
+    """Handler of ``nps-analysis run``: 0 ok, 1 a run failed, 2 bad usage or parameters.
+
+    SIGTERM (a scheduler stopping the task) is handled like Ctrl-C: the running notebook's folder
+    gets ``status: "failed"`` with the error "interrupted" before the process exits (130).
+    """
+    with _sigterm_as_interrupt():
+        try:
+            return _run_command(args)
+        except (NPSInputError, ValueError, FileNotFoundError) as exc:
+            sys.stderr.write(f"nps-analysis run: error: {exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            sys.stderr.write("nps-analysis run: interrupted; the run was recorded as failed\n")
+            return 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
     try:
-        return _run_command(args)
-    except (NPSInputError, ValueError, FileNotFoundError) as exc:
-        sys.stderr.write(f"nps-analysis run: error: {exc}\n")
-        return 2
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_command(args: Any) -> int:
