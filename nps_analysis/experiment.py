@@ -231,21 +231,20 @@ class SampleRatioResult(ResultMixin):
         return f"Arm sizes match the planned allocation: {parts} among {self.unit} (chi-square {p})."
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per arm: units observed and expected, observed and planned shares (%)."""
         total = sum(self.observed)
         return pd.DataFrame(
             {
                 "arm": self.arms,
                 "observed": self.observed,
-                "observed share": [o / total if total else math.nan for o in self.observed],
-                "planned share": self.allocation,
                 "expected": [round(e, 1) for e in self.expected],
+                "observed share %": [round(100 * o / total, 1) if total else math.nan for o in self.observed],
+                "planned share %": [round(100 * a, 1) for a in self.allocation],
             }
         )
 
     def _repr_html_(self) -> str:
-        return _flag_box(self.message, self.mismatch) + self.to_frame().to_html(
-            index=False, float_format=lambda v: f"{v:.3f}"
-        )
+        return _flag_box(self.message, self.mismatch) + self.to_frame().to_html(index=False)
 
 
 def sample_ratio_mismatch(
@@ -385,21 +384,21 @@ class ResponseRates(ResultMixin):
         return f"Response rates are similar across arms: {rates} (chi-square {_p(self.pvalue)})."
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per arm: invited, responded, the rate (%) and its Wilson interval."""
         return pd.DataFrame(
             {
                 "arm": self.arms,
                 "invited": self.invited,
                 "responded": self.responded,
-                "response rate %": [100 * r for r in self.rate],
-                "ci_lower %": [100 * r for r in self.ci_lower],
-                "ci_upper %": [100 * r for r in self.ci_upper],
+                "response rate %": [round(100 * r, 1) for r in self.rate],
+                f"{100 * self.confidence_level:g}% interval": [
+                    _interval(100 * lo, 100 * hi) for lo, hi in zip(self.ci_lower, self.ci_upper, strict=True)
+                ],
             }
         )
 
     def _repr_html_(self) -> str:
-        return _flag_box(self.message, self.unequal) + self.to_frame().to_html(
-            index=False, float_format=lambda v: f"{v:.1f}"
-        )
+        return _flag_box(self.message, self.unequal) + self.to_frame().to_html(index=False)
 
 
 def response_rates(
@@ -783,8 +782,8 @@ def conclusion(
         if several:
             verdict = "significant" if comp.significant else "not significant"
             sentences.append(
-                f"Adjusted for the {len(many.comparisons)} comparisons ({_correction_name(many.correction)}), "
-                f"{_p(comp.pvalue_adjusted)}: {verdict}."
+                f"With the {_correction_name(many.correction)} correction for {len(many.comparisons)} "
+                f"comparisons, {_p(comp.pvalue_adjusted)}: {verdict}."
             )
         pw = power_by.get(str(comp.treatment))
         alpha = 1 - r.confidence_level

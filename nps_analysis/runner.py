@@ -1391,6 +1391,30 @@ def _run_command(args: Any) -> int:
     return result.exit_code
 
 
+def bundled_notebook(name: str) -> Path:
+    """A notebook of the kit: ``notebooks/<name>.ipynb`` in the checkout (installed editable)."""
+    path = Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"
+    if not path.is_file():
+        raise NPSInputError("notebook not found (is the package installed from a checkout?)", file=str(path))
+    return path
+
+
+def sample_report(output_dir: str | os.PathLike[str] = "reports") -> int:
+    """The main job's report: run ``notebooks/experiment.ipynb`` on the bundled sample and print
+    where the HTML report is. Returns the exit code (0 ok, 1 failed)."""
+    _setup_cli_logging()
+    with _sigterm_as_interrupt():
+        result = run_notebook(bundled_notebook("experiment"), output_dir=output_dir)
+    status = "ok" if result.ok else f"FAILED ({result.error})"
+    sys.stdout.write(
+        f"Experiment report on the bundled sample: {status}, {result.duration:.1f} s\n"
+        f"HTML report: {result.report.resolve()}\n"
+        f"results:     {result.results_path.resolve()}\n"
+        f"all runs:    {(Path(output_dir) / 'index.html').resolve()}\n"
+    )
+    return result.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``run`` command on its own parser (``nps-analysis run`` goes through ``cli.py``)."""
     import argparse
