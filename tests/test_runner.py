@@ -335,29 +335,31 @@ def test_timeout_and_dead_kernel_are_failed_runs(tiny, tmp_path, mode, kind):
 
 @pytest.mark.notebook
 def test_a_run_stopped_by_sigterm_is_recorded_as_failed(tiny, tmp_path):
+    """A scheduler stopping the task (SIGTERM) gets a failed record and exit code 130."""
     import os
     import signal
-    import subprocess
-    import sys
+    import threading
     import time
 
-    cmd = [sys.executable, "-m", "nps_analysis", "run", str(tiny), "-p", "mode", "sleep",
-           "--output-dir", str(tmp_path / "reports"), "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    deadline = time.monotonic() + 60
-    log = None
-    while time.monotonic() < deadline:  # wait until the sleeping cell runs
-        logs = list((tmp_path / "reports").glob("tiny/*/.run.log.partial"))
-        if logs and "cell 3 (" in logs[0].read_text():
-            log = logs[0]
-            break
-        time.sleep(0.2)
-    assert log is not None, "the run never reached the sleeping cell"
-    time.sleep(1.0)  # let the 60-second cell start
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "recorded as failed" in err
-    saved = json.loads((log.parent / "results.json").read_text())
+    def stop_when_sleeping() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "reports").glob("tiny/*/.run.log.partial"))
+            if logs and "cell 3 (" in logs[0].read_text():
+                time.sleep(1.0)  # let the 60-second cell start
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=stop_when_sleeping, daemon=True)
+    watcher.start()
+    code = runner.main(["run", str(tiny), "-p", "mode", "sleep", "--output-dir", str(tmp_path / "reports"),
+                        "--no-progress", "--timeout", "50"])
+    watcher.join(5)
+    assert code == 130
+    (run_dir,) = (tmp_path / "reports" / "tiny").iterdir()
+    saved = json.loads((run_dir / "results.json").read_text())
     assert saved["status"] == "failed" and saved["error"]["type"] == "Interrupted"
-    assert saved["error"]["cell_index"] == 3
-    assert (log.parent / "run.log").exists() and (log.parent / "executed.ipynb").exists()
+    assert "signal 15" in saved["error"]["message"] and saved["error"]["cell_index"] == 3
+    assert (run_dir / "run.log").exists() and (run_dir / "executed.ipynb").exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is removed again
