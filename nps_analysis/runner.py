@@ -668,6 +668,7 @@ def run_notebook(
         "started_at": _iso(started),
         "kernel": kernel_name,
         "timeout": timeout,
+        "parameters_given": given,
     }
     results_file = run_dir / RESULTS_FILE
     write_json_atomic(results_file, {"status": "running", "parameters": effective, "run": run_meta})
@@ -1059,24 +1060,24 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
 # ------------------------------------------------------------------------------------------ index
 
 
-def _headline(results: Mapping[str, Any]) -> str:
-    """Headline numbers of a run for the index: the notebook's ``headline`` record if any, else its
-    top-level scalar numbers."""
+def _headline(results: Mapping[str, Any]) -> list[str]:
+    """Headline numbers of a run for the index, one item per line: the notebook's ``headline``
+    record if any (a string or a mapping label -> text), else its top-level scalar numbers; for a
+    failed run, the error."""
     if results.get("status") == "failed":
         err = results.get("error") or {}
-        return f"{err.get('type', 'error')}: {err.get('message', '')}"[:300]
+        return [f"{err.get('type', 'error')}: {err.get('message', '')}"[:300]]
     head = results.get("headline")
     if isinstance(head, str):
-        return head
+        return [head]
     if isinstance(head, Mapping):
-        return "; ".join(f"{k}: {_short(v)}" for k, v in head.items())
+        return [f"{k}: {_short(v)}" for k, v in head.items()]
     skip = {"status", "parameters", "run", "error"}
-    scalars = [
+    return [
         f"{k}: {_short(v)}"
         for k, v in results.items()
         if k not in skip and isinstance(v, (int, float)) and not isinstance(v, bool)
-    ]
-    return "; ".join(scalars[:6])
+    ][:6]
 
 
 def _short(value: Any) -> str:
@@ -1104,6 +1105,7 @@ def list_runs(output_dir: str | os.PathLike[str] = "reports") -> list[dict[str, 
                 "started_at": run.get("started_at", ""),
                 "duration": run.get("duration_seconds"),
                 "headline": _headline(data),
+                "given": run.get("parameters_given") or {},
             }
         )
     runs.sort(key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
@@ -1124,11 +1126,14 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
             if (r["dir"] / name).exists()
         )
         duration = "" if r["duration"] is None else f"{r['duration']:.1f} s"
+        started = r["started_at"].replace("T", " ").rstrip("Z")
+        given = "<br>".join(html.escape(f"{k}: {_fmt_param(v)}") for k, v in r["given"].items())
+        headline = "<br>".join(html.escape(line) for line in r["headline"])
         rows.append(
-            f'<tr class="{html.escape(r["status"])}"><td>{html.escape(r["started_at"])}</td>'
-            f"<td>{html.escape(r['notebook'])}</td><td><code>{html.escape(r['run_id'])}</code></td>"
-            f'<td class="st">{html.escape(r["status"])}</td><td>{duration}</td>'
-            f"<td>{html.escape(r['headline'])}</td><td>{links}</td></tr>"
+            f'<tr class="{html.escape(r["status"])}"><td class="nw">{html.escape(started)}</td>'
+            f"<td>{html.escape(r['notebook'])}</td><td class=\"nw\"><code>{html.escape(r['run_id'])}</code></td>"
+            f'<td class="st">{html.escape(r["status"])}</td><td class="nw">{duration}</td>'
+            f"<td><small>{given}</small></td><td>{headline}</td><td>{links}</td></tr>"
         )
     failed = sum(r["status"] == "failed" for r in runs)
     page = f"""<!DOCTYPE html>
@@ -1142,11 +1147,12 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
  tr.ok td.st {{ color: #2e7d32; font-weight: 600; }}
  tr.running td.st {{ color: #b26a00; font-weight: 600; }}
  code {{ font-size: 12px; }}
+ .nw {{ white-space: nowrap; }}
 </style></head><body>
 <h1>NPS reports</h1>
 <p>{len(runs)} run(s), {failed} failed. Newest first. Updated {html.escape(_iso(_now()))}.</p>
 <table><thead><tr><th>started (UTC)</th><th>notebook</th><th>run</th><th>status</th><th>time</th>
-<th>headline</th><th>files</th></tr></thead>
+<th>parameters given</th><th>headline</th><th>files</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>

@@ -242,7 +242,8 @@ def test_schedule_is_expanded_and_fully_checked_before_any_run(tiny, tmp_path):
 
 
 def _fake_run(root: Path, notebook: str, run_id: str, started: str, status: str, **extra) -> None:
-    data = {"status": status, "parameters": {}, "run": {"started_at": started, "duration_seconds": 1.5}, **extra}
+    run = {"started_at": started, "duration_seconds": 1.5, "parameters_given": {"subset": {"region": run_id}}}
+    data = {"status": status, "parameters": {}, "run": run, **extra}
     runner.write_json_atomic(root / notebook / run_id / "results.json", data)
 
 
@@ -253,11 +254,12 @@ def test_index_lists_every_run_newest_first_with_status_and_headline(tmp_path):
     _fake_run(tmp_path, "other", "c", "2026-01-02T10:00:00Z", "ok", srm_pvalue=0.4321)
     runs = runner.list_runs(tmp_path)
     assert [r["run_id"] for r in runs] == ["b", "c", "a"]
-    assert runs[0]["headline"] == "KeyError: 'score'"
-    assert runs[1]["headline"] == "srm_pvalue: 0.4321"
+    assert runs[0]["headline"] == ["KeyError: 'score'"]
+    assert runs[1]["headline"] == ["srm_pvalue: 0.4321"]
     page = runner.write_index(tmp_path).read_text()
     assert page.index(">b<") < page.index(">c<") < page.index(">a<")
     assert "treatment_a - control: +7.9" in page and "3 run(s), 1 failed" in page
+    assert "subset: {&#x27;region&#x27;: &#x27;a&#x27;}" in page
 
 
 def test_report_notebook_drops_parameter_cells_and_puts_the_run_header_under_the_title(tiny):
