@@ -400,6 +400,12 @@ def check_parameters(
             type and the value).
     """
     out: dict[str, Any] = {}
+    if values and not declared:
+        raise ParameterError(
+            f"the notebook declares no parameters (no code cell tagged {PARAMETERS_TAG!r}), "
+            f"so {', '.join(map(repr, values))} cannot be set",
+            file=file,
+        )
     for name, value in (values or {}).items():
         if name not in declared:
             close = difflib.get_close_matches(str(name), list(declared), n=1)
