@@ -1032,10 +1032,11 @@ def report_notebook(executed: Any, results: Mapping[str, Any]) -> Any:
 def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: Mapping[str, Any]) -> Path:
     """Export ``run_dir/executed.ipynb`` to ``run_dir/report.html`` without code.
 
-    Uses nbconvert's ``HTMLExporter`` with ``exclude_input=True`` and the package's ``nps_report``
-    template (JupyterLab's look, a Content-Security-Policy that forbids scripts, nothing fetched
-    from the network, chart alt text). Outputs are cleaned by :func:`sanitize.sanitize_outputs`
-    first; charts are PNG outputs embedded as data URIs, so the file is self-contained.
+    Uses nbconvert's ``HTMLExporter`` with the kit's ``nps_report`` template (JupyterLab's look, a
+    Content-Security-Policy that forbids scripts, nothing fetched from the network) and
+    ``exclude_input=True``; outputs are cleaned by :func:`nps_analysis.sanitize.sanitize_outputs`;
+    charts are the PNG outputs embedded as data URIs (with the alt text the charts carry), so the
+    file is self-contained.
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -1048,10 +1049,12 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
         nb = nbformat.read(executed, as_version=4)
     else:
         nb = nbformat.v4.new_notebook()
+    # Outputs may hold respondents' words: clean them, and render with a template whose
+    # Content-Security-Policy forbids every script (SECURITY.md).
     nb = sanitize_outputs(report_notebook(nb, results))
     exporter = HTMLExporter(
-        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
         template_name="nps_report",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
