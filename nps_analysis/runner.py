@@ -19,6 +19,7 @@ import re
 import secrets
 import sys
 import tempfile
+import threading
 import time
 import tokenize
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -825,6 +826,8 @@ def _execute(
         first = tracker.first_started if tracker.first_started is not None else time.monotonic()
         return max(1, math.ceil(first + float(timeout) - time.monotonic()))
 
+    # The HTML export needs nbconvert (~1 s of imports): load it while the kernel works.
+    threading.Thread(target=_preload_nbconvert, name="nps-preload-nbconvert", daemon=True).start()
     error: dict[str, Any] | None = None
     interrupted: BaseException | None = None
     try:
@@ -872,6 +875,11 @@ def _execute(
             log_stream.write(error["traceback"] + "\n")
             log_stream.flush()
     return error, interrupted
+
+
+def _preload_nbconvert() -> None:
+    with contextlib.suppress(Exception):
+        import nbconvert.exporters.html  # noqa: F401
 
 
 def _locate_failure(executed: Any, error: dict[str, Any]) -> None:
@@ -1352,7 +1360,6 @@ def run_command(args: Any) -> int:
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     import signal
-    import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
