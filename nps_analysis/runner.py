@@ -1010,31 +1010,61 @@ def report_notebook(executed: Any, results: Mapping[str, Any]) -> Any:
 
     Drops the injected-parameters and parameters cells, papermill's error banners and stderr
     streams (warnings stay in ``executed.ipynb`` and ``run.log``), and puts a run header (status,
-    run id, parameters, the error of a failed run) under the notebook's title.
+    run id, parameters, the error of a failed run) under the notebook's title. A failed run's
+    report ends where the run stopped: the error shows as one line (the traceback, which is code,
+    stays in ``executed.ipynb`` and ``run.log``) and the sections that never ran are left out.
     """
     import copy
 
     import nbformat
 
     nb = copy.deepcopy(executed)
+    failed = results.get("status") == "failed"
+    stop = _last_run_cell(nb.cells) if failed else None
     cells = []
-    for cell in nb.cells:
+    for position, cell in enumerate(nb.cells):
+        if stop is not None and position > stop:
+            break
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & {INJECTED_TAG, PARAMETERS_TAG, PAPERMILL_ERROR_TAG}:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [
-                o for o in cell.get("outputs", [])
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
+            outputs = []
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                    continue
+                if o.get("output_type") == "error":
+                    text = html.escape(f"{o.get('ename', 'Error')}: {_strip_ansi(str(o.get('evalue', '')))}")
+                    o = nbformat.v4.new_output(
+                        "display_data", data={"text/html": f'<div class="nps-failed">The run stopped here: {text}</div>'}
+                    )
+                outputs.append(o)
+            cell.outputs = outputs
             if not cell.outputs:
                 continue
         cells.append(cell)
     header = nbformat.v4.new_markdown_cell(_run_header_html(results))
     at = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ") else 0
     cells.insert(at, header)
+    marked = any("The run stopped here" in str(o.get("data", {})) for c in cells for o in c.get("outputs", []))
+    if failed and not marked:  # a timeout or a dead kernel leaves no error output to mark the spot
+        cells.append(nbformat.v4.new_markdown_cell("*The run stopped here; the sections after this point did not run.*"))
     nb.cells = cells
     return nb
+
+
+def _last_run_cell(cells: Sequence[Any]) -> int | None:
+    """Position of the cell where a failed run stopped: the first cell with an error output, else
+    the last code cell that started (papermill marks it), else None."""
+    for i, cell in enumerate(cells):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    last = None
+    for i, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if cell.get("cell_type") == "code" and (cell.get("execution_count") is not None or meta.get("start_time")):
+            last = i
+    return last
 
 
 def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: Mapping[str, Any]) -> Path:

@@ -315,7 +315,10 @@ def test_schedule_runs_on_after_a_failure_and_records_both(tiny, tmp_path):
     failing = [c for c in executed.cells if c.source == failed["error"]["cell_source"]]
     assert any(o.get("ename") == "ZeroDivisionError" for o in failing[0].outputs)
     assert failed["error"]["execution_count"] == failing[0].execution_count
-    assert "This run failed in cell 3" in (failed_dir / "report.html").read_text()
+    failed_report = (failed_dir / "report.html").read_text()
+    assert "This run failed in cell 3" in failed_report
+    assert "The run stopped here: ZeroDivisionError: planned failure" in failed_report
+    assert "Traceback" not in failed_report and "x doubled" not in failed_report  # later cells left out
 
     index = (tmp_path / "reports" / "index.html").read_text()
     assert index.count('<tr class="ok">') == 1 and index.count('<tr class="failed">') == 1
