@@ -47,8 +47,8 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _time(notebook: Path, out: Path, repeat: int) -> tuple[list[float], list[float]]:
-    walls, cpus = [], []
+def _time(notebook: Path, out: Path, repeat: int) -> tuple[list[float], list[float], list[tuple[float, str]]]:
+    walls, cpus, cells = [], [], []
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), _cpu()
         result = run_notebook(notebook, output_dir=out, progress=False)
@@ -56,7 +56,22 @@ def _time(notebook: Path, out: Path, repeat: int) -> tuple[list[float], list[flo
         cpus.append(_cpu() - c0)
         if not result.ok:
             raise SystemExit(f"{notebook.name} failed: {result.error} (see {result.run_dir}/run.log)")
-    return walls, cpus
+        cells = _cell_times(result.run_dir, notebook)
+    return walls, cpus, cells
+
+
+def _cell_times(run_dir: Path, notebook: Path) -> list[tuple[float, str]]:
+    """(seconds, first line of the cell) per code cell, from the run's run.log (last repeat)."""
+    import re
+
+    executed = nbformat.read(run_dir / "executed.ipynb", as_version=4)
+    out = []
+    for line in (run_dir / "run.log").read_text().splitlines():
+        m = re.search(r"cell (\d+) \(\d+/\d+ code cells\) ok in ([\d.]+) s", line)
+        if m:
+            source = executed.cells[int(m.group(1))].source.splitlines() or [""]
+            out.append((float(m.group(2)), source[0][:60]))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         results = {name: _time(nb, tmp_path / "reports", args.repeat) for name, nb in notebooks.items()}
-    wall = {name: statistics.median(w) for name, (w, _) in results.items()}
-    cpu = {name: statistics.median(c) for name, (_, c) in results.items()}
+    wall = {name: statistics.median(w) for name, (w, _, _) in results.items()}
+    cpu = {name: statistics.median(c) for name, (_, c, _) in results.items()}
     base = wall["empty"]
     lines = [
         f"Wall time per run through `run_notebook` (median of {args.repeat}; kernel start, papermill, HTML "
@@ -89,12 +104,19 @@ def main(argv: list[str] | None = None) -> int:
         "| notebook | wall s (median) | wall s (min) | x empty baseline | CPU s (median) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, (walls, _) in results.items():
+    for name, (walls, _, _) in results.items():
         lines.append(f"| {name} | {wall[name]:.2f} | {min(walls):.2f} | {wall[name] / base:.2f} | {cpu[name]:.2f} |")
     verdict = "meets" if wall["experiment"] < 10 else "misses"
     lines += ["", f"The experiment report {verdict} the 10 s target ({wall['experiment']:.1f} s wall, "
               f"{cpu['experiment']:.1f} s CPU); the empty notebook (kernel start + runner) takes {base:.1f} s "
               f"and the package imports {wall['import'] - base:.1f} s more."]
+    cells = results["experiment"][2]
+    in_cells = sum(t for t, _ in cells)
+    top = sorted(cells, reverse=True)[:4]
+    lines += ["", f"Inside the experiment notebook (last run) the cells take {in_cells:.1f} s of the "
+              f"{results['experiment'][0][-1]:.1f} s; the slowest: "
+              + "; ".join(f"`{src}` {t:.1f} s" for t, src in top) + ". The first cell imports the package "
+              "and reads the data; the first calls into scipy.stats, matplotlib and statsmodels pay their imports."]
     text = "\n".join(lines)
     print(text)
     if args.write:
