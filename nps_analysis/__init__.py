@@ -5,7 +5,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, experiment, plots
 from .compare import (
     COMPARE_METHODS,
     CORRECTIONS,
@@ -18,7 +18,9 @@ from .compare import (
     cuped,
     row_level_tests,
 )
+from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
+from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
 from .gap import (
     DIMENSION_SETS,
     GAP_LABELS,
@@ -52,6 +54,7 @@ from .gap import (
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .plots_gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
+from .plots_sequential import plot_monitoring
 from .power import (
     SampleSizeResult,
     achieved_power,
@@ -71,6 +74,12 @@ from .scoring import (
     parse_scores,
     score_distribution,
     wilson_interval,
+)
+from .sequential import (
+    ConfidenceSequence,
+    GroupSequentialBoundary,
+    group_sequential_boundary,
+    nps_confidence_sequence,
 )
 
 __version__ = "0.1.0"
@@ -125,6 +134,10 @@ __all__ = [
     "sample_size",
     "CATEGORIES",
     "CSATResult",
+    "ConfidenceSequence",
+    "Decision",
+    "GroupSequentialBoundary",
+    "Guardrail",
     "INTERVAL_METHODS",
     "LoadReport",
     "NPSCounts",
@@ -135,11 +148,23 @@ __all__ = [
     "counts",
     "csat",
     "datasets",
+    "experiment",
+    "plots",
+    "ResponseRates",
+    "SampleRatioResult",
+    "response_rates",
+    "sample_ratio_mismatch",
+    "decide",
+    "decision_memo",
+    "group_sequential_boundary",
     "load",
     "load_report",
     "notebook_parameters",
+    "nps_confidence_sequence",
     "nps_interval",
+    "parse_guardrail",
     "parse_scores",
+    "plot_monitoring",
     "read_results",
     "record",
     "run_notebook",

@@ -228,7 +228,8 @@ def cmd_sample_size(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Score and compare the bundled sample cohorts (the README's main job)."""
+    """Score and compare the bundled sample cohorts, then run the experiment report on them (the
+    README's main job)."""
     from .datasets import sample_path
 
     path = sample_path("experiment")
@@ -242,7 +243,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     for treatment in ("treatment_a", "treatment_b"):
         print()
         cmd_compare(argparse.Namespace(**vars(ns), group="arm", treatment=treatment, control="control", alternative="two-sided"))
-    return EXIT_OK
+    print()
+    from .runner import sample_report
+
+    return sample_report()
 
 
 def cmd_samples(args: argparse.Namespace) -> int:
@@ -312,12 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
+    from .decision import add_decide_parser
     from .gap import add_gap_parser
     from .runner import add_run_parser
 
     found: list[Callable[[Any], None]] = []
     found.append(add_run_parser)
     found.append(add_gap_parser)
+    found.append(add_decide_parser)
     return found
 
 
