@@ -788,7 +788,7 @@ def _item_tests(
 
 
 def item_pvalues(
-    company_counts: np.ndarray, customer_counts: np.ndarray, *, test: str = "mann-whitney",
+    company_counts: np.ndarray, customer_counts: np.ndarray, *, test: str = "auto",
     n_permutations: int = 999, random_state: int | np.random.Generator | None = 0,
 ) -> np.ndarray:
     """Two-sided rank-test p-values from counts (..., K) without the per-item explanation.
