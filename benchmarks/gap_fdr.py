@@ -126,7 +126,8 @@ def fdr_table(reps, perm_reps, seed=11):
     lines = [
         f"Complete null (no gap on any of {M_ITEMS} correlated items, customers n = {N_CUSTOMERS}). With "
         "every item null, FDR = P(at least one false 'gap'). Target 5%. `auto` = Brunner-Munzel: the "
-        "permutation version (exact) below 50 company answers, the t approximation from 50.",
+        "permutation version below 50 company answers (exact enumeration up to 23, else 1,999 "
+        "relabellings), the t approximation from 50.",
         "",
         "| company n | test | replicates | per-item size | FDR, Benjamini-Hochberg | FWER, Holm | any false alarm, uncorrected |",
         "|---|---|---|---|---|---|---|",
