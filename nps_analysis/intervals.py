@@ -48,11 +48,15 @@ class NPSInterval(ResultMixin):
 
 
 def z_value(confidence_level: float) -> float:
-    """Two-sided normal quantile z_(1 - alpha/2) for a confidence level in (0, 1)."""
-    from scipy.stats import norm
+    """Two-sided normal quantile z_(1 - alpha/2) for a confidence level in (0, 1).
+
+    ``statistics.NormalDist`` (Wichura's AS241, as scipy) costs microseconds where ``scipy.stats.norm``
+    costs a tenth of a millisecond per call, which dominated simulations over counts.
+    """
+    from statistics import NormalDist
 
     check_confidence_level(confidence_level)
-    return float(norm.ppf(0.5 + confidence_level / 2))
+    return NormalDist().inv_cdf(0.5 + confidence_level / 2)
 
 
 def check_confidence_level(confidence_level: float) -> None:

@@ -17,6 +17,7 @@ import math
 import os
 import re
 import secrets
+import socket
 import sys
 import tempfile
 import threading
@@ -676,6 +677,9 @@ def run_notebook(
         "kernel": kernel_name,
         "timeout": timeout,
         "parameters_given": given,
+        # Who runs it: a later look at the folder can tell a live run from one that was killed.
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
     }
     results_file = run_dir / RESULTS_FILE
     write_json_atomic(results_file, {"status": "running", "parameters": effective, "run": run_meta})
@@ -1172,6 +1176,8 @@ def list_runs(output_dir: str | os.PathLike[str] = "reports") -> list[dict[str, 
         except (OSError, ValueError):
             data = {"status": "unreadable"}
         run = data.get("run", {})
+        if data.get("status") == "running" and _process_gone(run):
+            data = _mark_killed(results_file, data)
         runs.append(
             {
                 "notebook": results_file.parent.parent.name,
@@ -1186,6 +1192,39 @@ def list_runs(output_dir: str | os.PathLike[str] = "reports") -> list[dict[str, 
         )
     runs.sort(key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
     return runs
+
+
+def _process_gone(run: Mapping[str, Any]) -> bool:
+    """True when the run's process (on this host) no longer exists: it was killed or crashed."""
+    pid, host = run.get("pid"), run.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return False  # another machine's run, or a record from before pids were kept
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
+
+
+def _mark_killed(results_file: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite a dead run's record so that it says so (``status: "killed"``)."""
+    pid = data.get("run", {}).get("pid")
+    data = {
+        **data,
+        "status": "killed",
+        "error": {
+            "type": "Killed",
+            "message": f"the run's process (pid {pid}) ended before the run finished: killed (e.g. SIGKILL, "
+            "out of memory) or crashed; outputs in this folder are partial",
+        },
+    }
+    try:
+        write_json_atomic(results_file, data)
+    except OSError:
+        pass  # a read-only reports folder: the index still shows the run as killed
+    return data
 
 
 def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
@@ -1219,7 +1258,7 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
  table {{ border-collapse: collapse; width: 100%; }}
  th, td {{ text-align: left; padding: 5px 8px; border-bottom: 1px solid #e3e3e3; vertical-align: top; }}
  th {{ background: #f5f5f5; }}
- tr.failed td.st {{ color: #fff; background: #c62828; font-weight: 600; }}
+ tr.failed td.st, tr.killed td.st {{ color: #fff; background: #c62828; font-weight: 600; }}
  tr.ok td.st {{ color: #2e7d32; font-weight: 600; }}
  tr.running td.st {{ color: #b26a00; font-weight: 600; }}
  code {{ font-size: 12px; }}
@@ -1425,7 +1464,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name}, signal {signum}")
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
