@@ -138,13 +138,13 @@ def test_experiment_notebook_rejects_a_bad_parameter_before_running(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
-def test_plain_papermill_sees_every_parameter_of_the_experiment_notebook():
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_plain_papermill_sees_every_parameter_of_every_notebook(path):
     """papermill skips parameter lines with a second '=' (e.g. in the comment): it would warn
     "Passed unknown parameter" and leave the parameter out of --help-notebook."""
     from papermill.inspection import _infer_parameters
     from papermill.iorw import load_notebook_node
 
-    path = ROOT / "notebooks" / "experiment.ipynb"
     inferred = {p.name: p for p in _infer_parameters(load_notebook_node(str(path)))}
     declared = runner.notebook_parameters(path)
     assert list(inferred) == list(declared)
