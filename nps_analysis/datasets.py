@@ -173,14 +173,16 @@ class Sample:
 
 
 def _experiment_sample() -> pd.DataFrame:
-    return experiment_data(1500, seed=20261122)
+    # Seed chosen as the first from 20261122 whose observed effects are each within one standard
+    # error of the true ones, so the demo is representative rather than an unlucky (or lucky) draw.
+    return experiment_data(6000, seed=20261124)
 
 
 SAMPLES: dict[str, Sample] = {
     "experiment": Sample(
         "sample_experiment.csv",
         _experiment_sample,
-        "1,500 invited customers, control vs two treatments (+8 and -6 NPS points), 3 regions",
+        "6,000 invited customers (40% respond), control vs two treatments (true +8 and -6 NPS points), 3 regions",
     ),
 }
 
@@ -215,15 +217,10 @@ def sample_path(name: str) -> Path:
 
 
 def regenerate_samples(names: list[str] | None = None, directory: str | Path | None = None) -> list[Path]:
-    """Rewrite the bundled samples byte for byte: ``python -m nps_analysis.datasets``."""
+    """Rewrite the bundled samples byte for byte (``nps-analysis samples``)."""
     directory = Path(directory) if directory is not None else data_dir()
     return [write_csv(SAMPLES[n].make(), directory / SAMPLES[n].filename) for n in (names or sorted(SAMPLES))]
 
 
 def describe_samples() -> dict[str, Any]:
     return {name: {"file": s.filename, "description": s.description} for name, s in SAMPLES.items()}
-
-
-if __name__ == "__main__":
-    for written in regenerate_samples():
-        print(written)
