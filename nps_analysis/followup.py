@@ -66,8 +66,8 @@ LOG_TIME_COLUMNS: tuple[str, ...] = (
 LOG_BOOL_COLUMNS: tuple[str, ...] = ("solution_done", "satisfied")
 
 #: Order in which the queue is sorted: what needs doing first comes first.
-STATUSES: tuple[str, ...] = ("overdue", "open", "contacted late", "contacted in time", "resolved")
-CONTACT_STATUSES: tuple[str, ...] = ("overdue", "not yet due", "late", "in time")
+STATUSES: tuple[str, ...] = ("overdue", "open", "contacted late", "contacted in time", "resolved", "holdout")
+CONTACT_STATUSES: tuple[str, ...] = ("overdue", "not yet due", "late", "in time", "holdout")
 
 Clock = Literal["elapsed", "local"]
 Routing = Mapping[str, "Mapping[Any, str] | None"] | str | None
@@ -424,6 +424,7 @@ def followup_queue(
     as_of: Any,
     deadlines: Mapping[str, Any] | None = None,
     routing: Routing = None,
+    holdout: Mapping[str, Any] | None = None,
     score: str = "score",
     response_id: str = "response_id",
     time: str = "submitted_at",
@@ -451,6 +452,11 @@ def followup_queue(
             is mapped wins and ``None`` as a mapping means "the value itself", e.g.
             ``{"agent": {"Kari Nilsen": "Billing desk"}, "department": None}``. Responses no rule
             routes keep ``owner`` empty and are listed by :func:`unrouted`, never dropped.
+        holdout: responses deliberately not contacted (a randomised holdout that measures whether
+            follow-up works), as ``{column: value or list of values}``, e.g.
+            ``{"followup_arm": "holdout"}``. They get status ``holdout``, are never overdue and
+            are left out of :func:`compliance`; a holdout response that was contacted anyway keeps
+            its real status and is counted in ``attrs["holdout_contacted"]``.
         clock: ``"elapsed"`` (default): a deadline is the response instant plus the duration in
             real elapsed time, so 24 h is always 24 hours, also across a daylight-saving change.
             ``"local"``: the duration is added to the customer's local wall-clock time (7 days
@@ -541,16 +547,26 @@ def followup_queue(
     in_time = has_contact & (contacted <= dl).to_numpy()
     late = has_contact & ~in_time
     overdue = ~has_contact & (dl < as_of_utc).to_numpy()
-    q["contact_status"] = np.select([in_time, late, overdue], ["in time", "late", "overdue"], "not yet due")
-    status = np.select([in_time, late, overdue], ["contacted in time", "contacted late", "overdue"], "open")
+    held = np.zeros(len(q), dtype=bool)
+    for column, values in (holdout or {}).items():
+        if column not in q.columns:
+            raise NPSInputError(f"holdout: no column {column!r}; the columns are {list(map(str, q.columns))}")
+        wanted = [values] if isinstance(values, (str, int, float, bool)) else list(values)
+        held |= _ids(q[column]).isin([str(v).strip() for v in wanted]).to_numpy()
+    held_contacted = int((held & has_contact).sum())
+    held &= ~has_contact
+    overdue &= ~held
+    q["holdout"] = held
+    q["contact_status"] = np.select([held, in_time, late, overdue], ["holdout", "in time", "late", "overdue"], "not yet due")
+    status = np.select([held, in_time, late, overdue], ["holdout", "contacted in time", "contacted late", "overdue"], "open")
     q["status"] = np.where(resolved.notna().to_numpy(), "resolved", status)
     hour = pd.Timedelta(hours=1)
     q["hours_to_contact"] = ((contacted - q["submitted_utc"]) / hour).to_numpy()
     q["late_hours"] = np.where(late, ((contacted - dl) / hour).to_numpy(), np.nan)
     q["overdue_hours"] = np.where(overdue, ((as_of_utc - dl) / hour).to_numpy(), np.nan)
-    open_ = ~has_contact & ~overdue
+    open_ = ~has_contact & ~overdue & ~held
     q["hours_left"] = np.where(open_, ((dl - as_of_utc) / hour).to_numpy(), np.nan)
-    q["due"] = (dl <= as_of_utc).to_numpy()
+    q["due"] = (dl <= as_of_utc).to_numpy() & ~held
 
     rank = pd.Categorical(q["status"], categories=list(STATUSES), ordered=True).codes
     q["_rank"] = rank
@@ -567,6 +583,8 @@ def followup_queue(
         "routing": routing if routing is None or isinstance(routing, str) else {k: (dict(v) if v else None) for k, v in routing.items()},
         "missing_score": parsed.missing,
         "not_yet_submitted": not_yet,
+        "holdout": int(held.sum()),
+        "holdout_contacted": held_contacted,
     }
     out = mask_personal(q, show_personal=show_personal,
                         known=known_personal_values(responses, log) if not show_personal else None)
