@@ -349,7 +349,8 @@ def closed_loop_data(
     zone = np.array([_LOOP_LOCATIONS[x][1] for x in locations], dtype=object)[loc]
 
     # Customers and their (invented) personal data.
-    combos = rng.choice(len(_LOOP_FIRST) * len(_LOOP_LAST), size=n_customers, replace=False)
+    n_names = len(_LOOP_FIRST) * len(_LOOP_LAST)
+    combos = rng.choice(n_names, size=n_customers, replace=n_customers > n_names)  # unique while they last
     first = np.array(_LOOP_FIRST, dtype=object)[combos // len(_LOOP_LAST)]
     last = np.array(_LOOP_LAST, dtype=object)[combos % len(_LOOP_LAST)]
     names = first + " " + last

@@ -76,18 +76,50 @@ Routing = Mapping[str, "Mapping[Any, str] | None"] | str | None
 # ------------------------------------------------------------------------------------ time handling
 
 
-def _row_labels(index: pd.Index, mask: np.ndarray, file: str | None) -> list[Any]:
-    """Row numbers for messages: 0-based data rows for frames, 1-based file lines for files."""
+def _row_labels(values: pd.Series, mask: np.ndarray, file: str | None) -> list[Any]:
+    """Row numbers for messages: file lines when the frame came from ``nps.load`` (its
+    ``attrs["source_rows"]``), 1-based file lines (header = line 1) when a file is named, else
+    0-based data rows."""
     positions = np.flatnonzero(mask)
+    source = values.attrs.get("source_rows")
+    if source is not None and len(source) == len(values):
+        return [int(source[p]) for p in positions]
     if file is not None:
         return [int(p) + 2 for p in positions]
     return [int(p) for p in positions]
 
 
+def _file_of(frame: pd.DataFrame, file: str | None) -> str | None:
+    """The file a frame was read from: ``file`` if given, else the ``nps.load`` report's."""
+    if file is not None:
+        return file
+    if frame.attrs.get("file") is not None:
+        return frame.attrs["file"]
+    report = frame.attrs.get("load_report")
+    return getattr(report, "file", None)
+
+
+def _lean(frame: pd.DataFrame, file: str | None = None) -> tuple[pd.DataFrame, str | None]:
+    """A shallow copy without the metadata ``nps.load`` attaches, keeping what error messages need.
+
+    pandas deep-copies ``attrs`` on every operation; a list of a million source rows there would
+    cost seconds per call. The file name and the source rows (as one numpy array) are kept.
+    """
+    file = _file_of(frame, file)
+    rows = frame.attrs.get("source_rows")
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    if rows is not None:
+        out.attrs["source_rows"] = np.asarray(rows)
+    if file is not None:
+        out.attrs["file"] = file
+    return out, file
+
+
 def _raise_rows(
     message: str, mask: np.ndarray, values: pd.Series, *, column: str | None, file: str | None
 ) -> None:
-    labels = _row_labels(values.index, mask, file)
+    labels = _row_labels(values, mask, file)
     shown = values.to_numpy(dtype=object)[mask]
     rows = [(r, v.item() if isinstance(v, np.generic) else v) for r, v in zip(labels, shown, strict=True)]
     raise NPSInputError(
@@ -319,6 +351,7 @@ def validate_followup_log(
 
     Extra columns are kept as they are.
     """
+    log, file = _lean(log, file)
     _require_columns(log, [response_id], what="follow-up log", file=file)
     out = log.copy()
     ids = _ids(log[response_id])
@@ -328,6 +361,7 @@ def validate_followup_log(
     zones = None
     submitted = None
     if responses is not None:
+        responses, _ = _lean(responses)
         _require_columns(responses, [response_id], what="responses", file=None)
         resp_ids = _ids(responses[response_id])
         known = pd.Index(resp_ids.dropna())
@@ -389,7 +423,6 @@ def validate_followup_log(
                 if before.any():
                     _raise_rows(f"are before the survey response was submitted ({time!r})",
                                 before, log[col], column=col, file=file)
-    out.attrs["file"] = file
     return out
 
 
@@ -478,6 +511,9 @@ def followup_queue(
     """
     if clock not in ("elapsed", "local"):
         raise ValueError(f"clock must be 'elapsed' or 'local', got {clock!r}")
+    responses, file = _lean(responses, file)
+    if log is not None:
+        log, _ = _lean(log)
     _require_columns(responses, [response_id, score, time], what="responses", file=file)
     as_of_utc = to_instant(as_of, timezone=timezone)
     limits = parse_deadlines(deadlines)
@@ -525,7 +561,7 @@ def followup_queue(
     if log is not None:
         checked = validate_followup_log(
             log, responses=responses, response_id=response_id, time=time,
-            timezone_column=timezone_column, timezone=timezone, file=log.attrs.get("file"),
+            timezone_column=timezone_column, timezone=timezone,
         )
         entries = checked.set_index(response_id)
         pos = entries.index.get_indexer(q[response_id])
@@ -772,6 +808,7 @@ def validate_root_causes(
     answered, ``why_2`` empty); a row with neither a response nor a theme; an unknown response id
     (with ``responses``); an unparsable ``recorded_at``.
     """
+    chains, file = _lean(chains, file)
     whys = _why_columns(chains)
     if not whys:
         raise NPSInputError(
@@ -916,6 +953,7 @@ def resurvey_pairs(
         ``customer``, ``before_id``, ``before_time``, ``before_score``, ``before_category``,
         ``after_id``, ``after_time``, ``after_score``, ``after_category``, ``gap_days``.
     """
+    responses, _ = _lean(responses)
     _require_columns(responses, [customer, score, time, response_id], what="responses", file=None)
     parsed = parse_scores(responses[score], column=score)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
@@ -1112,8 +1150,7 @@ def followup_effect(
                            timezone=timezone, **pair_options)
     if log is not None:
         log = validate_followup_log(log, responses=responses, response_id=response_id,
-                                    timezone_column=timezone_column, timezone=timezone,
-                                    file=log.attrs.get("file"))
+                                    timezone_column=timezone_column, timezone=timezone)
     pairs = pairs[pairs["before_category"] == category]
     contacted = _contacted_between(pairs, log, response_id)
     level = CATEGORIES.index(category)

@@ -47,7 +47,7 @@ _TEXT_WORDS = frozenset(
 
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # 7 to 15 digits with at most one separator between them, optionally led by "+": phone numbers in
-# any national format. ISO dates and times, which look alike, are left alone (see _mask_phones).
+# any national format. ISO dates and times, which look alike, are left alone (see _phone_repl).
 PHONE_PATTERN = re.compile(r"(?<![\w+])\+?\(?\d(?:[ ().-]{0,2}\d){6,14}(?!\w)")
 _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}){0,2})?$|^\d{1,2}[./]\d{1,2}[./]\d{2,4}$")
 
@@ -112,21 +112,77 @@ def known_personal_values(*frames: pd.DataFrame | None) -> dict[str, list[str]]:
     return {"name": sorted(names), "address": sorted(addresses)}
 
 
-def _alternation(values: Iterable[str]) -> re.Pattern[str] | None:
-    # Longest first, so "Anna Maria Berg" is masked before "Anna Maria".
-    items = sorted({v for v in values if v}, key=len, reverse=True)
-    if not items:
+def _trie_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive whole-word pattern for many literal strings, built as a trie.
+
+    A plain alternation of a thousand names makes the regex engine try each in turn; the trie
+    shares prefixes, and at every node a longer match is tried before a shorter one, so
+    "Anna Maria Berg" is masked whole rather than as "Anna Maria" plus a remainder.
+    """
+    trie: dict[str, Any] = {}
+    for value in values:
+        v = str(value).strip().lower()
+        if not v:
+            continue
+        node = trie
+        for ch in v:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    if not trie:
         return None
-    body = "|".join(re.escape(v) for v in items)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", flags=re.IGNORECASE)
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            body = "(?:" + body + ")?"
+        return body
+
+    return re.compile(rf"(?<!\w)(?:{build(trie)})(?!\w)", flags=re.IGNORECASE)
 
 
-def _mask_phones(text: pd.Series) -> pd.Series:
-    def repl(match: re.Match[str]) -> str:
-        found = match.group(0)
-        return found if _DATE_LIKE.match(found.strip()) else MASKS["phone"]
+def _phone_repl(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return found if _DATE_LIKE.match(found.strip()) else MASKS["phone"]
 
-    return text.str.replace(PHONE_PATTERN, repl, regex=True)
+
+class _Masker:
+    """The masking patterns for one set of known names and addresses, compiled once."""
+
+    def __init__(self, names: Iterable[str], addresses: Iterable[str]) -> None:
+        names = [n for n in names if isinstance(n, str) and n.strip()]
+        self.address = _trie_pattern(a for a in addresses if isinstance(a, str))
+        self.name = _trie_pattern(names)
+        self.word = _trie_pattern(
+            w for n in names for w in re.split(r"[\s,]+", n) if len(w) >= 3 and not w.isdigit()
+        )
+
+    def text(self, value: str, *, words: bool) -> str:
+        if "@" in value:
+            value = EMAIL_PATTERN.sub(MASKS["email"], value)
+        if self.address is not None:
+            value = self.address.sub(MASKS["address"], value)
+        if self.name is not None:
+            value = self.name.sub(MASKS["name"], value)
+        if words and self.word is not None:
+            value = self.word.sub(MASKS["name"], value)
+        if sum(ch.isdigit() for ch in value) >= 7:
+            value = PHONE_PATTERN.sub(_phone_repl, value)
+        return value
+
+    def series(self, values: pd.Series, *, words: bool) -> pd.Series:
+        """Mask every string of a Series; each distinct value is masked once."""
+        obj = values.astype(object)
+        is_str = obj.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        if not is_str.any():
+            return values
+        uniques = pd.unique(obj[is_str])
+        masked = {u: self.text(u, words=words) for u in uniques}
+        out = obj.copy()
+        out[is_str] = obj[is_str].map(masked).to_numpy(dtype=object)
+        return out
 
 
 def mask_text(
@@ -151,29 +207,8 @@ def mask_text(
         ...           names=["Ingrid Dahl"]).tolist()
         ['Call [name] on [phone] or [email]']
     """
-    series = text.copy() if isinstance(text, pd.Series) else pd.Series(list(text), dtype=object)
-    is_str = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    if not is_str.any():
-        return series
-    s = series[is_str].astype(str)
-    s = s.str.replace(EMAIL_PATTERN, MASKS["email"], regex=True)
-    address_re = _alternation(addresses)
-    if address_re is not None:
-        s = s.str.replace(address_re, MASKS["address"], regex=True)
-    names = [n for n in names if isinstance(n, str)]
-    name_re = _alternation(names)
-    if name_re is not None:
-        s = s.str.replace(name_re, MASKS["name"], regex=True)
-    if name_words and names:
-        word_re = _alternation(
-            w for n in names for w in re.split(r"[\s,]+", n) if len(w) >= 3 and not w.isdigit()
-        )
-        if word_re is not None:
-            s = s.str.replace(word_re, MASKS["name"], regex=True)
-    s = _mask_phones(s)
-    out = series.astype(object)
-    out[is_str] = s.to_numpy(dtype=object)
-    return out
+    series = text if isinstance(text, pd.Series) else pd.Series(list(text), dtype=object)
+    return _Masker(names, addresses).series(series, words=name_words)
 
 
 def mask_personal(
@@ -206,16 +241,14 @@ def mask_personal(
     """
     if show_personal:
         return frame
-    out = frame.copy()
-    kinds = personal_columns(out)
+    kinds = personal_columns(frame)
     if personal is not None:
         extra = dict(personal) if isinstance(personal, Mapping) else {c: "name" for c in personal}
         for col, kind in extra.items():
-            if col not in out.columns:
-                continue
             if kind not in MASKS:
                 raise ValueError(f"personal data kind must be one of {sorted(MASKS)}, got {kind!r}")
-            kinds[col] = kind
+            if col in frame.columns:
+                kinds[col] = kind
     names: set[str] = set()
     addresses: set[str] = set()
     for col, kind in kinds.items():
@@ -224,8 +257,10 @@ def mask_personal(
     if known:
         names.update(str(v) for v in known.get("name", ()))
         addresses.update(str(v) for v in known.get("address", ()))
-    names.discard("")
-    addresses.discard("")
+    masker = _Masker(names, addresses)
+    attrs = dict(frame.attrs)
+    out = frame.copy()
+    out.attrs = {}
     for col, kind in kinds.items():
         values = out[col]
         present = values.notna() & (values.astype(str).str.strip() != "")
@@ -236,8 +271,8 @@ def mask_personal(
             continue
         if not (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
             continue
-        out[col] = mask_text(out[col], names=names, addresses=addresses, name_words=col in texts)
-    out.attrs.update(frame.attrs)
+        out[col] = masker.series(out[col], words=col in texts)
+    out.attrs = attrs
     out.attrs["personal_data"] = "masked"
     return out
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import NPSInputError
-from .followup import _category, _ids, _raise_rows, _require_columns, to_instant, to_utc
+from .followup import _category, _ids, _lean, _raise_rows, _require_columns, to_instant, to_utc
 from .intervals import nps_interval, z_value
 from .privacy import known_personal_values, mask_personal, mask_text
 from .record import write_json_atomic
@@ -90,6 +90,7 @@ def _prepare(
     timezone_column: str | None,
     file: str | None,
 ) -> tuple[pd.DataFrame, pd.Series]:
+    responses, file = _lean(responses, file)
     _require_columns(responses, [score, time], what="responses", file=file)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
     instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, file=file)
@@ -416,6 +417,7 @@ def cohort_table(
         (cells with ``n < min_n`` suppressed). Answers dated before the customer's start are
         left out and counted in ``attrs["before_start"]``. :func:`cohort_matrix` pivots it.
     """
+    responses, file = _lean(responses, file)
     _require_columns(responses, [customer, score, time] + ([start] if start else []), what="responses", file=file)
     frame, instants = _prepare(responses, score=score, time=time, timezone=timezone,
                                timezone_column=timezone_column, file=file)
@@ -523,6 +525,7 @@ def comment_themes(
 
     themes = dict(themes or DEFAULT_THEMES)
     by = [by] if isinstance(by, str) else list(by or [])
+    responses, _ = _lean(responses)
     _require_columns(responses, [text], what="responses", file=None)
     frame = responses.copy()
     if "category" in by and "category" not in frame.columns:
@@ -620,6 +623,7 @@ def alert_list(
     """
     as_of_utc = to_instant(as_of, timezone=timezone)
     since = as_of_utc - pd.Timedelta(window)
+    responses, _ = _lean(responses)
     _require_columns(responses, [score, time], what="responses", file=None)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
     instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time)
