@@ -316,7 +316,7 @@ def closed_loop_data(
     contact_shift: float = 0.5,
     customer_correlation: float = 0.5,
     drop_team: str | None = "Americas",
-    drop_shift: float = -0.6,
+    drop_shift: float = -0.8,
     key_account_share: float = 0.08,
     seed: int = 2026,
 ) -> ClosedLoopData:
@@ -594,7 +594,9 @@ def closed_loop_data(
 
 
 def _loop_sample() -> ClosedLoopData:
-    return closed_loop_data(1500, seed=20261117)
+    # Seed chosen as the first from 20261117 whose weekly NPS per team in the last two weeks are
+    # each within one standard error of the truth, so the demo is representative, not a lucky draw.
+    return closed_loop_data(1500, seed=20261141)
 
 
 SAMPLES.update(

@@ -517,7 +517,7 @@ def resurveys():
               ("c5", 1, 2, None), ("c6", 4, 7, None), ("c7", 6, 6, None), ("c8", 0, 3, None), ("c9", 5, 5, 900),
               ("c10", 8, 9, None), ("c11", 10, 6, None)]
     rows, log = [], []
-    for i, (c, a, b, h) in enumerate(people):
+    for c, a, b, h in people:
         rows.append({"response_id": f"{c}a", "customer_id": c, "score": a, "submitted_at": "2026-09-01T10:00:00Z"})
         rows.append({"response_id": f"{c}b", "customer_id": c, "score": b, "submitted_at": "2026-10-01T10:00:00Z"})
         if h is not None:
