@@ -312,10 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
+    from .decision import add_decide_parser
     from .runner import add_run_parser
 
     found: list[Callable[[Any], None]] = []
     found.append(add_run_parser)
+    found.append(add_decide_parser)
     return found
 
 

@@ -1,0 +1,30 @@
+"""Shared helper for benchmark scripts: write one marked section of docs/validation.md.
+
+Each script owns the block between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` and replaces
+only that block (appending it when absent), so scripts by different authors never collide.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+VALIDATION = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
+
+
+def write_section(path: str | Path, name: str, markdown: str) -> Path:
+    """Replace (or append) the ``name`` block of ``path`` with ``markdown``; returns the path."""
+    path = Path(path)
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{markdown.rstrip()}\n{end}\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Validation\n\n"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
