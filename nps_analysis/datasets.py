@@ -389,7 +389,7 @@ def closed_loop_data(
     weeks: int = 10,
     resurvey_share: float = 0.35,
     holdout_share: float = 0.2,
-    contact_shift: float = 0.5,
+    contact_shift: float = 0.3,
     customer_correlation: float = 0.5,
     drop_team: str | None = "Americas",
     drop_shift: float = -0.8,
@@ -520,8 +520,8 @@ def closed_loop_data(
     score = np.concatenate([score1, score2])
     cat = np.concatenate([cat1, cat2])
     contact = pd.concat([contact1, contact2], ignore_index=True)
-    arm = np.concatenate([np.where(holdout, "holdout", "contact"), np.full(len(c2), "contact")]).astype(object)
-    arm[np.concatenate([cat1 == 2, np.ones(len(c2), bool)])] = "contact"
+    # Only first answers are randomised; re-survey answers are followed up but carry no arm.
+    arm = np.concatenate([np.where(holdout, "holdout", "contact"), np.full(len(c2), "")]).astype(object)
     order = np.argsort(utc.to_numpy(), kind="stable")
     cust, wave, score, cat, arm = cust[order], wave[order], score[order], cat[order], arm[order]
     utc, local, contact = (s.iloc[order].reset_index(drop=True) for s in (utc, local, contact))
@@ -576,8 +576,8 @@ def closed_loop_data(
     # The follow-up log, exported at as_of.
     as_of = pd.Timestamp(end_local.strftime("%Y-%m-%d") + "T12:00:00", tz="UTC") + pd.Timedelta(days=1)
     done = (contact.notna() & (contact <= as_of)).to_numpy()
-    pending = contact.notna().to_numpy() & ~done & (arm == "contact")
-    assigned_only = (arm == "contact") & contact.isna().to_numpy() & (rng.random(n) < 0.5)
+    pending = contact.notna().to_numpy() & ~done & (arm != "holdout")
+    assigned_only = (arm != "holdout") & contact.isna().to_numpy() & (rng.random(n) < 0.5)
     in_log = done | pending | assigned_only
     z = zone[cust]
     concern = np.array([themes[t] if _LOOP_COMMENTS[themes[t]][0] == "negative" else "" for t in theme_idx], dtype=object)
@@ -672,7 +672,7 @@ def closed_loop_data(
 def _loop_sample() -> ClosedLoopData:
     # Seed chosen as the first from 20261117 whose weekly NPS per team in the last two weeks are
     # each within one standard error of the truth, so the demo is representative, not a lucky draw.
-    return closed_loop_data(1500, seed=20261141)
+    return closed_loop_data(1500, seed=20261140)
 
 
 SAMPLES.update(

@@ -1214,6 +1214,180 @@ def followup_effect(
     )
 
 
+@dataclass(frozen=True)
+class HoldoutComparison(ResultMixin):
+    """Randomised holdout: re-survey NPS of customers assigned to follow-up against the holdout.
+
+    Customers are compared as assigned (intention to treat), whether or not the contact happened,
+    so neither regression to the mean (both arms regress alike) nor selection biases it. The
+    survey only sees customers who answer again: ``resurvey_rate_*`` and their difference
+    (Newcombe interval) check that re-survey response is balanced between the arms.
+
+    Attributes:
+        comparison: :func:`nps_analysis.compare` of the re-survey scores, contact arm as treatment.
+        recovery_*: % of the arm's re-surveyed customers who left ``category`` (for detractors:
+            no longer detractors), with the Newcombe (1998) interval of the difference.
+        contacted_share / holdout_contacted: how many of each arm were actually contacted before
+            the re-survey (non-compliance dilutes the intention-to-treat effect).
+        decision: :func:`nps_analysis.decide` on the re-surveys when a ``margin`` was given.
+        note: the checks in words.
+    """
+
+    category: str
+    contact_arm: str
+    holdout_arm: str
+    assigned_contact: int
+    assigned_holdout: int
+    resurveyed_contact: int
+    resurveyed_holdout: int
+    resurvey_rate_contact: float
+    resurvey_rate_holdout: float
+    resurvey_rate_difference: float
+    resurvey_ci_lower: float
+    resurvey_ci_upper: float
+    comparison: Any
+    recovery_contact: float
+    recovery_holdout: float
+    recovery_difference: float
+    recovery_ci_lower: float
+    recovery_ci_upper: float
+    contacted_share: float
+    holdout_contacted: int
+    confidence_level: float
+    decision: Any
+    note: str
+
+    def summary(self) -> str:
+        """The comparison in one paragraph, written from the numbers."""
+        c = self.comparison
+        level = int(round(100 * self.confidence_level))
+        text = (
+            f"Randomised holdout, {self.category}s compared as assigned: at the re-survey the follow-up arm "
+            f"scored NPS {c.treatment.nps:+.0f} (n = {int(c.treatment.n)}) and the holdout {c.control.nps:+.0f} "
+            f"(n = {int(c.control.n)}), a difference of {c.difference:+.1f} points ({level}% CI "
+            f"{c.ci_lower:+.1f} to {c.ci_upper:+.1f}, p = {c.pvalue:.3g}). "
+            f"{self.recovery_contact:.0f}% against {self.recovery_holdout:.0f}% were no longer {self.category}s "
+            f"({self.recovery_difference:+.0f} points, {level}% CI {self.recovery_ci_lower:+.0f} to "
+            f"{self.recovery_ci_upper:+.0f})."
+        )
+        if self.decision is not None:
+            text += f" Decision rule: {self.decision.decision}."
+        return text + " " + self.note
+
+
+def holdout_comparison(
+    responses: pd.DataFrame,
+    *,
+    log: pd.DataFrame | None = None,
+    arm: str = "followup_arm",
+    contact: Any = "contact",
+    holdout: Any = "holdout",
+    category: str = "detractor",
+    method: str = "adjusted-wald",
+    confidence_level: float = 0.95,
+    margin: float | None = None,
+    response_id: str = "response_id",
+    timezone_column: str | None = "timezone",
+    timezone: str = "UTC",
+    **pair_options: Any,
+) -> HoldoutComparison:
+    """Does follow-up work? The proper answer where contact was withheld at random from a holdout.
+
+    The answers of ``category`` (default detractors) carry their random assignment in ``arm``
+    (``contact`` or ``holdout``; other values, e.g. empty for answers that were never
+    randomised, are left out). Their next answers (:func:`resurvey_pairs`) are compared by arm with
+    :func:`nps_analysis.compare` (``method``; the contact arm is the treatment), which also runs
+    the rank and ordinal tests on the 0-10 answers. With ``margin`` (NPS points of harm tolerated,
+    e.g. when a cheaper follow-up replaces calls) :func:`nps_analysis.decide` gives the
+    roll-back / keep / continue decision on the re-surveys, looking week by week.
+
+    Checks reported in ``note``: the re-survey response rate by arm (an imbalance means the arms
+    compared are no longer alike), contacts in the holdout (contamination) and the share of the
+    contact arm actually contacted (with a ``log``).
+    """
+    from .compare import compare
+
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {list(CATEGORIES)}, got {category!r}")
+    responses, _ = _lean(responses)
+    _require_columns(responses, [arm, response_id], what="responses", file=None)
+    ids = _ids(responses[response_id])
+    labels = _ids(responses[arm])
+    parsed = parse_scores(responses["score" if "score" not in pair_options else pair_options["score"]])
+    cats = _category(parsed.values)
+    in_cat = cats == category
+    is_contact = (labels == str(contact)).to_numpy() & in_cat
+    is_hold = (labels == str(holdout)).to_numpy() & in_cat
+    if not is_contact.any() or not is_hold.any():
+        raise NPSInputError(
+            f"holdout comparison needs {category}s in both arms of {arm!r} ({contact!r}: {int(is_contact.sum())}, "
+            f"{holdout!r}: {int(is_hold.sum())})", column=arm)
+    pairs = resurvey_pairs(responses, response_id=response_id, timezone_column=timezone_column,
+                           timezone=timezone, **pair_options)
+    arm_of = pd.Series(labels.to_numpy(), index=ids.to_numpy())
+    pairs = pairs[pairs["before_id"].isin(ids[is_contact | is_hold])].copy()
+    pairs["arm"] = pairs["before_id"].map(arm_of).to_numpy()
+    treat = pairs[pairs["arm"] == str(contact)]
+    ctrl = pairs[pairs["arm"] == str(holdout)]
+    if treat.empty or ctrl.empty:
+        raise NPSInputError(f"no re-surveyed {category}s in the {'contact' if treat.empty else 'holdout'} arm yet")
+    comparison = compare(treat["after_score"].astype(int).to_numpy(), ctrl["after_score"].astype(int).to_numpy(),
+                         method=method, confidence_level=confidence_level)
+    n1, n0 = int(is_contact.sum()), int(is_hold.sum())
+    r1, r0 = len(treat), len(ctrl)
+    rlo, rhi = newcombe_interval(r1, n1, r0, n0, confidence_level=confidence_level)
+    level = CATEGORIES.index(category)
+
+    def recovered(frame: pd.DataFrame) -> int:
+        after = pd.Categorical(frame["after_category"], categories=list(CATEGORIES)).codes
+        return int((after > level).sum() if category != "promoter" else (after == level).sum())
+
+    x1, x0 = recovered(treat), recovered(ctrl)
+    dlo, dhi = newcombe_interval(x1, r1, x0, r0, confidence_level=confidence_level)
+    contacted_share = math.nan
+    holdout_contacted = 0
+    if log is not None:
+        checked = validate_followup_log(log, responses=responses, response_id=response_id,
+                                        timezone_column=timezone_column, timezone=timezone)
+        contacted_share = 100.0 * float(_contacted_between(treat, checked, response_id).mean())
+        holdout_contacted = int(_contacted_between(ctrl, checked, response_id).sum())
+    decision = None
+    if margin is not None:
+        from .decision import decide
+
+        frame = pd.DataFrame({"score": pairs["after_score"].astype(int).to_numpy(), "arm": pairs["arm"].to_numpy(),
+                              "time": pd.to_datetime(pairs["after_time"], utc=True).to_numpy()})
+        decision = decide(frame, score="score", group="arm", time="time", treatment=str(contact),
+                          control=str(holdout), margin=margin, look="W")
+    notes = []
+    if rlo > 0 or rhi < 0:
+        notes.append(
+            f"Warning: re-survey response differs between the arms ({100 * r1 / n1:.0f}% vs {100 * r0 / n0:.0f}%, "
+            f"{int(round(100 * confidence_level))}% CI of the difference {100 * rlo:+.0f} to {100 * rhi:+.0f} points): "
+            "the customers who answered again may no longer be comparable."
+        )
+    else:
+        notes.append(f"Re-survey response is balanced between the arms ({100 * r1 / n1:.0f}% vs {100 * r0 / n0:.0f}%).")
+    if holdout_contacted:
+        notes.append(f"{holdout_contacted} holdout customers were contacted anyway: the effect is diluted.")
+    if not math.isnan(contacted_share):
+        notes.append(f"{contacted_share:.0f}% of the follow-up arm was actually contacted before the re-survey "
+                     "(the comparison is by assignment, so it estimates the effect of the follow-up policy).")
+    return HoldoutComparison(
+        category=category, contact_arm=str(contact), holdout_arm=str(holdout),
+        assigned_contact=n1, assigned_holdout=n0, resurveyed_contact=r1, resurveyed_holdout=r0,
+        resurvey_rate_contact=100.0 * r1 / n1, resurvey_rate_holdout=100.0 * r0 / n0,
+        resurvey_rate_difference=100.0 * (r1 / n1 - r0 / n0),
+        resurvey_ci_lower=100.0 * rlo, resurvey_ci_upper=100.0 * rhi,
+        comparison=comparison,
+        recovery_contact=100.0 * x1 / r1, recovery_holdout=100.0 * x0 / r0,
+        recovery_difference=100.0 * (x1 / r1 - x0 / r0),
+        recovery_ci_lower=100.0 * dlo, recovery_ci_upper=100.0 * dhi,
+        contacted_share=contacted_share, holdout_contacted=holdout_contacted,
+        confidence_level=confidence_level, decision=decision, note=" ".join(notes),
+    )
+
+
 # ---------------------------------------------------------------------------- written conclusions
 
 

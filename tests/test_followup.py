@@ -594,3 +594,56 @@ def test_sample_queue_compliance_follows_the_simulated_team_speeds():
     assert c.loc["North", "share_in_time"] > c.loc["West", "share_in_time"] > c.loc["Americas", "share_in_time"]
     assert c.loc["North", "median_hours_to_contact"] < c.loc["Americas", "median_hours_to_contact"]
     assert q.attrs["holdout_contacted"] == 0
+
+
+# ------------------------------------------------------------------------------------- holdout
+
+
+def holdout_frame():
+    # Detractors randomised to contact (6) or holdout (5); all but two answer again a month later.
+    people = [("c1", "contact", 9), ("c2", "contact", 8), ("c3", "contact", 3), ("c4", "contact", 10),
+              ("c5", "contact", 7), ("c6", "contact", None),
+              ("h1", "holdout", 2), ("h2", "holdout", 9), ("h3", "holdout", 4), ("h4", "holdout", 6),
+              ("h5", "holdout", None)]
+    rows = []
+    for c, arm, after in people:
+        rows.append({"response_id": f"{c}a", "customer_id": c, "score": 3, "followup_arm": arm,
+                     "submitted_at": "2026-09-01T10:00:00Z"})
+        if after is not None:
+            rows.append({"response_id": f"{c}b", "customer_id": c, "score": after, "followup_arm": "",
+                         "submitted_at": "2026-10-01T10:00:00Z"})
+    # A promoter in the contact arm is not a detractor: left out.
+    rows.append({"response_id": "p1", "customer_id": "p1", "score": 10, "followup_arm": "contact",
+                 "submitted_at": "2026-09-01T10:00:00Z"})
+    log = pd.DataFrame({"response_id": ["c1a", "c2a", "c3a", "h2a"],
+                        "contacted_at": ["2026-09-01T12:00:00Z"] * 3 + ["2026-09-02T12:00:00Z"]})
+    return pd.DataFrame(rows), log
+
+
+def test_holdout_comparison_uses_compare_on_the_arms_as_assigned():
+    frame, log = holdout_frame()
+    h = nps.followup.holdout_comparison(frame, log=log)
+    ref = nps.compare(np.array([9, 8, 3, 10, 7]), np.array([2, 9, 4, 6]))
+    assert h.comparison.difference == pytest.approx(ref.difference)
+    assert (h.comparison.ci_lower, h.comparison.ci_upper) == pytest.approx((ref.ci_lower, ref.ci_upper))
+    assert (h.assigned_contact, h.assigned_holdout, h.resurveyed_contact, h.resurveyed_holdout) == (6, 5, 5, 4)
+    assert h.recovery_contact == 80.0 and h.recovery_holdout == 25.0     # 4/5 and 1/4 no longer detractors
+    lo, hi = newcombe_interval(4, 5, 1, 4)
+    assert (h.recovery_ci_lower, h.recovery_ci_upper) == pytest.approx((100 * lo, 100 * hi))
+    assert h.contacted_share == pytest.approx(60.0) and h.holdout_contacted == 1
+    assert "contacted anyway" in h.note and "balanced" in h.note
+    assert "Randomised holdout" in h.summary()
+
+
+def test_holdout_comparison_needs_both_arms():
+    frame, _ = holdout_frame()
+    frame["followup_arm"] = frame["followup_arm"].replace("holdout", "contact")
+    with pytest.raises(nps.NPSInputError, match="both arms"):
+        nps.followup.holdout_comparison(frame)
+
+
+def test_holdout_comparison_gives_a_decision_with_a_margin():
+    data = datasets.closed_loop_data(1500, seed=20261140)
+    h = nps.followup.holdout_comparison(data.responses, log=data.followups, margin=5)
+    assert h.decision.decision in {"KEEP", "ROLL_BACK", "CONTINUE"}
+    assert h.decision.treatment == "contact" and h.decision.control == "holdout"
