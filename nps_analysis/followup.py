@@ -12,6 +12,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -225,7 +226,10 @@ def to_utc(
 def to_instant(value: Any, *, timezone: str = "UTC", name: str = "as_of") -> pd.Timestamp:
     """One instant in UTC: a tz-aware timestamp, ISO text with an offset, or a local time in ``timezone``."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError(f"{name} must be given explicitly (e.g. '2026-10-26T09:00:00+01:00')")
+        raise ValueError(f"{name} must be given explicitly (e.g. '2026-10-26T09:00:00+01:00' or 'now')")
+    if isinstance(value, str) and value.strip().lower() == "now":
+        # The moment of the call, in UTC (scheduled reports record the resolved value).
+        return pd.Timestamp.now(tz="UTC")
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
@@ -627,6 +631,21 @@ def followup_queue(
     out.attrs.update(attrs)
     out.attrs["personal_data"] = "shown" if show_personal else "masked"
     return out
+
+
+def export_queue(
+    queue: pd.DataFrame, output_dir: str | Path, *, stem: str = "followup_queue", show_personal: bool = False
+) -> Path:
+    """Write the queue as ``<stem>.csv`` (times in UTC, ISO 8601), personal data masked again
+    unless ``show_personal``. Returns the path."""
+    out_dir = Path(output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = queue if show_personal else mask_personal(queue)
+    path = out_dir / f"{stem}.csv"
+    tmp = out_dir / f".{stem}.csv.tmp"
+    table.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%dT%H:%M:%SZ")
+    tmp.replace(path)
+    return path
 
 
 def unrouted(queue: pd.DataFrame) -> pd.DataFrame:
@@ -1391,25 +1410,29 @@ def holdout_comparison(
 # ---------------------------------------------------------------------------- written conclusions
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def describe_queue(queue: pd.DataFrame) -> str:
     """One paragraph on the queue, generated from its numbers (for notebooks and reports)."""
     counts = queue["status"].value_counts()
     n = len(queue)
     overdue = int(counts.get("overdue", 0))
-    parts = [f"As of {queue.attrs.get('as_of', 'the given time')}, {n} responses are in the queue:"]
+    parts = [f"As of {queue.attrs.get('as_of', 'the given time')}, {_plural(n, 'response')} in the queue:"]
     parts.append(", ".join(f"{int(counts.get(s, 0))} {s}" for s in STATUSES) + ".")
     if overdue:
         worst = queue.loc[queue["status"] == "overdue"]
         by_cat = worst["category"].value_counts()
         parts.append(
-            f"The {overdue} overdue follow-ups ({', '.join(f'{v} {k}s' for k, v in by_cat.items())}) are "
-            f"up to {worst['overdue_hours'].max():.0f} hours past their deadline."
+            f"{_plural(overdue, 'follow-up')} overdue ({', '.join(_plural(v, k) for k, v in by_cat.items())}), "
+            f"up to {worst['overdue_hours'].max():.0f} hours past the deadline."
         )
     else:
         parts.append("No follow-up is overdue.")
     u = int(queue["owner"].isna().sum())
     if u:
-        parts.append(f"{u} responses have no owner: check the routing (they are listed, not dropped).")
+        parts.append(f"{_plural(u, 'response')} without an owner: check the routing (listed, not dropped).")
     return " ".join(parts)
 
 

@@ -7,7 +7,7 @@ Every table the closed-loop and tracking functions return, and every file they w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -112,12 +112,12 @@ def known_personal_values(*frames: pd.DataFrame | None) -> dict[str, list[str]]:
     return {"name": sorted(names), "address": sorted(addresses)}
 
 
-def _trie_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive whole-word pattern for many literal strings, built as a trie.
+def _trie_body(values: Iterable[str]) -> str | None:
+    """A regex body matching any of many literal strings (lower-cased), built as a trie.
 
     A plain alternation of a thousand names makes the regex engine try each in turn; the trie
     shares prefixes, and at every node a longer match is tried before a shorter one, so
-    "Anna Maria Berg" is masked whole rather than as "Anna Maria" plus a remainder.
+    "Anna Maria Berg" is matched whole rather than as "Anna Maria" plus a remainder.
     """
     trie: dict[str, Any] = {}
     for value in values:
@@ -140,7 +140,15 @@ def _trie_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
             body = "(?:" + body + ")?"
         return body
 
-    return re.compile(rf"(?<!\w)(?:{build(trie)})(?!\w)", flags=re.IGNORECASE)
+    return build(trie)
+
+
+def _trie_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
+    """Case-insensitive whole-word pattern for many literal strings (see :func:`_trie_body`)."""
+    body = _trie_body(values)
+    if body is None:
+        return None
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", flags=re.IGNORECASE)
 
 
 def _phone_repl(match: re.Match[str]) -> str:
@@ -277,25 +285,40 @@ def mask_personal(
     return out
 
 
-def find_personal_data(text: str, values: Iterable[str]) -> list[str]:
-    """The values (names, e-mails, phone numbers, addresses) that occur in ``text``.
+def personal_data_finder(values: Iterable[str]) -> Callable[[str], list[str]]:
+    """A function ``text -> [values found]`` for many names, e-mails, phones and addresses, compiled
+    once (the tests scan every output of a notebook run with one finder).
 
-    Phone numbers are also searched for with their separators removed, so ``+47 412 34 567``
-    is found as ``4741234567`` too. Used by the tests that scan notebook outputs.
+    Matching is case-insensitive. Phone numbers are also found with their separators removed, so
+    ``+47 412 34 567`` is found as ``4741234567`` (as a whole run of digits).
     """
-    low = text.lower()
-    # Digits joined across single separators, so "+47 412 34 567" is searched as "4741234567".
-    joined = re.sub(r"(?<=\d)[ ().-]{1,2}(?=\d)", "", text)
-    hits = []
-    for value in values:
-        v = str(value).strip()
-        if not v:
-            continue
-        if v.lower() in low:
-            hits.append(v)
-            continue
-        only_digits = re.sub(r"\D", "", v)
-        if len(only_digits) >= 7 and re.fullmatch(r"[\d\s().+-]+", v):
-            if re.search(rf"(?<!\d){only_digits}(?!\d)", joined):
-                hits.append(v)
-    return hits
+    values = sorted({str(v).strip() for v in values if str(v).strip()})
+    lowered = {v.lower(): v for v in values}
+    body = _trie_body(values)
+    pattern = re.compile(body) if body is not None else None
+    phones = {
+        re.sub(r"\D", "", v): v
+        for v in values
+        if re.fullmatch(r"[\d\s().+-]+", v) and len(re.sub(r"\D", "", v)) >= 7
+    }
+
+    def find(text: str) -> list[str]:
+        hits: set[str] = set()
+        if pattern is not None:
+            found = set(pattern.findall(text.lower()))
+            hits.update(lowered[m] for m in found if m in lowered)
+            # A shorter value inside a longer match (e.g. "Ann Lee" inside "Ann Leeds") counts too.
+            for match in found - set(lowered):
+                hits.update(v for low, v in lowered.items() if low in match)
+        if phones:
+            joined = re.sub(r"(?<=\d)[ ().-]{1,2}(?=\d)", "", text)
+            hits.update(phones[d] for d in set(re.findall(r"\d+", joined)).intersection(phones))
+        return sorted(hits)
+
+    return find
+
+
+def find_personal_data(text: str, values: Iterable[str]) -> list[str]:
+    """The values (names, e-mails, phone numbers, addresses) that occur in ``text``
+    (see :func:`personal_data_finder`)."""
+    return personal_data_finder(values)(text)

@@ -80,6 +80,46 @@ def last_complete_period(as_of: Any, *, freq: str = "W", timezone: str = "UTC") 
     return (local.to_period(_freq(freq)) - 1).start_time
 
 
+def report_period(as_of: Any, *, period: Any = "", freq: str = "W", timezone: str = "UTC") -> pd.Timestamp:
+    """The period a report covers: the one holding ``period`` (any moment in it), or when that is
+    empty the last complete period before ``as_of`` (:func:`last_complete_period`)."""
+    if period is None or (isinstance(period, str) and not period.strip()):
+        return last_complete_period(as_of, freq=freq, timezone=timezone)
+    return _period_bounds(period, freq=freq).start_time
+
+
+def report_window(
+    as_of: Any, *, period: Any = "", periods: int = 8, freq: str = "W", timezone: str = "UTC"
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last period start of a report showing ``periods`` periods up to :func:`report_period`."""
+    if not isinstance(periods, int) or periods < 1:
+        raise ValueError(f"periods must be a positive whole number, got {periods!r}")
+    last = report_period(as_of, period=period, freq=freq, timezone=timezone)
+    first = (pd.Period(last, freq=_freq(freq)) - (periods - 1)).start_time
+    return first, last
+
+
+def describe_nps(table: pd.DataFrame, period: Any) -> str:
+    """One line per segment on the NPS of one period of a :func:`nps_by_period` table."""
+    by = list(table.attrs.get("by", []))
+    level = int(round(100 * table.attrs.get("confidence_level", 0.95)))
+    start = pd.Timestamp(period)
+    rows = table[pd.to_datetime(table["period"]) == start]
+    if rows.empty:
+        return f"No answers in the period from {start.date()}."
+    lines = []
+    for _, row in rows.iterrows():
+        who = ", ".join(f"{c} {row[c]}" for c in by) or "Overall"
+        if row["suppressed"]:
+            lines.append(f"{who}: {int(row['n'])} answers, too few to show an NPS (fewer than {table.attrs.get('min_n')}).")
+        else:
+            lines.append(
+                f"{who}: NPS {row['nps']:+.0f} ({level}% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}, "
+                f"n = {int(row['n'])})."
+            )
+    return " ".join(lines)
+
+
 def _prepare(
     responses: pd.DataFrame,
     *,
@@ -275,13 +315,18 @@ def period_changes(
     alpha: float = 0.05,
     correction: Correction = "holm",
     confidence_level: float = 0.95,
+    method: Literal["adjusted-wald", "wald"] = "adjusted-wald",
 ) -> pd.DataFrame:
     """Change of each segment's NPS against the previous period, flagged only when significant.
 
     Works on a table from :func:`nps_by_period`. For each segment the period's NPS is compared
-    with the immediately preceding period's as two independent samples (:func:`wald_difference`):
-    ``z = D / SE`` and a two-sided normal p-value. Cells suppressed (``n < min_n``) in either
-    period are not tested (``note`` says so) and are not in the family.
+    with the immediately preceding period's as two independent samples (:func:`wald_difference`,
+    ``SE = sqrt(V1/n1 + V2/n2)``), ``z = D / SE`` and a two-sided normal p-value. With
+    ``method="adjusted-wald"`` (default, as :func:`nps_analysis.compare`) the SE, z and interval
+    use each period's counts plus 3/4 detractor, 3/2 passive, 3/4 promoter (Rocks 2016), which
+    keeps the test's size at or below nominal at small n where the plain Wald test runs above it
+    (benchmarks/closed_loop.py); ``difference`` is always the observed change. Cells suppressed
+    (``n < min_n``) in either period are not tested (``note`` says so) and are not in the family.
 
     Multiplicity: the family is every comparison made in this call (all segments for the chosen
     period; with ``period="all"``, every segment and every period); p-values are adjusted with
@@ -324,12 +369,19 @@ def period_changes(
     m = pd.concat(rows, ignore_index=True)
     missing_prev = m["n_prev"].isna().to_numpy()
     tested = ~m["suppressed"].to_numpy(dtype=bool) & ~missing_prev & ~m["suppressed_prev"].fillna(True).to_numpy(dtype=bool)
-    diff, se = wald_difference(m["detractors"], m["passives"], m["promoters"],
-                               m["detractors_prev"], m["passives_prev"], m["promoters_prev"])
+    if method not in ("adjusted-wald", "wald"):
+        raise ValueError(f"method must be 'adjusted-wald' or 'wald', got {method!r}")
+    pseudo = np.array([0.75, 1.5, 0.75]) if method == "adjusted-wald" else np.zeros(3)
+    observed, _ = wald_difference(m["detractors"], m["passives"], m["promoters"],
+                                  m["detractors_prev"], m["passives_prev"], m["promoters_prev"])
+    centre, se = wald_difference(
+        m["detractors"] + pseudo[0], m["passives"] + pseudo[1], m["promoters"] + pseudo[2],
+        m["detractors_prev"] + pseudo[0], m["passives_prev"] + pseudo[1], m["promoters_prev"] + pseudo[2],
+    )
     from scipy.stats import norm
 
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(se > 0, diff / se, np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
+        z = np.where(se > 0, centre / se, np.where(centre == 0, 0.0, np.sign(centre) * np.inf))
     p = np.where(tested, 2 * norm.sf(np.abs(z)), np.nan)
     adjusted, reject = adjust_pvalues(p, correction=correction, alpha=alpha)
     zc = z_value(confidence_level)
@@ -342,9 +394,9 @@ def period_changes(
             "previous_n": m["n_prev"].fillna(0).astype(np.int64).to_numpy(),
             "nps": m["nps"].to_numpy(dtype=float),
             "previous_nps": m["nps_prev"].to_numpy(dtype=float),
-            "difference": np.where(tested, diff, np.nan),
-            "ci_lower": np.where(tested, diff - zc * se, np.nan),
-            "ci_upper": np.where(tested, diff + zc * se, np.nan),
+            "difference": np.where(tested, observed, np.nan),
+            "ci_lower": np.where(tested, centre - zc * se, np.nan),
+            "ci_upper": np.where(tested, centre + zc * se, np.nan),
             "se": np.where(tested, se, np.nan),
             "z": np.where(tested, z, np.nan),
             "pvalue": p,
@@ -352,7 +404,7 @@ def period_changes(
             "significant": reject & tested,
         }
     )
-    out["direction"] = np.where(out["significant"], np.where(out["difference"] > 0, "up", "down"), "")
+    out["direction"] = np.where(out["significant"], np.where(out["z"] > 0, "up", "down"), "")
     notes = np.full(len(out), "", dtype=object)
     notes[missing_prev] = "no previous period"
     small = ~tested & ~missing_prev
@@ -373,7 +425,8 @@ def period_changes(
         confidence_level=confidence_level,
         freq=freq,
         by=by,
-        method="difference of two independent NPS, Wald SE sqrt(V1/n1 + V2/n2); two-sided z test",
+        method=(f"difference of two independent NPS, {method} SE sqrt(V1/n1 + V2/n2)"
+                f"{' on counts + 3/4, 3/2, 3/4' if method == 'adjusted-wald' else ''}; two-sided z test"),
     )
     return out
 

@@ -304,7 +304,7 @@ def test_queue_summary_counts_statuses_per_owner():
     assert s.loc["(unrouted)", "total"] == 1
     assert s.loc["B", "max_overdue_hours"] == 30.0
     text = describe_queue(q)
-    assert "1 overdue" in text and "30 hours" in text and "no owner" in text
+    assert "1 overdue" in text and "30 hours" in text and "without an owner" in text
 
 
 def test_duplicate_response_ids_in_the_responses_are_an_error():

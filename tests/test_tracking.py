@@ -91,7 +91,7 @@ def change_table(min_n=30):
 
 
 def test_period_change_is_a_difference_of_two_independent_nps():
-    c = period_changes(change_table()).set_index("team")
+    c = period_changes(change_table(), method="wald").set_index("team")
     # A: 30 -> -10. V_now = 0.3 + 0.4 - 0.1^2 = 0.69, V_before = 0.5 + 0.2 - 0.3^2 = 0.61.
     se_a = 100 * math.sqrt(0.69 / 100 + 0.61 / 100)
     assert c.loc["A", "difference"] == pytest.approx(-40.0)
@@ -111,6 +111,16 @@ def test_period_change_is_a_difference_of_two_independent_nps():
     assert math.isnan(c.loc["C", "pvalue"]) and not c.loc["C", "significant"]
     assert "not tested" in c.loc["C", "note"]
     assert c.attrs["tested"] == 2 and "Holm" in c.attrs["family"] and "(team)" in c.attrs["family"]
+
+
+def test_adjusted_wald_period_change_matches_compare():
+    c = period_changes(change_table()).set_index("team")
+    ref = nps.compare(nps.NPSCounts(40, 30, 30), nps.NPSCounts(20, 30, 50))
+    assert c.loc["A", "difference"] == pytest.approx(ref.difference)
+    assert ref.difference == pytest.approx(-40.0)
+    assert (c.loc["A", "ci_lower"], c.loc["A", "ci_upper"]) == pytest.approx((ref.ci_lower, ref.ci_upper))
+    assert c.loc["A", "pvalue"] == pytest.approx(ref.pvalue)
+    assert c.loc["A", "se"] == pytest.approx(ref.se)
 
 
 def test_benjamini_hochberg_adjustment_by_hand():
@@ -149,6 +159,9 @@ def test_holm_controls_the_familywise_error_across_segments_by_simulation():
     p = np.array([0.25, 0.30, 0.45])
     now = rng.multinomial(n, p, size=(reps, k))
     before = rng.multinomial(n, p, size=(reps, k))
+    # The default test: adjusted counts (+3/4, +3/2, +3/4), as period_changes does.
+    adj = np.array([0.75, 1.5, 0.75])
+    now, before = now + adj, before + adj
     diff, se = wald_difference(now[..., 0], now[..., 1], now[..., 2], before[..., 0], before[..., 1], before[..., 2])
     pv = 2 * norm.sf(np.abs(diff / se))
     any_raw = (pv <= 0.05).any(axis=1).mean()
