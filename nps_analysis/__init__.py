@@ -5,7 +5,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, experiment, plots
 from .compare import (
     COMPARE_METHODS,
     CORRECTIONS,
@@ -20,6 +20,7 @@ from .compare import (
 )
 from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
+from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
 from .followup import (
     DEFAULT_DEADLINES,
     FollowupEffect,
@@ -138,6 +139,12 @@ __all__ = [
     "counts",
     "csat",
     "datasets",
+    "experiment",
+    "plots",
+    "ResponseRates",
+    "SampleRatioResult",
+    "response_rates",
+    "sample_ratio_mismatch",
     "decide",
     "decision_memo",
     "group_sequential_boundary",
