@@ -647,3 +647,21 @@ def test_holdout_comparison_gives_a_decision_with_a_margin():
     h = nps.followup.holdout_comparison(data.responses, log=data.followups, margin=5)
     assert h.decision.decision in {"KEEP", "ROLL_BACK", "CONTINUE"}
     assert h.decision.treatment == "contact" and h.decision.control == "holdout"
+
+
+# -------------------------------------------------------------------------------- command line
+
+
+def test_followup_command_prints_the_queue_and_writes_it_masked(tmp_path, capsys):
+    from nps_analysis.cli import main
+
+    code = main(["followup", str(datasets.sample_path("loop_responses")), "--score", "score",
+                 "--log", str(datasets.sample_path("loop_followups")), "--as-of", "2026-11-17T12:00:00Z",
+                 "--route-by", "team", "--holdout", "followup_arm=holdout", "--output", str(tmp_path),
+                 "--fail-on-overdue"])
+    out = capsys.readouterr().out
+    assert code == 3 and "overdue" in out and "share_in_time" in out
+    written = pd.read_csv(tmp_path / "followup_queue.csv")
+    assert set(written["customer_name"].dropna()) == {"[name]"}
+    assert main(["followup", str(datasets.sample_path("loop_responses")), "--score", "score",
+                 "--as-of", "2026-11-17T12:00:00Z", "--deadline", "detractor"]) == 2

@@ -314,3 +314,15 @@ def test_sample_alerts_flag_the_simulated_drop_of_one_team_only():
     assert alerts["segment"].tolist() == ["team=Americas"]     # the simulated drop, week of 9 November
     t = nps_by_period(r, by="team")
     assert len(t) == 3 * 11 and t["n"].sum() == len(r)
+
+
+def test_alerts_command_writes_csv_and_json(tmp_path, capsys):
+    from nps_analysis.cli import main
+
+    code = main(["alerts", str(datasets.sample_path("loop_responses")), "--score", "score",
+                 "--as-of", "2026-11-17T12:00:00Z", "--drop-by", "team", "--no-keywords",
+                 "--output-dir", str(tmp_path), "--fail-on-high"])
+    assert code == 3 and "1 nps drop" in capsys.readouterr().out
+    assert json.loads((tmp_path / "alerts.json").read_text())["count"] == 1
+    assert main(["alerts", str(datasets.sample_path("loop_responses")), "--score", "score",
+                 "--as-of", "2026-11-17T12:00:00Z", "--key-account", "account_tier"]) == 2
