@@ -21,9 +21,27 @@ from .compare import (
 from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
 from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
+from .followup import (
+    DEFAULT_DEADLINES,
+    FollowupEffect,
+    HoldoutComparison,
+    TransitionMatrix,
+    compliance,
+    followup_effect,
+    followup_queue,
+    holdout_comparison,
+    queue_summary,
+    resurvey_pairs,
+    root_causes,
+    transition_matrix,
+    unrouted,
+    validate_followup_log,
+    validate_root_causes,
+)
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .plots_sequential import plot_monitoring
+from .plots_tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
 from .power import (
     SampleSizeResult,
     achieved_power,
@@ -31,6 +49,7 @@ from .power import (
     minimum_detectable_effect,
     sample_size,
 )
+from .privacy import mask_personal
 from .record import read_results, record
 from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
@@ -50,10 +69,45 @@ from .sequential import (
     group_sequential_boundary,
     nps_confidence_sequence,
 )
+from .tracking import (
+    alert_list,
+    cohort_table,
+    comment_themes,
+    nps_by_period,
+    period_changes,
+    write_alerts,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # closed loop and tracking (followup.py, tracking.py, privacy.py, plots_tracking.py)
+    "DEFAULT_DEADLINES",
+    "FollowupEffect",
+    "HoldoutComparison",
+    "TransitionMatrix",
+    "alert_list",
+    "cohort_table",
+    "comment_themes",
+    "compliance",
+    "followup_effect",
+    "followup_queue",
+    "holdout_comparison",
+    "mask_personal",
+    "nps_by_period",
+    "period_changes",
+    "plot_cohorts",
+    "plot_compliance",
+    "plot_nps_trend",
+    "plot_transitions",
+    "queue_summary",
+    "resurvey_pairs",
+    "root_causes",
+    "transition_matrix",
+    "unrouted",
+    "validate_followup_log",
+    "validate_root_causes",
+    "write_alerts",
     "COMPARE_METHODS",
     "CORRECTIONS",
     "ArmComparison",

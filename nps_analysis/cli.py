@@ -317,11 +317,15 @@ def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
     from .decision import add_decide_parser
+    from .followup import add_followup_parser
     from .runner import add_run_parser
+    from .tracking import add_alerts_parser
 
     found: list[Callable[[Any], None]] = []
     found.append(add_run_parser)
     found.append(add_decide_parser)
+    found.append(add_followup_parser)
+    found.append(add_alerts_parser)
     return found
 
 
