@@ -368,7 +368,8 @@ def load(
 
     Returns:
         The validated frame; ``attrs["load_report"]`` holds a :class:`LoadReport` and
-        ``attrs["source_rows"]`` each kept row's number in the file.
+        ``attrs["source_rows"]`` each kept row's number in the file (a ``range`` or an integer
+        array: index it like a list).
     """
     if on_invalid not in ("error", "quarantine"):
         raise ValueError(f"on_invalid must be 'error' or 'quarantine', got {on_invalid!r}")
@@ -440,7 +441,12 @@ def load(
     if score is not None and values is not None:
         frame[score] = values[keep]
     kept_rows = row_numbers[keep]
-    frame.attrs["source_rows"] = kept_rows.tolist() if len(frame) <= 1_000_000 else None
+    # pandas deep-copies attrs on every operation: keep the row numbers cheap to copy (a range when
+    # no row was set aside, else one compact integer array), never a Python list.
+    if len(kept_rows) and kept_rows[-1] - kept_rows[0] == len(kept_rows) - 1:
+        frame.attrs["source_rows"] = range(int(kept_rows[0]), int(kept_rows[-1]) + 1)
+    else:
+        frame.attrs["source_rows"] = kept_rows.astype(np.int64)
     frame.attrs["load_report"] = LoadReport(
         file=file,
         format=fmt,

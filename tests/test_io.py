@@ -41,7 +41,7 @@ def test_quarantine_writes_bad_rows_and_counts_them(write_file, tmp_path):
     assert report.quarantined == 2 and report.quarantine_file == str(qfile)
     bad = pd.read_csv(qfile, dtype=str)
     assert bad["_row"].tolist() == ["3", "4"] and bad["score"].tolist() == ["9.5", "abc"]
-    assert frame.attrs["source_rows"] == [2, 5]
+    assert list(frame.attrs["source_rows"]) == [2, 5]
 
 
 def test_missing_column_lists_existing_columns(write_file):
@@ -92,3 +92,11 @@ def test_missing_file_and_folder_are_clear_errors(tmp_path):
         nps.load(tmp_path / "nope.csv")
     with pytest.raises(nps.NPSInputError, match="folder"):
         nps.load(tmp_path)
+
+
+def test_row_numbers_are_cheap_for_pandas_to_carry(write_file):
+    """pandas deep-copies attrs on every operation: row numbers must not be a Python list."""
+    path = write_file("big.csv", "arm,score\n" + "a,9\n" * 50_000)
+    frame = nps.load(path, score="score")
+    assert isinstance(frame.attrs["source_rows"], range) and frame.attrs["source_rows"][0] == 2
+    assert frame.attrs["source_rows"][-1] == 50_001
