@@ -317,6 +317,10 @@ def score_distribution(
     The full distribution keeps what the three categories throw away (rank tests can run on it).
     Groups with a missing label are kept as their own group, never dropped.
     """
+    if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
+        from . import engines
+
+        return engines.score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
     by = [by] if isinstance(by, str) else list(by or [])
     missing_cols = [c for c in [score, *by] if c not in frame.columns]
     if missing_cols:
@@ -374,6 +378,10 @@ def counts(
         >>> nps.counts(df, score="q", by="arm")[["arm", "n", "nps"]].to_dict("records")
         [{'arm': 'a', 'n': 2, 'nps': 0.0}, {'arm': 'b', 'n': 2, 'nps': 50.0}]
     """
+    if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
+        from . import engines
+
+        return engines.counts(frame, score, by, on_invalid=on_invalid, file=file)
     dist = score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
     return counts_from_distribution(dist)
 
