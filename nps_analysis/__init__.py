@@ -6,6 +6,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 from __future__ import annotations
 
 from . import datasets
+from .bigfile import counts_from_file, counts_from_source, read_source
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
@@ -34,12 +35,15 @@ __all__ = [
     "NPSInterval",
     "classify",
     "counts",
+    "counts_from_file",
+    "counts_from_source",
     "csat",
     "datasets",
     "load",
     "load_report",
     "nps_interval",
     "parse_scores",
+    "read_source",
     "read_results",
     "record",
     "score_distribution",

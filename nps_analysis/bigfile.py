@@ -1,0 +1,315 @@
+"""Big survey files and SQL sources: counts computed by DuckDB without loading rows into pandas.
+
+A CSV or Parquet file, a SQL query or a table in a DuckDB database becomes a DuckDB relation; the
+engine path (:mod:`nps_analysis.engines`) validates and counts it in a streaming query, so memory
+stays flat however many rows the file has.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from .errors import NPSInputError
+
+OnInvalid = Literal["error", "quarantine"]
+
+#: Files at least this large are read through DuckDB by the CLI (see docs/performance.md for the
+#: measurement behind it: below it pandas is as fast and the result is identical).
+LARGE_FILE_BYTES = 50 * 2**20
+
+_SQL_START = re.compile(r"^\s*(select|with|from|values|table|pivot|unpivot|summarize|describe)\b", re.I)
+_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zst")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(
+    database: str | os.PathLike[str] | None = None,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Any:
+    """A DuckDB connection (in memory, or a database file opened read-only)."""
+    import duckdb
+
+    config: dict[str, Any] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    if database is None:
+        return duckdb.connect(config=config)
+    if not Path(database).exists():
+        raise NPSInputError("no such DuckDB database", file=str(database))
+    return duckdb.connect(str(database), read_only=True, config=config)
+
+
+def file_format(path: str | os.PathLike[str]) -> str:
+    """``"parquet"`` or ``"csv"`` from the file's first bytes (globs: from the extension)."""
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        return "parquet" if re.search(r"\.(parquet|pq)$", text, re.I) else "csv"
+    with open(text, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise NPSInputError("Excel files are read with nps.load, not through DuckDB", file=text)
+    return "csv"
+
+
+def read_file(path: str | os.PathLike[str], *, connection: Any = None, format: str | None = None) -> Any:
+    """A CSV or Parquet file (or a glob of them) as a DuckDB relation; nothing is read yet.
+
+    CSV cells are read as text, as :func:`nps_analysis.io.load` reads them: scores are validated
+    by the kit, not guessed by a type sniffer that looks at a sample, and grouping labels get their
+    type after counting (:func:`nps_analysis.io.infer_types` on the distinct labels). Only empty
+    cells are missing. Column names are stripped of surrounding spaces.
+    """
+    text = str(path)
+    if not any(ch in text for ch in "*?[") and not Path(text).is_file():
+        raise NPSInputError("no such file", file=text)
+    con = connection if connection is not None else connect()
+    fmt = format or file_format(text)
+    try:
+        if fmt == "parquet":
+            rel = con.sql(f"SELECT * FROM read_parquet({_quote(text)})")
+        elif fmt == "csv":
+            rel = con.sql(f"SELECT * FROM read_csv({_quote(text)}, header = true, all_varchar = true)")
+        else:
+            raise NPSInputError(f"DuckDB reads CSV and Parquet, not {fmt!r}", file=text)
+    except NPSInputError:
+        raise
+    except Exception as exc:  # DuckDB's own error, with the file name
+        raise NPSInputError(f"cannot read as {fmt}: {exc}", file=text) from None
+    names = list(rel.columns)
+    stripped = [n.strip() for n in names]
+    if stripped != names:
+        rel = rel.project(", ".join(f"{_ident(a)} AS {_ident(b)}" for a, b in zip(names, stripped, strict=True)))
+    return rel
+
+
+def read_source(
+    source: str | os.PathLike[str] | Any,
+    *,
+    database: str | os.PathLike[str] | None = None,
+    connection: Any = None,
+) -> Any:
+    """A DuckDB relation for a file path, a SQL query or a table name.
+
+    Args:
+        source: a CSV/Parquet path or glob; a query (``"SELECT ... FROM read_parquet('x/*.parquet')"``);
+            or the name of a table or view in ``database`` / ``connection``. A DuckDB relation is
+            returned as it is.
+        database: a DuckDB database file (opened read-only) for queries and table names.
+        connection: an open DuckDB connection to use instead.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return source
+    con = connection if connection is not None else connect(database)
+    text = str(source)
+    if isinstance(source, str) and _SQL_START.match(text):
+        try:
+            return con.sql(text)
+        except Exception as exc:
+            raise NPSInputError(f"the SQL query failed: {exc}") from None
+    looks_like_file = (
+        isinstance(source, os.PathLike)
+        or os.sep in text
+        or "/" in text
+        or text.lower().endswith(_FILE_SUFFIXES)
+        or Path(text).exists()
+    )
+    if looks_like_file:
+        return read_file(text, connection=con)
+    try:
+        return con.table(text)
+    except Exception as exc:
+        raise NPSInputError(
+            f"{text!r} is neither a file, a SQL query nor a table in the database ({exc})"
+        ) from None
+
+
+def _infer_label_types(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Type CSV labels as :func:`nps_analysis.io.load` would (numbers, booleans), on distinct labels."""
+    from .io import infer_types
+
+    by = list(by)
+    if not by:
+        return table
+    labels = table[by].copy()
+    for col in by:
+        if pd.api.types.is_string_dtype(labels[col]):
+            labels[col] = labels[col].where(labels[col] != "")  # pandas reads "" as missing
+    labels = infer_types(labels)
+    return pd.concat([labels, table.drop(columns=by)], axis=1)
+
+
+def _rel_and_offset(source: Any, database: Any, connection: Any) -> tuple[Any, int, str | None, bool]:
+    """The relation, the row offset for messages, the file name and whether labels came as text."""
+    rel = read_source(source, database=database, connection=connection)
+    if isinstance(source, (str, os.PathLike)) and not _SQL_START.match(str(source)):
+        text = str(source)
+        if os.sep in text or "/" in text or text.lower().endswith(_FILE_SUFFIXES) or Path(text).exists():
+            fmt = file_format(text)
+            # Messages use the io.load convention: CSV file lines (header = 1), Parquet 1-based rows.
+            return rel, (2 if fmt == "csv" else 1), text, fmt == "csv"
+    return rel, 0, None, False
+
+
+def score_distribution_from_source(
+    source: str | os.PathLike[str] | Any,
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    on_invalid: OnInvalid = "error",
+    quarantine_path: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str] | None = None,
+    connection: Any = None,
+) -> pd.DataFrame:
+    """The 11-level distribution per group of a file, query or table, counted by DuckDB.
+
+    Same output as :func:`nps_analysis.scoring.score_distribution`. With
+    ``on_invalid="quarantine"`` and a ``quarantine_path``, DuckDB writes the invalid rows there
+    (CSV: ``_row``, ``_reason``, then the row), as :func:`nps_analysis.io.load` does.
+    """
+    from . import engines
+
+    by = [by] if isinstance(by, str) else list(by or [])
+    con = connection if connection is not None else connect(database)
+    try:
+        rel, offset, file, text_labels = _rel_and_offset(source, None, con)
+        levels = engines.level_counts(rel, score, by, file=file)
+        if text_labels:
+            levels = _infer_label_types(levels, by)
+        rows = int(levels["count"].sum())
+        missing = int(levels.loc[levels["level"] == engines.MISSING_LEVEL, "count"].sum())
+        invalid = int(levels.loc[levels["level"] == engines.INVALID_LEVEL, "count"].sum())
+        examples: list[tuple[Any, Any]] = []
+        if invalid:
+            examples = engines.invalid_examples(rel, score, row_offset=offset)
+            if on_invalid == "error":
+                raise NPSInputError(
+                    f"{invalid} invalid score(s): expected whole numbers from 0 to 10; "
+                    f"{engines.describe_invalid(examples)}",
+                    file=file,
+                    column=score,
+                    rows=examples,
+                    count=invalid,
+                )
+            if quarantine_path is not None:
+                _write_quarantine(rel, score, Path(quarantine_path), offset)
+            # As nps.load does: quarantined rows are set aside before counting, so a group whose
+            # every row was invalid does not appear.
+            levels = levels[levels["level"] != engines.INVALID_LEVEL]
+        out = engines.distribution_from_levels(levels, by)
+    finally:
+        if connection is None:
+            con.close()
+    out.attrs.update(missing=missing, invalid=invalid, quarantined=examples, rows=rows)
+    if quarantine_path is not None and invalid:
+        out.attrs["quarantine_file"] = str(quarantine_path)
+    return out
+
+
+def _write_quarantine(rel: Any, score: str, target: Path, offset: int) -> None:
+    import narwhals as nw
+
+    from . import engines
+
+    numbered = rel.query("_nps_src", f'SELECT row_number() OVER () - 1 + {offset} AS _row, * FROM _nps_src')
+    frame = nw.from_native(numbered)
+    dtype = frame.collect_schema()[score]
+    bad = frame.with_columns(engines._level_expr(score, dtype)).filter(nw.col(engines._LEVEL) == engines.INVALID_LEVEL)
+    reason = f"invalid score in {score!r}: expected a whole number 0-10"
+    bad = bad.drop(engines._LEVEL).with_columns(nw.lit(reason).alias("_reason"))
+    names = bad.collect_schema().names()
+    bad = bad.select("_row", "_reason", *[n for n in names if n not in ("_row", "_reason")])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    bad.to_native().write_csv(str(tmp))
+    os.replace(tmp, target)
+
+
+def counts_from_source(
+    source: str | os.PathLike[str] | Any,
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    on_invalid: OnInvalid = "error",
+    quarantine_path: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str] | None = None,
+    connection: Any = None,
+) -> pd.DataFrame:
+    """NPS counts per group of a CSV/Parquet file, a SQL query or a table, counted by DuckDB.
+
+    Same columns as :func:`nps_analysis.scoring.counts` (``by`` columns, ``detractors``,
+    ``passives``, ``promoters``, ``n``, ``nps``); ``attrs`` holds ``missing``, ``invalid`` and
+    ``rows``. Rows never reach pandas: only the per-group counts do.
+
+    Example:
+        >>> import nps_analysis as nps
+        >>> table = nps.counts_from_source(nps.datasets.sample_path("experiment"), score="score", by="arm")
+        >>> list(table.columns)
+        ['arm', 'detractors', 'passives', 'promoters', 'n', 'nps']
+    """
+    from .scoring import counts_from_distribution
+
+    dist = score_distribution_from_source(
+        source,
+        score,
+        by,
+        on_invalid=on_invalid,
+        quarantine_path=quarantine_path,
+        database=database,
+        connection=connection,
+    )
+    return counts_from_distribution(dist)
+
+
+def counts_from_file(
+    path: str | os.PathLike[str],
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    on_invalid: OnInvalid = "error",
+    quarantine_path: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """NPS counts per group of a CSV or Parquet file (or glob), counted by DuckDB in a streaming query."""
+    if isinstance(path, str) and _SQL_START.match(path):
+        raise NPSInputError("expected a file path; use counts_from_source for SQL queries")
+    return counts_from_source(Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path)
+
+
+def is_large_file(path: str | os.PathLike[str], *, threshold: int = LARGE_FILE_BYTES) -> bool:
+    """True for a CSV or Parquet file at least ``threshold`` bytes: the CLI counts it with DuckDB."""
+    p = Path(path)
+    try:
+        return p.is_file() and p.stat().st_size >= threshold and file_format(p) in ("csv", "parquet")
+    except NPSInputError:
+        return False
+
+
+__all__ = [
+    "LARGE_FILE_BYTES",
+    "connect",
+    "counts_from_file",
+    "counts_from_source",
+    "file_format",
+    "is_large_file",
+    "read_file",
+    "read_source",
+    "score_distribution_from_source",
+]
