@@ -42,7 +42,10 @@ def connect(
     threads: int | None = None,
 ) -> Any:
     """A DuckDB connection (in memory, or a database file opened read-only)."""
-    import duckdb
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ImportError("reading files through DuckDB needs: pip install 'nps_analysis[scale]'") from None
 
     config: dict[str, Any] = {}
     if memory_limit:
@@ -225,9 +228,9 @@ def score_distribution_from_source(
 
 
 def _write_quarantine(rel: Any, score: str, target: Path, offset: int) -> None:
-    import narwhals as nw
-
     from . import engines
+
+    nw = engines._narwhals()
 
     numbered = rel.query("_nps_src", f'SELECT row_number() OVER () - 1 + {offset} AS _row, * FROM _nps_src')
     frame = nw.from_native(numbered)

@@ -120,6 +120,11 @@ def _duckdb_counts(args: argparse.Namespace) -> Any:
     engine = getattr(args, "engine", "auto")
     if engine == "pandas" or (engine == "auto" and not is_large_file(args.file)):
         return None
+    if engine == "auto":
+        import importlib.util
+
+        if not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals")):
+            return None  # the scale extra is not installed: pandas reads the file
     quarantine = args.quarantine_file or f"{args.file}.quarantine.csv"
     table = counts_from_file(args.file, args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine)
     if (table.attrs["invalid"] or table.attrs["missing"]) and not getattr(args, "quiet", False):

@@ -44,13 +44,24 @@ _COUNT = "_nps_count_"
 _ROW = "_nps_row_"
 
 
+def _narwhals() -> Any:
+    try:
+        import narwhals
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "counting Polars, PyArrow, DuckDB or Spark tables needs narwhals: "
+            "pip install 'nps_analysis[scale]'"
+        ) from None
+    return narwhals
+
+
 def backend_name(data: Any) -> str | None:
     """The engine holding ``data`` (``"polars"``, ``"pyarrow"``, ``"duckdb"``, ``"pyspark"``, ...).
 
     ``None`` for objects the engine path does not take (pandas frames have their own path in
     :mod:`nps_analysis.scoring`).
     """
-    import narwhals as nw
+    nw = _narwhals()
 
     if isinstance(data, pd.DataFrame):
         return None
@@ -70,7 +81,7 @@ def is_engine_frame(data: Any) -> bool:
 
 def _level_expr(score: str, dtype: Any) -> Any:
     """The expression giving each row its level: 0..10, MISSING_LEVEL or INVALID_LEVEL."""
-    import narwhals as nw
+    nw = _narwhals()
 
     x = nw.col(score)
     if dtype.is_integer():
@@ -109,7 +120,7 @@ def _level_expr(score: str, dtype: Any) -> Any:
 
 
 def _collect(frame: Any) -> pd.DataFrame:
-    import narwhals as nw
+    nw = _narwhals()
 
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect(backend="pyarrow")
@@ -124,7 +135,7 @@ def level_counts(
     Returns a small pandas frame: the ``by`` columns, ``level`` (0..10, -1 missing, -2 invalid)
     and ``count``. This is the only result that leaves the engine.
     """
-    import narwhals as nw
+    nw = _narwhals()
 
     by = [by] if isinstance(by, str) else list(by or [])
     frame = nw.from_native(data)
@@ -154,13 +165,16 @@ def invalid_examples(
     Rows are 0-based positions plus ``row_offset`` where the engine keeps an order (Polars, PyArrow,
     and DuckDB relations, in scan order); ``None`` where it does not (Spark, Ibis).
     """
-    import narwhals as nw
+    nw = _narwhals()
 
     native = data
     has_rows = False
     frame = nw.from_native(native)
     if isinstance(frame, nw.DataFrame):
         frame = frame.with_row_index(_ROW)
+        has_rows = True
+    elif frame.implementation.is_polars():  # a Polars LazyFrame keeps its row order
+        frame = nw.from_native(data.with_row_index(_ROW))
         has_rows = True
     elif frame.implementation.is_duckdb():
         # row_number() OVER () streams in scan order (file order for read_csv / read_parquet).
