@@ -84,11 +84,14 @@ def _level_expr(score: str, dtype: Any) -> Any:
     nw = _narwhals()
 
     x = nw.col(score)
-    if dtype.is_integer():
-        missing = x.is_null()
-        invalid = (x < 0) | (x > 10)
-        value = x.cast(nw.Float64)
-    elif dtype.is_float() or dtype.is_decimal():
+    if dtype.is_integer():  # integers need a range check only, and no detour through floats
+        level = (
+            nw.when(x.is_null())
+            .then(nw.lit(MISSING_LEVEL))
+            .otherwise(nw.when((x < 0) | (x > 10)).then(nw.lit(INVALID_LEVEL)).otherwise(x))
+        )
+        return level.cast(nw.Int64).alias(_LEVEL)
+    if dtype.is_float() or dtype.is_decimal():
         value = x.cast(nw.Float64)
         missing = value.is_null() | value.is_nan()
         invalid = ~value.is_finite() | (value < 0) | (value > 10) | (value != value.round(0))
