@@ -27,6 +27,20 @@ _SQL_START = re.compile(r"^\s*(select|with|from|values|table|pivot|unpivot|summa
 _FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zst")
 
 
+class SourceReadError(NPSInputError):
+    """DuckDB could not read the file (encoding, quoting, ...); ``nps.load`` may still read it."""
+
+
+def _first_lines(exc: Exception) -> str:
+    """DuckDB's message up to its first blank line, on one line (the CLI prints one line)."""
+    lines = []
+    for line in str(exc).strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return "; ".join(lines)
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -53,10 +67,13 @@ def connect(
     if threads:
         config["threads"] = threads
     if database is None:
-        return duckdb.connect(config=config)
-    if not Path(database).exists():
+        con = duckdb.connect(config=config)
+    elif not Path(database).exists():
         raise NPSInputError("no such DuckDB database", file=str(database))
-    return duckdb.connect(str(database), read_only=True, config=config)
+    else:
+        con = duckdb.connect(str(database), read_only=True, config=config)
+    con.execute("SET enable_progress_bar = false")  # it would write into the CLI's stdout
+    return con
 
 
 def file_format(path: str | os.PathLike[str]) -> str:
@@ -96,7 +113,7 @@ def read_file(path: str | os.PathLike[str], *, connection: Any = None, format: s
     except NPSInputError:
         raise
     except Exception as exc:  # DuckDB's own error, with the file name
-        raise NPSInputError(f"cannot read as {fmt}: {exc}", file=text) from None
+        raise SourceReadError(f"cannot read as {fmt}: {_first_lines(exc)}", file=text) from None
     names = list(rel.columns)
     stripped = [n.strip() for n in names]
     if stripped != names:
@@ -194,7 +211,14 @@ def score_distribution_from_source(
     con = connection if connection is not None else connect(database)
     try:
         rel, offset, file, text_labels = _rel_and_offset(source, None, con)
-        levels = engines.level_counts(rel, score, by, file=file)
+        try:
+            levels = engines.level_counts(rel, score, by, file=file)
+        except NPSInputError:
+            raise
+        except Exception as exc:  # DuckDB meets an unreadable line only while scanning
+            if type(exc).__module__.split(".")[0] != "duckdb" and "duckdb" not in type(exc).__module__:
+                raise
+            raise SourceReadError(f"cannot read: {_first_lines(exc)}", file=file) from None
         if text_labels:
             levels = _infer_label_types(levels, by)
         rows = int(levels["count"].sum())
@@ -296,8 +320,10 @@ def counts_from_file(
     return counts_from_source(Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path)
 
 
-def is_large_file(path: str | os.PathLike[str], *, threshold: int = LARGE_FILE_BYTES) -> bool:
-    """True for a CSV or Parquet file at least ``threshold`` bytes: the CLI counts it with DuckDB."""
+def is_large_file(path: str | os.PathLike[str], *, threshold: int | None = None) -> bool:
+    """True for a CSV or Parquet file of at least ``threshold`` bytes (default
+    :data:`LARGE_FILE_BYTES`): the CLI counts it with DuckDB."""
+    threshold = LARGE_FILE_BYTES if threshold is None else threshold
     p = Path(path)
     try:
         return p.is_file() and p.stat().st_size >= threshold and file_format(p) in ("csv", "parquet")
@@ -307,6 +333,7 @@ def is_large_file(path: str | os.PathLike[str], *, threshold: int = LARGE_FILE_B
 
 __all__ = [
     "LARGE_FILE_BYTES",
+    "SourceReadError",
     "connect",
     "counts_from_file",
     "counts_from_source",

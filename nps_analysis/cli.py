@@ -125,8 +125,15 @@ def _duckdb_counts(args: argparse.Namespace) -> Any:
 
         if not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals")):
             return None  # the scale extra is not installed: pandas reads the file
+    from .bigfile import SourceReadError
+
     quarantine = args.quarantine_file or f"{args.file}.quarantine.csv"
-    table = counts_from_file(args.file, args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine)
+    try:
+        table = counts_from_file(args.file, args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine)
+    except SourceReadError:
+        if engine == "duckdb":
+            raise
+        return None  # e.g. a Windows-1252 export: pandas reads what DuckDB cannot
     if (table.attrs["invalid"] or table.attrs["missing"]) and not getattr(args, "quiet", False):
         print(
             f"note: {args.file}: {table.attrs['rows']} rows read by DuckDB, {table.attrs['missing']} without an "

@@ -134,3 +134,16 @@ def test_cli_score_gives_the_same_json_with_either_engine(capsys, bad_csv):
     assert outputs["duckdb"] == outputs["pandas"]
     assert main(["score", bad_csv, "--score", "score", "--engine", "duckdb"]) == 2
     assert "3 invalid score(s)" in capsys.readouterr().err
+
+
+def test_cli_auto_falls_back_to_pandas_when_duckdb_cannot_read(capsys, write_file, monkeypatch):
+    path = write_file("cp1252.csv", b"arm,score\ncaf\xe9,9\nb,10\n")
+    with pytest.raises(bigfile.SourceReadError, match="utf-8"):
+        nps.counts_from_file(path, "score")
+    monkeypatch.setattr(bigfile, "LARGE_FILE_BYTES", 1)  # every file counts as large
+    assert main(["score", path, "--score", "score", "--by", "arm", "--format", "json"]) == 0
+    labels = [r["group"]["arm"] for r in json.loads(capsys.readouterr().out)]
+    assert labels == ["b", "café"]
+    assert main(["score", path, "--score", "score", "--engine", "duckdb"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and len(err.strip().splitlines()) == 1
