@@ -26,7 +26,8 @@ def plan(rows: int) -> list[tuple[str, list[str]]]:
     """(name, arguments) of every benchmark that exists in this checkout, in order."""
     wanted = [
         ("scale_counts", ["--rows", str(rows), "--repeat", "3" if rows <= 20_000_000 else "2"]
-         + (["--delete"] if rows >= 50_000_000 else [])),
+         + (["--delete"] if rows > 10_000_000 else [])),
+        ("spark_counts", ["--rows", str(min(rows, 10_000_000))]),
         ("cli_engine_threshold", []),
         # In-memory classify+count vs np.bincount, and bootstrap on counts vs scipy on rows, are
         # written by the statistics engineers; they run here when present.
