@@ -204,9 +204,16 @@ def score_distribution_from_source(
     Same output as :func:`nps_analysis.scoring.score_distribution`. With
     ``on_invalid="quarantine"`` and a ``quarantine_path``, DuckDB writes the invalid rows there
     (CSV: ``_row``, ``_reason``, then the row), as :func:`nps_analysis.io.load` does.
+
+    A notebook parameter can therefore be a path, a query or a table name; a DataFrame or any
+    engine table passed instead is counted by :func:`nps_analysis.scoring.score_distribution`.
     """
     from . import engines
 
+    if not isinstance(source, (str, os.PathLike)) and not engines.backend_name(source) == "duckdb":
+        from .scoring import score_distribution
+
+        return score_distribution(source, score, by, on_invalid=on_invalid)
     by = [by] if isinstance(by, str) else list(by or [])
     con = connection if connection is not None else connect(database)
     try:

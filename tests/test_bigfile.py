@@ -107,7 +107,10 @@ def test_sql_query_table_name_and_glob_are_sources(tmp_path):
 
 def test_relation_from_read_source_counts_like_any_engine_frame():
     rel = nps.read_source(SAMPLE)
-    assert records(nps.counts(rel, "score", by="arm")) == records(pandas_counts(SAMPLE, ["arm"]))
+    want = records(pandas_counts(SAMPLE, ["arm"]))
+    assert records(nps.counts(rel, "score", by="arm")) == want
+    frame = nps.load(SAMPLE, score="score")
+    assert records(nps.counts_from_source(frame, "score", by="arm")) == want  # a frame works too
 
 
 def test_missing_file_and_column_are_input_errors(tmp_path):
