@@ -1,37 +1,41 @@
-"""Helpers for benchmark scripts: machine description and marked sections in shared docs.
+"""Shared helper for benchmark scripts: write one marked section of docs/validation.md.
 
-``write_section(path, name, markdown)`` replaces the block between ``<!-- BEGIN name -->`` and
-``<!-- END name -->`` in a Markdown file, or appends it, so several scripts can share one file.
+Each script owns the block between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` and replaces
+only that block (appending it when absent), so scripts by different authors never collide.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import os
-import platform
 import re
 from pathlib import Path
 
+VALIDATION = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
 
-def write_section(path: str | os.PathLike[str], name: str, markdown: str) -> None:
-    """Put ``markdown`` between the markers for ``name`` in ``path`` (created if absent)."""
-    target = Path(path)
+
+def write_section(path: str | Path, name: str, markdown: str) -> Path:
+    """Replace (or append) the ``name`` block of ``path`` with ``markdown``; returns the path."""
+    path = Path(path)
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-    block = f"{begin}\n{markdown.strip()}\n{end}"
-    text = target.read_text(encoding="utf-8") if target.exists() else ""
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    block = f"{begin}\n{markdown.rstrip()}\n{end}\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Validation\n\n"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.DOTALL)
     if pattern.search(text):
-        text = pattern.sub(lambda _: block, text)
+        text = pattern.sub(lambda _: block, text, count=1)
     else:
-        text = (text.rstrip() + "\n\n" if text.strip() else "") + block + "\n"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+        text = text.rstrip("\n") + "\n\n" + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    tmp.replace(path)
+    return path
 
 
 def machine() -> str:
-    """One line naming the machine, the CPU count, the memory and the date of the run."""
+    """One line naming the machine, its CPU, cores and memory, the Python version and the date."""
+    import datetime as _dt
+    import os
+    import platform
+
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -47,4 +51,7 @@ def machine() -> str:
     except ImportError:
         mem = "RAM unknown"
     today = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, {mem}, Python {platform.python_version()}; {today}"
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, {mem}, "
+        f"Python {platform.python_version()}; {today}"
+    )

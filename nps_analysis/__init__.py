@@ -7,10 +7,32 @@ from __future__ import annotations
 
 from . import datasets
 from .bigfile import counts_from_file, counts_from_source, read_source
+from .compare import (
+    COMPARE_METHODS,
+    CORRECTIONS,
+    ArmComparison,
+    CompareManyResult,
+    CompareResult,
+    CupedResult,
+    compare,
+    compare_many,
+    cuped,
+    row_level_tests,
+)
+from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
+from .plots_sequential import plot_monitoring
+from .power import (
+    SampleSizeResult,
+    achieved_power,
+    margin_of_error,
+    minimum_detectable_effect,
+    sample_size,
+)
 from .record import read_results, record
+from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
     CATEGORIES,
     CSATResult,
@@ -22,30 +44,65 @@ from .scoring import (
     score_distribution,
     wilson_interval,
 )
+from .sequential import (
+    ConfidenceSequence,
+    GroupSequentialBoundary,
+    group_sequential_boundary,
+    nps_confidence_sequence,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "COMPARE_METHODS",
+    "CORRECTIONS",
+    "ArmComparison",
+    "CompareManyResult",
+    "CompareResult",
+    "CupedResult",
+    "SampleSizeResult",
+    "achieved_power",
+    "compare",
+    "compare_many",
+    "cuped",
+    "margin_of_error",
+    "minimum_detectable_effect",
+    "row_level_tests",
+    "sample_size",
     "CATEGORIES",
     "CSATResult",
+    "ConfidenceSequence",
+    "Decision",
+    "GroupSequentialBoundary",
+    "Guardrail",
     "INTERVAL_METHODS",
     "LoadReport",
     "NPSCounts",
     "NPSInputError",
     "NPSInterval",
+    "RunResult",
     "classify",
     "counts",
     "counts_from_file",
     "counts_from_source",
     "csat",
     "datasets",
+    "decide",
+    "decision_memo",
+    "group_sequential_boundary",
     "load",
     "load_report",
+    "notebook_parameters",
+    "nps_confidence_sequence",
     "nps_interval",
+    "parse_guardrail",
     "parse_scores",
     "read_source",
+    "plot_monitoring",
     "read_results",
     "record",
+    "run_notebook",
+    "run_schedule",
     "score_distribution",
     "wilson_interval",
 ]

@@ -36,6 +36,16 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--quarantine-file", metavar="PATH", help="where quarantined rows go")
     p.add_argument("--sheet", help="Excel sheet name or index")
+    p.add_argument("--delimiter", metavar="CHAR", help="CSV delimiter (default: detected)")
+    p.add_argument("--id", dest="id_column", metavar="COL", help="respondent id: duplicates and respondents in two arms are bad rows")
+    p.add_argument(
+        "--score-labels", action="store_true",
+        help="map answers exported as text ('10 - Extremely likely') to their numbers",
+    )
+    p.add_argument(
+        "--skip-rows", default="auto", metavar="N",
+        help="extra header rows after the header (survey-tool exports); default: detected",
+    )
 
 
 def _add_stats_options(p: argparse.ArgumentParser, methods: Sequence[str]) -> None:
@@ -49,6 +59,12 @@ def _load(args: argparse.Namespace, columns: Sequence[str]) -> Any:
     sheet: str | int | None = args.sheet
     if isinstance(sheet, str) and sheet.isdigit():
         sheet = int(sheet)
+    skip = args.skip_rows
+    if skip != "auto":
+        if not str(skip).isdigit():
+            raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
+        skip = int(skip)
+    group = getattr(args, "group", None)
     frame = load(
         args.file,
         score=args.score,
@@ -56,6 +72,11 @@ def _load(args: argparse.Namespace, columns: Sequence[str]) -> Any:
         on_invalid=args.on_invalid,
         quarantine_path=args.quarantine_file,
         sheet=sheet,
+        sep=args.delimiter,
+        id_column=args.id_column,
+        group_column=group if args.id_column else None,
+        score_labels=args.score_labels,
+        skip_rows=skip,
     )
     report = frame.attrs["load_report"]
     if (report.quarantined or report.missing_scores) and not getattr(args, "quiet", False):
@@ -254,7 +275,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     print(f"Bundled sample: {path}\n")
     ns = argparse.Namespace(
         file=str(path), score="score", by=["arm"], method="adjusted-wald", confidence_level=0.95,
-        format="table", on_invalid="error", quarantine_file=None, sheet=None,
+        format="table", on_invalid="error", quarantine_file=None, sheet=None, delimiter=None,
+        id_column="respondent_id", score_labels=False, skip_rows="auto",
     )
     cmd_score(ns)
     for treatment in ("treatment_a", "treatment_b"):
@@ -336,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
+    from .decision import add_decide_parser
+    from .runner import add_run_parser
+
     found: list[Callable[[Any], None]] = []
+    found.append(add_run_parser)
+    found.append(add_decide_parser)
     return found
 
 

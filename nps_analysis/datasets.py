@@ -160,6 +160,77 @@ def _nps_of(p: np.ndarray) -> float:
     return float(p[9:].sum() - p[:7].sum())
 
 
+# ------------------------------------------------------------- monitoring data (roll-back decisions)
+
+
+def monitoring_data(
+    days: int = 30,
+    *,
+    daily_responses: float = 60.0,
+    true_effect: float = -15.0,
+    handling_effect: float = 0.0,
+    treatment: str = "treatment",
+    control: str = "control",
+    start: str = "2026-10-01",
+    seed: int = 2026,
+) -> pd.DataFrame:
+    """A cohort experiment watched day by day: responses arrive over time and the change may harm.
+
+    Each arm receives Poisson(``daily_responses``) answers per day at uniform times of day. The
+    control follows :data:`BASELINE_DISTRIBUTION` (true NPS +20); the treatment's latent shift makes
+    its true NPS exactly ``20 + true_effect``. CSAT (1-5) comes from the same latent satisfaction,
+    so a harmful change lowers CSAT too; ``handling_minutes`` (gamma, mean 12 in control) is a
+    numeric guardrail shifted by ``handling_effect`` minutes in the treatment arm.
+
+    Returns:
+        One row per response: ``respondent_id``, ``arm``, ``submitted_at`` (UTC), ``day``
+        (0-based), ``score``, ``csat``, ``handling_minutes``. ``attrs`` holds the exact truths per
+        arm: ``true_nps``, ``true_effect`` (treatment minus control, NPS points),
+        ``true_detractor_share`` and ``true_csat`` (top-2-box) in percent, ``true_handling_minutes``.
+    """
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    labels = [treatment, control]
+    base = true_nps(0.0)
+    shift = np.array([shift_for_nps(base + true_effect), 0.0])
+    per_day = rng.poisson(daily_responses, size=(days, 2))
+    arm = np.repeat(np.tile([0, 1], days), per_day.ravel())
+    day = np.repeat(np.repeat(np.arange(days), 2), per_day.ravel())
+    n = arm.size
+    seconds = day * 86400 + rng.integers(0, 86400, size=n)
+    order = np.argsort(seconds, kind="stable")
+    arm, day, seconds = arm[order], day[order], seconds[order]
+    latent = rng.standard_normal(n) + shift[arm]
+    score = np.searchsorted(_cutpoints(BASELINE_DISTRIBUTION), latent).astype(int)
+    csat_cuts = _cutpoints(BASELINE_CSAT)
+    csat = 1 + np.searchsorted(csat_cuts, latent).astype(int)
+    handling = rng.gamma(4.0, 3.0, size=n) + np.where(arm == 0, handling_effect, 0.0)
+    frame = pd.DataFrame(
+        {
+            "respondent_id": [f"M{i:06d}" for i in range(1, n + 1)],
+            "arm": np.array(labels, dtype=object)[arm],
+            "submitted_at": pd.Timestamp(start, tz="UTC") + pd.to_timedelta(seconds, unit="s"),
+            "day": day,
+            "score": score,
+            "csat": csat,
+            "handling_minutes": np.round(np.maximum(handling, 0.1), 1),
+        }
+    )
+    frame.attrs["true_nps"] = {a: true_nps(shift[i]) for i, a in enumerate(labels)}
+    frame.attrs["true_effect"] = frame.attrs["true_nps"][treatment] - frame.attrs["true_nps"][control]
+    frame.attrs["true_detractor_share"] = {
+        a: float(100 * latent_distribution(shift[i])[:7].sum()) for i, a in enumerate(labels)
+    }
+    frame.attrs["true_csat"] = {a: float(100 * norm.sf(csat_cuts[2] - shift[i])) for i, a in enumerate(labels)}
+    frame.attrs["true_handling_minutes"] = {treatment: 12.0 + handling_effect, control: 12.0}
+    return frame
+
+
+def _monitoring_sample() -> pd.DataFrame:
+    return monitoring_data(30, daily_responses=60, true_effect=-15.0, seed=20261001)
+
+
 # ---------------------------------------------------------------------------------- bundled samples
 
 
@@ -183,6 +254,11 @@ SAMPLES: dict[str, Sample] = {
         "sample_experiment.csv",
         _experiment_sample,
         "6,000 invited customers (40% respond), control vs two treatments (true +8 and -6 NPS points), 3 regions",
+    ),
+    "monitoring": Sample(
+        "sample_monitoring.csv",
+        _monitoring_sample,
+        "30 days of daily responses (~60 per arm per day), treatment harms NPS by 15 points (roll-back demo)",
     ),
 }
 

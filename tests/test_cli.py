@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import nps_analysis as nps
@@ -74,3 +75,42 @@ def test_invalid_scores_error_and_quarantine(capsys, write_file, tmp_path):
 def test_unreadable_file_is_not_a_traceback(capsys, tmp_path):
     code, _, err = run(capsys, "score", str(tmp_path / "missing.csv"), "--score", "s")
     assert code == 2 and "Traceback" not in err and "no such file" in err
+
+
+def test_compare_json_contract(capsys, write_file):
+    rows = ["arm,score"] + [f"T,{s}" for s in [10, 9, 9, 8, 6, 10, 7]] + [f"C,{s}" for s in [3, 9, 6, 8, 7, 10, 5]]
+    path = write_file("c.csv", "\n".join(rows) + "\n")
+    code, out, _ = run(capsys, "compare", path, "--score", "score", "--group", "arm", "--treatment", "T", "--control", "C", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("difference", "ci_lower", "ci_upper", "pvalue", "method", "confidence_level", "treatment", "control", "row_tests"):
+        assert key in data
+    # T: 1 detractor, 2 passives, 4 promoters -> 3/7; C: 3 detractors, 2 passives, 2 promoters -> -1/7
+    assert data["difference"] == pytest.approx(100 * (3 / 7 - (-1 / 7)))
+    assert data["treatment"]["group"] == {"arm": "T"} and data["treatment"]["n"] == 7
+    assert (data["control"]["detractors"], data["control"]["passives"], data["control"]["promoters"]) == (3, 2, 2)
+    expected = nps.compare(nps.NPSCounts(1, 2, 4), nps.NPSCounts(3, 2, 2))
+    assert data["ci_lower"] == pytest.approx(expected.ci_lower) and data["pvalue"] == pytest.approx(expected.pvalue)
+    assert {"mann_whitney", "ordinal", "chi_square"} <= set(data["row_tests"])
+
+
+def test_compare_unknown_arm_lists_the_arms(capsys, write_file):
+    path = write_file("s.csv", CSV)
+    code, _, err = run(capsys, "compare", path, "--score", "score", "--group", "arm", "--treatment", "Z", "--control", "A")
+    assert code == 2 and "no rows with 'Z'" in err and "'A', 'B'" in err
+
+
+def test_sample_size_matches_the_formula(capsys):
+    code, out, _ = run(capsys, "sample-size", "--mde", "5", "--baseline-nps", "20", "--passive-share", "0.3", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    # p_pro = 0.45, p_det = 0.25 -> V_c = 0.70 - 0.04 = 0.66; treatment 0.475/0.225 -> V_t = 0.70 - 0.0625
+    from scipy.stats import norm
+
+    n = (norm.ppf(0.975) + norm.ppf(0.8)) ** 2 * (0.66 + 0.6375) / 0.05**2
+    assert data["n_per_arm"] == int(np.ceil(n)) == 4074
+
+
+def test_sample_size_needs_a_baseline(capsys):
+    code, _, err = run(capsys, "sample-size", "--mde", "5")
+    assert code == 2 and "--baseline-nps" in err

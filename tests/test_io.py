@@ -61,9 +61,9 @@ def test_empty_file_is_a_clear_error(write_file):
         nps.load(write_file("e.csv", ""), score="score")
 
 
-def test_header_without_rows_gives_an_empty_frame(write_file):
-    frame = nps.load(write_file("h.csv", "arm,score\n"), score="score")
-    assert len(frame) == 0 and nps.load_report(frame).rows_read == 0
+def test_header_without_rows_is_a_clear_error(write_file):
+    with pytest.raises(nps.NPSInputError, match="header but no data rows"):
+        nps.load(write_file("h.csv", "arm,score\n"), score="score")
 
 
 def test_parquet_and_excel_read_the_same_as_csv(tmp_path):
@@ -83,7 +83,7 @@ def test_real_format_is_detected_from_content_not_extension(tmp_path):
 
 
 def test_binary_file_named_csv_is_refused(write_file):
-    with pytest.raises(nps.NPSInputError, match="not text"):
+    with pytest.raises(nps.NPSInputError, match="is not a CSV, Excel, Parquet or SPSS file"):
         nps.load(write_file("x.csv", b"\x00\x01\x02garbage\x00"), score="score")
 
 

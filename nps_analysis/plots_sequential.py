@@ -1,0 +1,66 @@
+"""The monitoring chart of a roll-back decision: the NPS difference and its interval look by look.
+
+One function, :func:`plot_monitoring`, drawn from a :class:`~nps_analysis.decision.Decision`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def plot_monitoring(decision: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """Effect (treatment minus control, NPS points) at every look with its interval and the margin.
+
+    Shows the interval at each look (shaded), its running intersection (what the decision uses,
+    for sequential designs), the estimate with a marker per look, the ``-margin`` line, zero, and
+    the look at which the decision was made. Returns the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    history = decision.history_frame()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+    else:
+        fig = ax.figure
+    x = pd.to_datetime(history["period"], errors="coerce")
+    if x.isna().any():
+        x = pd.to_numeric(history["period"], errors="coerce").fillna(pd.Series(history["look"]))
+    level = f"{1 - decision.nps_alpha:.1%}".replace(".0%", "%")
+    band_label = {
+        "sequential": f"{level} confidence sequence at each look",
+        "group-sequential": f"{level} repeated confidence interval at each look",
+        "fixed": f"{level} fixed-horizon interval (valid at one planned look only)",
+    }[decision.design]
+    lower = history["ci_lower"].to_numpy(dtype=float)
+    upper = history["ci_upper"].to_numpy(dtype=float)
+    shown = np.isfinite(lower) & np.isfinite(upper)
+    ax.fill_between(x[shown], lower[shown], upper[shown], color="tab:blue", alpha=0.18, step=None, label=band_label)
+    if decision.design != "fixed":
+        ax.plot(x, history["running_lower"].where(np.isfinite(history["running_lower"])), color="tab:blue", lw=1.2, ls="--",
+                drawstyle="steps-post", label="running intersection (used for the decision)")
+        ax.plot(x, history["running_upper"].where(np.isfinite(history["running_upper"])), color="tab:blue", lw=1.2, ls="--",
+                drawstyle="steps-post")
+    ax.plot(x, history["effect"], color="tab:blue", marker="o", ms=3.5, lw=1.5, label="observed difference (one marker per look)")
+    ax.axhline(-decision.margin, color="tab:red", ls="--", lw=1.5, label=f"do-no-harm margin (-{decision.margin:g} points)")
+    ax.axhline(0, color="0.4", lw=0.8)
+    finite = shown & (upper - lower < 100)
+    if finite.any():
+        low = min(float(lower[finite].min()), -decision.margin) - 5
+        high = max(float(upper[finite].max()), 0.0) + 5
+        ax.set_ylim(max(low, -200), min(high, 200))
+    if decision.decided_at_look:
+        k = decision.decided_at_look - 1
+        colour = {"ROLL_BACK": "tab:red", "KEEP": "tab:green"}.get(decision.decision, "0.3")
+        ax.axvline(x.iloc[k], color=colour, lw=1.2)
+        ax.annotate(f"{decision.decision} (look {k + 1})", (x.iloc[k], ax.get_ylim()[1]), xytext=(4, -14),
+                    textcoords="offset points", color=colour, fontweight="bold")
+    ax.set_ylabel("NPS difference (points)")
+    ax.set_xlabel("look")
+    ax.set_title(title or f"{decision.treatment} - {decision.control}: {decision.decision} ({decision.design} design)")
+    ax.legend(loc="best", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
