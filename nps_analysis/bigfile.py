@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,48 +78,116 @@ def connect(
 
 
 def file_format(path: str | os.PathLike[str]) -> str:
-    """``"parquet"`` or ``"csv"`` from the file's first bytes (globs: from the extension)."""
+    """``"parquet"`` or ``"csv"``, detected from the content as :func:`nps_analysis.io.load` does."""
+    from .io import detect_format
+
     text = str(path)
-    if any(ch in text for ch in "*?["):
+    if any(ch in text for ch in "*?["):  # a glob: its extension decides
         return "parquet" if re.search(r"\.(parquet|pq)$", text, re.I) else "csv"
-    with open(text, "rb") as fh:
-        head = fh.read(4)
-    if head == b"PAR1":
-        return "parquet"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise NPSInputError("Excel files are read with nps.load, not through DuckDB", file=text)
-    return "csv"
+    fmt = detect_format(Path(text))
+    if fmt not in ("csv", "parquet"):
+        raise SourceReadError(f"DuckDB reads CSV and Parquet files; this is {fmt}: use nps.load", file=text)
+    return fmt
 
 
-def read_file(path: str | os.PathLike[str], *, connection: Any = None, format: str | None = None) -> Any:
-    """A CSV or Parquet file (or a glob of them) as a DuckDB relation; nothing is read yet.
+@dataclass(frozen=True)
+class _Opened:
+    """A file opened as a relation, with what messages and label types need to know."""
 
-    CSV cells are read as text, as :func:`nps_analysis.io.load` reads them: scores are validated
-    by the kit, not guessed by a type sniffer that looks at a sample, and grouping labels get their
-    type after counting (:func:`nps_analysis.io.infer_types` on the distinct labels). Only empty
-    cells are missing. Column names are stripped of surrounding spaces.
-    """
+    rel: Any
+    file: str
+    format: str
+    offset: int  # added to 0-based data positions: the row numbers nps.load shows
+    skipped: int  # extra header rows dropped (survey-tool exports)
+
+
+def _csv_options(path: str, sep: str | None) -> tuple[str, str]:
+    """(delimiter, encoding) chosen from the file's first 64 KiB the way nps.load chooses them."""
+    from .io import sniff_delimiter
+
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if not head.strip():
+        raise NPSInputError("the file is empty: expected a header row and survey answers", file=path)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding, text = "utf-16", head[: len(head) // 2 * 2].decode("utf-16", errors="ignore")
+    else:
+        encoding = "utf-8"
+        cut = head.rfind(b"\n") if len(head) == 65536 else len(head)
+        try:
+            text = head[: cut if cut > 0 else len(head)].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Windows-1252 and other legacy exports: nps.load decodes them, DuckDB does not.
+            raise SourceReadError("not UTF-8 or UTF-16 text", file=path) from None
+    return (sep or sniff_delimiter(text)), encoding
+
+
+def _open_file(
+    path: str | os.PathLike[str],
+    con: Any,
+    *,
+    score: str | None = None,
+    sep: str | None = None,
+    skip_rows: int | Literal["auto"] = "auto",
+    format: str | None = None,
+) -> _Opened:
     text = str(path)
     if not any(ch in text for ch in "*?[") and not Path(text).is_file():
         raise NPSInputError("no such file", file=text)
-    con = connection if connection is not None else connect()
     fmt = format or file_format(text)
     try:
         if fmt == "parquet":
             rel = con.sql(f"SELECT * FROM read_parquet({_quote(text)})")
         elif fmt == "csv":
-            rel = con.sql(f"SELECT * FROM read_csv({_quote(text)}, header = true, all_varchar = true)")
+            delim, encoding = _csv_options(text, sep) if not any(ch in text for ch in "*?[") else (sep or ",", "utf-8")
+            rel = con.sql(
+                f"SELECT * FROM read_csv({_quote(text)}, header = true, all_varchar = true, "
+                f"delim = {_quote(delim)}, encoding = {_quote(encoding)})"
+            )
         else:
-            raise NPSInputError(f"DuckDB reads CSV and Parquet, not {fmt!r}", file=text)
+            raise SourceReadError(f"DuckDB reads CSV and Parquet, not {fmt!r}", file=text)
+        names = list(rel.columns)
+        stripped = [n.strip() for n in names]
+        if stripped != names:
+            rel = rel.project(", ".join(f"{_ident(a)} AS {_ident(b)}" for a, b in zip(names, stripped, strict=True)))
+        skipped = 0
+        if skip_rows == "auto" and score is not None and score in rel.columns:
+            from .io import detect_extra_header_rows
+
+            skipped = detect_extra_header_rows(rel.limit(4).df(), score)
+        elif skip_rows != "auto":
+            skipped = int(skip_rows)
+        if skipped:
+            # OFFSET keeps file order (DuckDB preserves insertion order), as nps.load's iloc does.
+            rel = rel.query("_nps_src", f"SELECT * FROM _nps_src OFFSET {skipped}")
     except NPSInputError:
         raise
     except Exception as exc:  # DuckDB's own error, with the file name
         raise SourceReadError(f"cannot read as {fmt}: {_first_lines(exc)}", file=text) from None
-    names = list(rel.columns)
-    stripped = [n.strip() for n in names]
-    if stripped != names:
-        rel = rel.project(", ".join(f"{_ident(a)} AS {_ident(b)}" for a, b in zip(names, stripped, strict=True)))
-    return rel
+    # Messages use the nps.load convention: CSV file lines (header = 1), Parquet 1-based rows.
+    offset = (2 if fmt == "csv" else 1) + skipped
+    return _Opened(rel=rel, file=text, format=fmt, offset=offset, skipped=skipped)
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    *,
+    connection: Any = None,
+    score: str | None = None,
+    sep: str | None = None,
+    skip_rows: int | Literal["auto"] = "auto",
+) -> Any:
+    """A CSV or Parquet file (or a glob of them) as a DuckDB relation; nothing is read yet.
+
+    Read as :func:`nps_analysis.io.load` reads it: the format from the content, the delimiter
+    sniffed the same way, UTF-8 (with or without BOM) or UTF-16, CSV cells as text (scores are
+    validated by the kit, not guessed by a sniffer that looks at a sample; grouping labels get
+    their types after counting, from the distinct labels), only empty cells missing, column names
+    stripped, and survey-tool header rows below the header dropped when ``score`` is given.
+    Windows-1252 files raise :class:`SourceReadError` (``nps.load`` reads them).
+    """
+    con = connection if connection is not None else connect()
+    return _open_file(path, con, score=score, sep=sep, skip_rows=skip_rows).rel
 
 
 def read_source(
@@ -145,15 +214,8 @@ def read_source(
             return con.sql(text)
         except Exception as exc:
             raise NPSInputError(f"the SQL query failed: {exc}") from None
-    looks_like_file = (
-        isinstance(source, os.PathLike)
-        or os.sep in text
-        or "/" in text
-        or text.lower().endswith(_FILE_SUFFIXES)
-        or Path(text).exists()
-    )
-    if looks_like_file:
-        return read_file(text, connection=con)
+    if _is_file_source(source):
+        return _open_file(text, con).rel
     try:
         return con.table(text)
     except Exception as exc:
@@ -177,16 +239,21 @@ def _infer_label_types(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return pd.concat([labels, table.drop(columns=by)], axis=1)
 
 
-def _rel_and_offset(source: Any, database: Any, connection: Any) -> tuple[Any, int, str | None, bool]:
-    """The relation, the row offset for messages, the file name and whether labels came as text."""
-    rel = read_source(source, database=database, connection=connection)
-    if isinstance(source, (str, os.PathLike)) and not _SQL_START.match(str(source)):
-        text = str(source)
-        if os.sep in text or "/" in text or text.lower().endswith(_FILE_SUFFIXES) or Path(text).exists():
-            fmt = file_format(text)
-            # Messages use the io.load convention: CSV file lines (header = 1), Parquet 1-based rows.
-            return rel, (2 if fmt == "csv" else 1), text, fmt == "csv"
-    return rel, 0, None, False
+def _hint(examples: list[tuple[Any, Any]], *, valid: int) -> str:
+    """nps.load's hint (survey-tool labels, decimal commas), judged from the first invalid values."""
+    from .io import _score_hint
+
+    values = [v for _, v in examples] + (["0"] if valid else [])
+    return _score_hint(pd.Series(values, dtype=object), False)
+
+
+def _is_file_source(source: Any) -> bool:
+    """A path or glob (not a SQL query, not a table name)."""
+    if isinstance(source, os.PathLike):
+        return True
+    if not isinstance(source, str) or _SQL_START.match(source):
+        return False
+    return os.sep in source or "/" in source or source.lower().endswith(_FILE_SUFFIXES) or Path(source).exists()
 
 
 def score_distribution_from_source(
@@ -198,12 +265,16 @@ def score_distribution_from_source(
     quarantine_path: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
     connection: Any = None,
+    sep: str | None = None,
+    skip_rows: int | Literal["auto"] = "auto",
 ) -> pd.DataFrame:
     """The 11-level distribution per group of a file, query or table, counted by DuckDB.
 
-    Same output as :func:`nps_analysis.scoring.score_distribution`. With
-    ``on_invalid="quarantine"`` and a ``quarantine_path``, DuckDB writes the invalid rows there
-    (CSV: ``_row``, ``_reason``, then the row), as :func:`nps_analysis.io.load` does.
+    Same output as :func:`nps_analysis.scoring.score_distribution`. Files are read as
+    :func:`read_file` says (the :func:`nps_analysis.io.load` rules); errors name file lines (CSV)
+    or 1-based rows (Parquet) as ``nps.load`` does. With ``on_invalid="quarantine"`` invalid rows
+    are left out (a group with no other row disappears, as after ``nps.load``) and, with a
+    ``quarantine_path``, DuckDB writes them there (``_row``, ``_reason``, then the row).
 
     A notebook parameter can therefore be a path, a query or a table name; a DataFrame or any
     engine table passed instead is counted by :func:`nps_analysis.scoring.score_distribution`.
@@ -217,7 +288,12 @@ def score_distribution_from_source(
     by = [by] if isinstance(by, str) else list(by or [])
     con = connection if connection is not None else connect(database)
     try:
-        rel, offset, file, text_labels = _rel_and_offset(source, None, con)
+        if _is_file_source(source):
+            opened = _open_file(source, con, score=score, sep=sep, skip_rows=skip_rows)
+            rel, offset, file = opened.rel, opened.offset, opened.file
+            text_labels = opened.format == "csv" or opened.skipped > 0
+        else:
+            rel, offset, file, text_labels = read_source(source, connection=con), 0, None, False
         try:
             levels = engines.level_counts(rel, score, by, file=file)
         except NPSInputError:
@@ -229,6 +305,8 @@ def score_distribution_from_source(
         if text_labels:
             levels = _infer_label_types(levels, by)
         rows = int(levels["count"].sum())
+        if file is not None and rows == 0:
+            raise NPSInputError("the file has a header but no data rows: no survey answers to analyse", file=file)
         missing = int(levels.loc[levels["level"] == engines.MISSING_LEVEL, "count"].sum())
         invalid = int(levels.loc[levels["level"] == engines.INVALID_LEVEL, "count"].sum())
         examples: list[tuple[Any, Any]] = []
@@ -237,7 +315,7 @@ def score_distribution_from_source(
             if on_invalid == "error":
                 raise NPSInputError(
                     f"{invalid} invalid score(s): expected whole numbers from 0 to 10; "
-                    f"{engines.describe_invalid(examples)}",
+                    f"{engines.describe_invalid(examples)}{_hint(examples, valid=rows - missing - invalid)}",
                     file=file,
                     column=score,
                     rows=examples,
@@ -267,7 +345,7 @@ def _write_quarantine(rel: Any, score: str, target: Path, offset: int) -> None:
     frame = nw.from_native(numbered)
     dtype = frame.collect_schema()[score]
     bad = frame.with_columns(engines._level_expr(score, dtype)).filter(nw.col(engines._LEVEL) == engines.INVALID_LEVEL)
-    reason = f"invalid score in {score!r}: expected a whole number 0-10"
+    reason = f"invalid {score!r}: not a whole number 0-10"  # nps.load's wording
     bad = bad.drop(engines._LEVEL).with_columns(nw.lit(reason).alias("_reason"))
     names = bad.collect_schema().names()
     bad = bad.select("_row", "_reason", *[n for n in names if n not in ("_row", "_reason")])
@@ -286,6 +364,8 @@ def counts_from_source(
     quarantine_path: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
     connection: Any = None,
+    sep: str | None = None,
+    skip_rows: int | Literal["auto"] = "auto",
 ) -> pd.DataFrame:
     """NPS counts per group of a CSV/Parquet file, a SQL query or a table, counted by DuckDB.
 
@@ -309,6 +389,8 @@ def counts_from_source(
         quarantine_path=quarantine_path,
         database=database,
         connection=connection,
+        sep=sep,
+        skip_rows=skip_rows,
     )
     return counts_from_distribution(dist)
 
@@ -320,11 +402,19 @@ def counts_from_file(
     *,
     on_invalid: OnInvalid = "error",
     quarantine_path: str | os.PathLike[str] | None = None,
+    sep: str | None = None,
+    skip_rows: int | Literal["auto"] = "auto",
 ) -> pd.DataFrame:
-    """NPS counts per group of a CSV or Parquet file (or glob), counted by DuckDB in a streaming query."""
+    """NPS counts per group of a CSV or Parquet file (or glob), counted by DuckDB in a streaming query.
+
+    See :func:`score_distribution_from_source`; the result is what ``nps.counts(nps.load(path,
+    ...), ...)`` gives, without the rows ever reaching pandas.
+    """
     if isinstance(path, str) and _SQL_START.match(path):
         raise NPSInputError("expected a file path; use counts_from_source for SQL queries")
-    return counts_from_source(Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path)
+    return counts_from_source(
+        Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path, sep=sep, skip_rows=skip_rows
+    )
 
 
 def is_large_file(path: str | os.PathLike[str], *, threshold: int | None = None) -> bool:

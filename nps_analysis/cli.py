@@ -135,26 +135,37 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str], out=None) -
 
 
 def _duckdb_counts(args: argparse.Namespace) -> Any:
-    """Counts of a large CSV/Parquet file by DuckDB, rows never loaded (``--engine``, bigfile.py)."""
-    from .bigfile import counts_from_file, is_large_file
+    """Counts of a large CSV/Parquet file by DuckDB, rows never loaded (``--engine``, bigfile.py).
+
+    ``None`` means "read it with nps.load": a small file, an option only nps.load has (``--id``,
+    ``--score-labels``), or a file DuckDB cannot read (in ``auto`` mode).
+    """
+    import importlib.util
+
+    from .bigfile import SourceReadError, counts_from_file, is_large_file
 
     engine = getattr(args, "engine", "auto")
     if engine == "pandas" or (engine == "auto" and not is_large_file(args.file)):
         return None
-    if engine == "auto":
-        import importlib.util
-
-        if not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals")):
-            return None  # the scale extra is not installed: pandas reads the file
-    from .bigfile import SourceReadError
-
+    if engine == "auto" and (
+        args.id_column or args.score_labels or not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals"))
+    ):
+        return None
+    if args.id_column or args.score_labels:
+        raise CLIError("--id and --score-labels need --engine pandas (or auto)")
+    skip = args.skip_rows if args.skip_rows == "auto" or not str(args.skip_rows).isdigit() else int(args.skip_rows)
+    if skip != "auto" and not isinstance(skip, int):
+        raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
     quarantine = args.quarantine_file or f"{args.file}.quarantine.csv"
     try:
-        table = counts_from_file(args.file, args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine)
+        table = counts_from_file(
+            args.file, args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine,
+            sep=args.delimiter, skip_rows=skip,
+        )
     except SourceReadError:
         if engine == "duckdb":
             raise
-        return None  # e.g. a Windows-1252 export: pandas reads what DuckDB cannot
+        return None  # e.g. a Windows-1252 export: nps.load reads what DuckDB cannot
     if (table.attrs["invalid"] or table.attrs["missing"]) and not getattr(args, "quiet", False):
         print(
             f"note: {args.file}: {table.attrs['rows']} rows read by DuckDB, {table.attrs['missing']} without an "

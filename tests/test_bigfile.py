@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 import nps_analysis as nps
 from nps_analysis import bigfile
@@ -141,7 +143,7 @@ def test_cli_score_gives_the_same_json_with_either_engine(capsys, bad_csv):
 
 def test_cli_auto_falls_back_to_pandas_when_duckdb_cannot_read(capsys, write_file, monkeypatch):
     path = write_file("cp1252.csv", b"arm,score\ncaf\xe9,9\nb,10\n")
-    with pytest.raises(bigfile.SourceReadError, match="utf-8"):
+    with pytest.raises(bigfile.SourceReadError, match="not UTF-8"):
         nps.counts_from_file(path, "score")
     monkeypatch.setattr(bigfile, "LARGE_FILE_BYTES", 1)  # every file counts as large
     assert main(["score", path, "--score", "score", "--by", "arm", "--format", "json"]) == 0
@@ -150,3 +152,38 @@ def test_cli_auto_falls_back_to_pandas_when_duckdb_cannot_read(capsys, write_fil
     assert main(["score", path, "--score", "score", "--engine", "duckdb"]) == 2
     err = capsys.readouterr().err
     assert "cannot read" in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------- the bad-input corpus: DuckDB agrees with nps.load on it
+
+BAD = Path(__file__).parent / "data" / "bad"
+CORPUS = yaml.safe_load((BAD / "MANIFEST.yaml").read_text(encoding="utf-8")) if (BAD / "MANIFEST.yaml").exists() else []
+SUPPORTED = {"score", "columns", "on_invalid", "sep", "skip_rows"}  # what counts_from_file takes
+DUCKDB_CASES = [c for c in CORPUS if set(c["load"]) <= SUPPORTED and c["load"].get("score")]
+
+
+@pytest.mark.parametrize("case", DUCKDB_CASES, ids=lambda c: f"{c['file']}-{c['load'].get('on_invalid', 'error')}")
+def test_corpus_files_count_as_load_then_counts(case, tmp_path):
+    """The same result as nps.load + nps.counts, or an error where load errs.
+
+    A SourceReadError (a file DuckDB cannot read, e.g. Windows-1252) is allowed: the CLI then falls
+    back to nps.load, so the user still gets load's result.
+    """
+    kwargs = dict(case["load"])
+    score, by = kwargs.pop("score"), kwargs.pop("columns", [])
+    path = BAD / case["file"]
+    if kwargs.get("on_invalid") == "quarantine":
+        kwargs["quarantine_path"] = tmp_path / "q.csv"
+    try:
+        want = nps.counts(nps.load(path, score=score, columns=by, **kwargs), score, by=by)
+    except nps.NPSInputError as exc:
+        with pytest.raises(nps.NPSInputError) as info:
+            nps.counts_from_file(path, score, by=by, **kwargs)
+        if not isinstance(info.value, bigfile.SourceReadError) and exc.rows:
+            assert (info.value.rows, info.value.count) == (exc.rows, exc.count)
+        return
+    try:
+        got = nps.counts_from_file(path, score, by=by, **kwargs)
+    except bigfile.SourceReadError:
+        return
+    assert records(got) == records(want)
