@@ -118,7 +118,7 @@ def _csv_options(path: str, sep: str | None) -> tuple[str, str]:
             text = head[: cut if cut > 0 else len(head)].decode("utf-8-sig")
         except UnicodeDecodeError:
             # Windows-1252 and other legacy exports: nps.load decodes them, DuckDB does not.
-            raise SourceReadError("not UTF-8 or UTF-16 text", file=path) from None
+            raise SourceReadError("cannot read through DuckDB: not UTF-8 or UTF-16 text (--engine pandas reads it)", file=path) from None
     return (sep or sniff_delimiter(text)), encoding
 
 

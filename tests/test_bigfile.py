@@ -143,7 +143,7 @@ def test_cli_score_gives_the_same_json_with_either_engine(capsys, bad_csv):
 
 def test_cli_auto_falls_back_to_pandas_when_duckdb_cannot_read(capsys, write_file, monkeypatch):
     path = write_file("cp1252.csv", b"arm,score\ncaf\xe9,9\nb,10\n")
-    with pytest.raises(bigfile.SourceReadError, match="not UTF-8"):
+    with pytest.raises(bigfile.SourceReadError, match="not UTF-8 or UTF-16"):
         nps.counts_from_file(path, "score")
     monkeypatch.setattr(bigfile, "LARGE_FILE_BYTES", 1)  # every file counts as large
     assert main(["score", path, "--score", "score", "--by", "arm", "--format", "json"]) == 0
