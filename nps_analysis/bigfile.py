@@ -22,7 +22,7 @@ OnInvalid = Literal["error", "quarantine"]
 
 #: Files at least this large are read through DuckDB by the CLI (see docs/performance.md for the
 #: measurement behind it: below it pandas is as fast and the result is identical).
-LARGE_FILE_BYTES = 50 * 2**20
+LARGE_FILE_BYTES = 2 * 2**20
 
 _SQL_START = re.compile(r"^\s*(select|with|from|values|table|pivot|unpivot|summarize|describe)\b", re.I)
 _FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zst")

@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["auto", "pandas", "duckdb"],
         default="auto",
-        help="count with pandas, or with DuckDB without loading rows (auto: DuckDB for CSV/Parquet >= 50 MiB)",
+        help="count with pandas, or with DuckDB without loading rows (auto: DuckDB for CSV/Parquet >= 2 MiB)",
     )
     p.set_defaults(handler=cmd_score)
 
