@@ -50,6 +50,23 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_browser() -> None:
+    """Headless Chromium and its driver (Debian packages) for the report tests in a real browser."""
+    import shutil
+
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("chromium/chromedriver missing and cannot be installed here: the browser tests will fail "
+            "(install Debian's chromium and chromium-driver)")
+        return
+    log("installing Debian's chromium and chromium-driver for the browser tests")
+    quiet = {"stdout": subprocess.DEVNULL}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=False, env=env, **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"], check=True, env=env, **quiet)
+
+
 def env_vars() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -70,6 +87,7 @@ def main(argv: list[str]) -> int:
     if task == "sample":
         cmd = [str(BIN / "nps-analysis"), "sample", *rest]
     else:
+        ensure_browser()
         cmd = [str(PY), "-m", "pytest", *rest]
     log(" ".join(cmd))
     return subprocess.run(cmd, cwd=ROOT, env=env_vars()).returncode

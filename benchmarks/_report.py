@@ -30,6 +30,13 @@ def write_section(path: str | Path, name: str, markdown: str) -> Path:
     return path
 
 
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    """A GitHub-flavoured Markdown table (used by the issue-2 validation scripts)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def machine() -> str:
     """One line naming the machine, its CPU, cores and memory, the Python version and the date."""
     import datetime as _dt

@@ -35,6 +35,7 @@ def plan(rows: int) -> list[tuple[str, list[str]]]:
         ("bootstrap_speed", []),
         ("permutation_speed", []),
         ("notebook_suite", []),
+        ("notebook_runtime", []),
     ]
     return [(name, args) for name, args in wanted if (HERE / f"{name}.py").exists()]
 

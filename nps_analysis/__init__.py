@@ -5,7 +5,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, experiment, plots
 from .bigfile import counts_from_file, counts_from_source, read_source
 from .compare import (
     COMPARE_METHODS,
@@ -21,6 +21,7 @@ from .compare import (
 )
 from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
+from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
 from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .plots_sequential import plot_monitoring
@@ -87,6 +88,12 @@ __all__ = [
     "counts_from_source",
     "csat",
     "datasets",
+    "experiment",
+    "plots",
+    "ResponseRates",
+    "SampleRatioResult",
+    "response_rates",
+    "sample_ratio_mismatch",
     "decide",
     "decision_memo",
     "group_sequential_boundary",

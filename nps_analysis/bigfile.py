@@ -392,7 +392,7 @@ def counts_from_source(
         sep=sep,
         skip_rows=skip_rows,
     )
-    return counts_from_distribution(dist)
+    return counts_from_distribution(dist, by=[by] if isinstance(by, str) else list(by or []))
 
 
 def counts_from_file(

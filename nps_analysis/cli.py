@@ -279,7 +279,8 @@ def cmd_sample_size(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Score and compare the bundled sample cohorts (the README's main job)."""
+    """Score and compare the bundled sample cohorts, then run the experiment report on them (the
+    README's main job)."""
     from .datasets import sample_path
 
     path = sample_path("experiment")
@@ -293,7 +294,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     for treatment in ("treatment_a", "treatment_b"):
         print()
         cmd_compare(argparse.Namespace(**vars(ns), group="arm", treatment=treatment, control="control", alternative="two-sided"))
-    return EXIT_OK
+    print()
+    from .runner import sample_report
+
+    return sample_report()
 
 
 def cmd_samples(args: argparse.Namespace) -> int:

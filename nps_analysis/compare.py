@@ -519,19 +519,36 @@ def _valid_rows(data: Any, role: str) -> np.ndarray:
 
 
 def _mann_whitney(t: np.ndarray, c: np.ndarray, alternative: str) -> MannWhitneyResult:
+    """Mann-Whitney U from the 2 x 11 table of answers: O(n) whatever the number of rows.
+
+    Same statistic and p-value as ``scipy.stats.mannwhitneyu(t, c, alternative=...)`` (method
+    "auto"): mid-rank U, tie-corrected normal approximation with continuity correction; scipy's
+    exact distribution is used where scipy would use it (no ties and a group of 8 or fewer).
+    """
+    from scipy.special import ndtr
     from scipy.stats import mannwhitneyu
 
-    if t.size == 0 or c.size == 0:
+    n1, n2 = t.size, c.size
+    if n1 == 0 or n2 == 0:
         return MannWhitneyResult(math.nan, math.nan, math.nan, alternative, "a group has no answers")
-    if np.all(t == t[0]) and np.all(c == t[0]):
-        u = t.size * c.size / 2.0
-        return MannWhitneyResult(u, 1.0, 0.5, alternative, "every answer is the same: no difference to test")
-    try:
-        res = mannwhitneyu(t, c, alternative=alternative)
-    except Exception as exc:  # never let a row test break the comparison
-        return MannWhitneyResult(math.nan, math.nan, math.nan, alternative, f"failed: {exc}")
-    u = float(res.statistic)
-    return MannWhitneyResult(u, float(res.pvalue), u / (t.size * c.size), alternative)
+    a = np.bincount(t, minlength=11).astype(float)
+    b = np.bincount(c, minlength=11).astype(float)
+    ties = a + b
+    if np.count_nonzero(ties) == 1:
+        return MannWhitneyResult(n1 * n2 / 2.0, 1.0, 0.5, alternative, "every answer is the same: no difference to test")
+    if (n1 <= 8 or n2 <= 8) and ties.max() <= 1:
+        res = mannwhitneyu(t, c, alternative=alternative)  # exact small-sample distribution
+        u1, p = float(res.statistic), float(res.pvalue)
+    else:
+        below = np.concatenate([[0.0], np.cumsum(b)[:-1]])  # control answers below each level
+        u1 = float(np.sum(a * (below + 0.5 * b)))
+        u = {"greater": u1, "less": n1 * n2 - u1}.get(alternative, max(u1, n1 * n2 - u1))
+        n = n1 + n2
+        sd = math.sqrt(n1 * n2 / 12.0 * ((n + 1) - float(np.sum(ties**3 - ties)) / (n * (n - 1))))
+        z = (u - n1 * n2 / 2.0 - 0.5) / sd
+        p = float(ndtr(-z)) * (2.0 if alternative == "two-sided" else 1.0)
+        p = min(1.0, max(0.0, p))
+    return MannWhitneyResult(u1, p, u1 / (n1 * n2), alternative)
 
 
 def _ordered_model_class() -> type:
@@ -553,6 +570,32 @@ def _ordered_model_class() -> type:
 
         def loglikeobs(self, params: np.ndarray) -> np.ndarray:
             return self.freq_weights * super().loglikeobs(params)
+
+        def score(self, params: np.ndarray) -> np.ndarray:
+            """Analytic gradient of the weighted log-likelihood (statsmodels differentiates
+            numerically); thresholds are ``tau_1 = t_1``, ``tau_j = tau_(j-1) + exp(t_j)``."""
+            params = np.asarray(params, dtype=float)
+            low, upp = self._bounds(params)
+            f_low, f_upp = self.pdf(low), self.pdf(upp)  # 0 at -inf / +inf
+            w = self.freq_weights / (self.cdf(upp) - self.cdf(low) + 1e-20)
+            k_levels = self.k_levels
+            g_beta = -(np.asarray(self.exog) * (w * (f_upp - f_low))[:, None]).sum(axis=0)
+            endog = np.asarray(self.endog)
+            g_thresh = np.bincount(endog + 1, weights=w * f_upp, minlength=k_levels + 1) - np.bincount(
+                endog, weights=w * f_low, minlength=k_levels + 1
+            )
+            g_tau = g_thresh[1:k_levels]
+            tail = np.cumsum(g_tau[::-1])[::-1]  # sum over tau_j with j >= m
+            th = params[-(k_levels - 1):]
+            g_theta = tail * np.concatenate(([1.0], np.exp(th[1:])))
+            return np.concatenate((g_beta, g_theta))
+
+        def hessian(self, params: np.ndarray) -> np.ndarray:
+            """Observed information by central differences of the analytic gradient."""
+            from statsmodels.tools.numdiff import approx_fprime
+
+            h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+            return (h + h.T) / 2.0
 
         @property
         def start_params(self) -> np.ndarray:
@@ -576,8 +619,12 @@ def _ordinal(t: np.ndarray, c: np.ndarray, alternative: str, confidence_level: f
     levels = np.flatnonzero(table.sum(axis=0) > 0)
     if levels.size < 2:
         return empty("every answer is the same level: no ordinal model to fit")
-    if t.max() < c.min() or c.max() < t.min():
-        return empty("complete separation (every answer of one group is above the other's): the odds ratio is infinite")
+    if t.max() <= c.min() or c.max() <= t.min():
+        # (Quasi-)complete separation: raising the odds ratio never lowers the likelihood.
+        return empty(
+            "separation (every answer of one group is at or above every answer of the other): "
+            "the odds ratio is infinite"
+        )
     try:
         import statsmodels.tools.sm_exceptions as sme
 
@@ -586,17 +633,29 @@ def _ordinal(t: np.ndarray, c: np.ndarray, alternative: str, confidence_level: f
         group_ix, level_ix = np.nonzero(sub > 0)
         endog = pd.Series(pd.Categorical(levels[level_ix], categories=levels, ordered=True))
         exog = pd.DataFrame({"treatment": (group_ix == 0).astype(float)})
-        model = model_cls(endog, exog, sub[group_ix, level_ix])
+        weights = sub[group_ix, level_ix].astype(float)
+        total = weights.sum()
+        # Fit the mean log-likelihood (weights summing to 1) so the optimiser's tolerances do not
+        # depend on n; the information is then total x larger: se = se_mean / sqrt(total).
+        model = model_cls(endog, exog, weights / total)
+
+        def ok(result: Any) -> bool:
+            return bool(result.mle_retvals.get("converged", False)) and bool(np.all(np.isfinite(result.params)))
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = model.fit(method="bfgs", disp=False, maxiter=1000)
-            converged = bool(fit.mle_retvals.get("converged", False))
-            if not converged:
-                fit = model.fit(method="nm", disp=False, maxiter=20_000, start_params=fit.params.to_numpy())
-                fit = model.fit(method="bfgs", disp=False, maxiter=1000, start_params=fit.params.to_numpy())
-                converged = bool(fit.mle_retvals.get("converged", False))
+            # Newton with the analytic gradient converges in a few steps; BFGS and Nelder-Mead
+            # are the fall-backs for awkward tables.
+            fit = model.fit(method="newton", disp=False, maxiter=100, tol=1e-10)
+            if not ok(fit):
+                fit = model.fit(method="bfgs", disp=False, maxiter=1000, gtol=1e-8)
+            if not ok(fit):
+                start = fit.params.to_numpy() if np.all(np.isfinite(fit.params)) else None
+                fit = model.fit(method="nm", disp=False, maxiter=20_000, start_params=start)
+                fit = model.fit(method="bfgs", disp=False, maxiter=1000, gtol=1e-6, start_params=fit.params.to_numpy())
+            converged = ok(fit)
         beta = float(fit.params.iloc[0])
-        se = float(fit.bse.iloc[0])
+        se = float(fit.bse.iloc[0]) / math.sqrt(total)
     except Exception as exc:  # statsmodels can fail on odd data; report, never crash
         return empty(f"the ordinal model could not be fitted: {type(exc).__name__}: {exc}")
     hessian_trouble = any(issubclass(w.category, sme.HessianInversionWarning) for w in caught)
@@ -604,14 +663,20 @@ def _ordinal(t: np.ndarray, c: np.ndarray, alternative: str, confidence_level: f
         return empty("the ordinal model did not converge")
     if not (math.isfinite(beta) and math.isfinite(se) and se > 0) or hessian_trouble:
         return empty("the ordinal model's standard error could not be computed", converged=True)
+    if abs(beta) > 25:  # odds ratio beyond 1e10: a numerical artefact of near-separation
+        return empty("the odds ratio is not estimable (near-separation)", converged=True)
     z = beta / se
+
+    def exp(x: float) -> float:
+        return math.exp(x) if x < 700 else math.inf
+
     if alternative == "two-sided":
         q = float(norm.ppf(0.5 + confidence_level / 2))
-        lo, hi = math.exp(beta - q * se), math.exp(beta + q * se)
+        lo, hi = exp(beta - q * se), exp(beta + q * se)
     elif alternative == "greater":
-        lo, hi = math.exp(beta - float(norm.ppf(confidence_level)) * se), math.inf
+        lo, hi = exp(beta - float(norm.ppf(confidence_level)) * se), math.inf
     else:
-        lo, hi = 0.0, math.exp(beta + float(norm.ppf(confidence_level)) * se)
+        lo, hi = 0.0, exp(beta + float(norm.ppf(confidence_level)) * se)
     return OrdinalResult(
         odds_ratio=math.exp(beta),
         ci_lower=lo,

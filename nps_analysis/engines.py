@@ -304,7 +304,7 @@ def counts(
     from .scoring import counts_from_distribution
 
     dist = score_distribution(data, score, by, on_invalid=on_invalid, file=file, row_offset=row_offset)
-    return counts_from_distribution(dist)
+    return counts_from_distribution(dist, by=by)
 
 
 __all__ = [

@@ -19,6 +19,7 @@ import re
 import secrets
 import sys
 import tempfile
+import threading
 import time
 import tokenize
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -400,6 +401,12 @@ def check_parameters(
             type and the value).
     """
     out: dict[str, Any] = {}
+    if values and not declared:
+        raise ParameterError(
+            f"the notebook declares no parameters (no code cell tagged {PARAMETERS_TAG!r}), "
+            f"so {', '.join(map(repr, values))} cannot be set",
+            file=file,
+        )
     for name, value in (values or {}).items():
         if name not in declared:
             close = difflib.get_close_matches(str(name), list(declared), n=1)
@@ -668,6 +675,7 @@ def run_notebook(
         "started_at": _iso(started),
         "kernel": kernel_name,
         "timeout": timeout,
+        "parameters_given": given,
     }
     results_file = run_dir / RESULTS_FILE
     write_json_atomic(results_file, {"status": "running", "parameters": effective, "run": run_meta})
@@ -678,7 +686,7 @@ def run_notebook(
     with open(log_partial, "a", encoding="utf-8") as log_stream, _run_logging(log_stream) as emit:
         emit(f"run {run_id} of {nb_path} started; folder {run_dir}")
         emit("parameters given: " + (", ".join(f"{k}={v!r}" for k, v in given.items()) or "none"))
-        error = _execute(
+        error, interrupted = _execute(
             nb_path,
             run_dir,
             injected,
@@ -702,7 +710,8 @@ def run_notebook(
             final["error"] = error
         write_json_atomic(results_file, final)
         try:
-            write_report_html(run_dir, title=_report_title(nb_path, nb, started), results=final)
+            if interrupted is None:  # when stopped, record the outcome and get out quickly
+                write_report_html(run_dir, title=_report_title(nb_path, nb, started), results=final)
         except Exception as exc:  # a broken report must not hide the run's own outcome
             emit(f"could not write report.html: {exc.__class__.__name__}: {exc}")
             log.exception("report.html failed for %s", run_dir)
@@ -713,6 +722,8 @@ def run_notebook(
         write_index(output_dir)
     except Exception:
         log.exception("could not rebuild %s", output_dir / "index.html")
+    if interrupted is not None:
+        raise interrupted
     return RunResult(
         notebook=nb_path,
         run_id=run_id,
@@ -789,9 +800,10 @@ def _execute(
     results_file: Path,
     log_stream: Any,
     emit: Callable[..., None],
-) -> dict[str, Any] | None:
-    """Execute with papermill; ``None`` on success, else the error record (never raises, except
-    KeyboardInterrupt after recording)."""
+) -> tuple[dict[str, Any] | None, BaseException | None]:
+    """Execute with papermill. Returns the error record (``None`` on success) and the
+    KeyboardInterrupt that stopped the run, if any, for the caller to re-raise once the run's
+    files are written; never raises itself."""
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -814,6 +826,8 @@ def _execute(
         first = tracker.first_started if tracker.first_started is not None else time.monotonic()
         return max(1, math.ceil(first + float(timeout) - time.monotonic()))
 
+    # The HTML export needs nbconvert (~1 s of imports): load it while the kernel works.
+    threading.Thread(target=_preload_nbconvert, name="nps-preload-nbconvert", daemon=True).start()
     error: dict[str, Any] | None = None
     interrupted: BaseException | None = None
     try:
@@ -844,25 +858,59 @@ def _execute(
         }
     except KeyboardInterrupt as exc:
         interrupted = exc
-        error = _error_record(exc, tracker, "the run was interrupted", timeout)
+        error = _error_record(exc, tracker, None, timeout)
     except Exception as exc:  # timeout, dead kernel, missing kernel, ...
         error = _error_record(exc, tracker, None, timeout)
     if partial.exists():
-        if error is not None and error.get("cell_source") is None and error.get("cell_index") is not None:
+        if error is not None:
             with contextlib.suppress(Exception):
-                nb = nbformat.read(partial, as_version=4)
-                error["cell_source"] = nb.cells[error["cell_index"]].source
+                _locate_failure(nbformat.read(partial, as_version=4), error)
         os.replace(partial, executed)
     else:
         emit("no executed notebook was written (the kernel never ran)")
     if error is not None:
-        emit(f"failed in cell {error.get('cell_index')}: {error['type']}: {error['message']}")
+        where = "" if error.get("cell_index") is None else f" in cell {error['cell_index']}"
+        emit(f"failed{where}: {error['type']}: {error['message']}")
         if error.get("traceback"):
             log_stream.write(error["traceback"] + "\n")
             log_stream.flush()
-    if interrupted is not None:
-        raise interrupted
-    return error
+    return error, interrupted
+
+
+def _preload_nbconvert() -> None:
+    with contextlib.suppress(Exception):
+        import nbconvert.exporters.html  # noqa: F401
+
+
+def _locate_failure(executed: Any, error: dict[str, Any]) -> None:
+    """Point ``error`` at the failing cell: ``cell_index`` becomes its 0-based position in the
+    notebook template (papermill's injected-parameters cell and error banners not counted), plus
+    its ``execution_count`` and ``cell_source``. ``error["cell_index"]`` comes in as papermill's
+    index (injected cell counted, banners not yet inserted)."""
+    cells = executed.cells
+    target = None
+    for cell in cells:
+        if cell.cell_type == "code" and (
+            cell.get("metadata", {}).get("papermill", {}).get("exception")
+            or any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        ):
+            target = cell
+            break
+    if target is None:
+        hint = error.get("cell_index")
+        if hint is None or not 0 <= hint < len(cells):
+            return
+        target = cells[hint]
+    template = [
+        c for c in cells
+        if not set(c.get("metadata", {}).get("tags", [])) & {INJECTED_TAG, PAPERMILL_ERROR_TAG}
+    ]
+    for i, cell in enumerate(template):
+        if cell is target:
+            error["cell_index"] = i
+            error["execution_count"] = cell.get("execution_count")
+            error["cell_source"] = cell.source
+            return
 
 
 def _error_record(
@@ -877,6 +925,8 @@ def _error_record(
         kind, text = "Timeout", f"the run exceeded its time limit of {timeout:g} s; the kernel was stopped"
     elif isinstance(exc, DeadKernelError):
         kind, text = "DeadKernel", "the kernel died while a cell was running (out of memory? a crash?)"
+    elif isinstance(exc, KeyboardInterrupt):
+        kind, text = "Interrupted", f"the run was stopped before it finished ({exc or 'Ctrl-C'})"
     else:
         kind, text = exc.__class__.__name__, message or str(exc)
         trace = "".join(traceback.format_exception(exc))
@@ -899,23 +949,6 @@ def _read_recorded(results_file: Path, emit: Callable[[str], None]) -> dict[str,
 
 
 # ------------------------------------------------------------------------------------ HTML report
-
-_REPORT_CSS = """
-<style>
-  body { max-width: 1100px; margin: 0 auto !important; padding: 0 24px 48px !important; }
-  .nps-run { font: 14px/1.5 system-ui, sans-serif; border-bottom: 1px solid #ddd;
-             margin: 16px 0 8px; padding-bottom: 8px; color: #333; }
-  .nps-run .status { display: inline-block; padding: 1px 8px; border-radius: 4px; color: #fff;
-                     font-weight: 600; }
-  .nps-run .ok { background: #2e7d32; } .nps-run .failed { background: #c62828; }
-  .nps-run details table { border-collapse: collapse; margin-top: 4px; }
-  .nps-run details td, .nps-run details th { padding: 2px 10px; border-bottom: 1px solid #eee;
-                                             text-align: left; font-family: monospace; }
-  .nps-failed { background: #fdecea; border-left: 4px solid #c62828; padding: 8px 12px;
-                margin: 8px 0; font: 14px/1.5 system-ui, sans-serif; }
-</style>
-"""
-
 
 def _report_title(nb_path: Path, nb: Any, started: dt.datetime) -> str:
     heading = None
@@ -946,7 +979,6 @@ def _run_header_html(results: Mapping[str, Any]) -> str:
         if k != "output_dir"
     )
     parts = [
-        _REPORT_CSS,
         '<div class="nps-run">',
         f'<span class="status {html.escape(status)}">{html.escape(status)}</span> ',
         f"run <code>{html.escape(str(run.get('run_id', '')))}</code> of "
@@ -958,12 +990,17 @@ def _run_header_html(results: Mapping[str, Any]) -> str:
     ]
     error = results.get("error")
     if error:
+        where = ""
+        if error.get("cell_index") is not None:
+            where = f" in cell {error['cell_index']}"
+            first = next((ln for ln in str(error.get("cell_source") or "").splitlines() if ln.strip()), "")
+            if first:
+                where += f" (the cell starting <code>{html.escape(first[:80])}</code>)"
         parts.append(
-            '<div class="nps-failed"><strong>This run failed'
-            + (f" in cell {error['cell_index']}" if error.get("cell_index") is not None else "")
-            + f":</strong> {html.escape(str(error.get('type')))}: "
-            + f"{html.escape(str(error.get('message')))}<br>The report below stops where the error"
-            " happened; executed.ipynb and run.log hold the full traceback.</div>"
+            f'<div class="nps-failed"><strong>This run failed{where}:</strong> '
+            f"{html.escape(str(error.get('type')))}: {html.escape(str(error.get('message')))}<br>"
+            "The report stops where the error happened; executed.ipynb and run.log in the run "
+            "folder hold the full traceback.</div>"
         )
     return "\n".join(parts)
 
@@ -973,41 +1010,76 @@ def report_notebook(executed: Any, results: Mapping[str, Any]) -> Any:
 
     Drops the injected-parameters and parameters cells, papermill's error banners and stderr
     streams (warnings stay in ``executed.ipynb`` and ``run.log``), and puts a run header (status,
-    run id, parameters, the error of a failed run) under the notebook's title.
+    run id, parameters, the error of a failed run) under the notebook's title. A failed run's
+    report ends where the run stopped: the error shows as one line (the traceback, which is code,
+    stays in ``executed.ipynb`` and ``run.log``) and the sections that never ran are left out.
     """
     import copy
 
     import nbformat
 
     nb = copy.deepcopy(executed)
+    failed = results.get("status") == "failed"
+    stop = _last_run_cell(nb.cells) if failed else None
     cells = []
-    for cell in nb.cells:
+    for position, cell in enumerate(nb.cells):
+        if stop is not None and position > stop:
+            break
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & {INJECTED_TAG, PARAMETERS_TAG, PAPERMILL_ERROR_TAG}:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [
-                o for o in cell.get("outputs", [])
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
+            outputs = []
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                    continue
+                if o.get("output_type") == "error":
+                    text = html.escape(f"{o.get('ename', 'Error')}: {_strip_ansi(str(o.get('evalue', '')))}")
+                    o = nbformat.v4.new_output(
+                        "display_data", data={"text/html": f'<div class="nps-failed">The run stopped here: {text}</div>'}
+                    )
+                outputs.append(o)
+            cell.outputs = outputs
             if not cell.outputs:
                 continue
         cells.append(cell)
     header = nbformat.v4.new_markdown_cell(_run_header_html(results))
     at = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ") else 0
     cells.insert(at, header)
+    marked = any("The run stopped here" in str(o.get("data", {})) for c in cells for o in c.get("outputs", []))
+    if failed and not marked:  # a timeout or a dead kernel leaves no error output to mark the spot
+        cells.append(nbformat.v4.new_markdown_cell("*The run stopped here; the sections after this point did not run.*"))
     nb.cells = cells
     return nb
+
+
+def _last_run_cell(cells: Sequence[Any]) -> int | None:
+    """Position of the cell where a failed run stopped: the first cell with an error output, else
+    the last code cell that started (papermill marks it), else None."""
+    for i, cell in enumerate(cells):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    last = None
+    for i, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if cell.get("cell_type") == "code" and (cell.get("execution_count") is not None or meta.get("start_time")):
+            last = i
+    return last
 
 
 def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: Mapping[str, Any]) -> Path:
     """Export ``run_dir/executed.ipynb`` to ``run_dir/report.html`` without code.
 
-    Uses nbconvert's ``HTMLExporter`` (lab template, ``exclude_input=True``); charts are the PNG
-    outputs embedded as data URIs, so the file is self-contained.
+    Uses nbconvert's ``HTMLExporter`` with the kit's ``nps_report`` template (JupyterLab's look, a
+    Content-Security-Policy that forbids scripts, nothing fetched from the network) and
+    ``exclude_input=True``; outputs are cleaned by :func:`nps_analysis.sanitize.sanitize_outputs`;
+    charts are the PNG outputs embedded as data URIs (with the alt text the charts carry), so the
+    file is self-contained.
     """
     import nbformat
     from nbconvert import HTMLExporter
+
+    from .sanitize import sanitize_outputs
 
     run_dir = Path(run_dir)
     executed = run_dir / "executed.ipynb"
@@ -1015,9 +1087,12 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
         nb = nbformat.read(executed, as_version=4)
     else:
         nb = nbformat.v4.new_notebook()
-    nb = report_notebook(nb, results)
+    # Outputs may hold respondents' words: clean them, and render with a template whose
+    # Content-Security-Policy forbids every script (SECURITY.md).
+    nb = sanitize_outputs(report_notebook(nb, results))
     exporter = HTMLExporter(
-        template_name="lab",
+        template_name="nps_report",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -1032,24 +1107,24 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
 # ------------------------------------------------------------------------------------------ index
 
 
-def _headline(results: Mapping[str, Any]) -> str:
-    """Headline numbers of a run for the index: the notebook's ``headline`` record if any, else its
-    top-level scalar numbers."""
+def _headline(results: Mapping[str, Any]) -> list[str]:
+    """Headline numbers of a run for the index, one item per line: the notebook's ``headline``
+    record if any (a string or a mapping label -> text), else its top-level scalar numbers; for a
+    failed run, the error."""
     if results.get("status") == "failed":
         err = results.get("error") or {}
-        return f"{err.get('type', 'error')}: {err.get('message', '')}"[:300]
+        return [f"{err.get('type', 'error')}: {err.get('message', '')}"[:300]]
     head = results.get("headline")
     if isinstance(head, str):
-        return head
+        return [head]
     if isinstance(head, Mapping):
-        return "; ".join(f"{k}: {_short(v)}" for k, v in head.items())
+        return [f"{k}: {_short(v)}" for k, v in head.items()]
     skip = {"status", "parameters", "run", "error"}
-    scalars = [
+    return [
         f"{k}: {_short(v)}"
         for k, v in results.items()
         if k not in skip and isinstance(v, (int, float)) and not isinstance(v, bool)
-    ]
-    return "; ".join(scalars[:6])
+    ][:6]
 
 
 def _short(value: Any) -> str:
@@ -1077,6 +1152,7 @@ def list_runs(output_dir: str | os.PathLike[str] = "reports") -> list[dict[str, 
                 "started_at": run.get("started_at", ""),
                 "duration": run.get("duration_seconds"),
                 "headline": _headline(data),
+                "given": run.get("parameters_given") or {},
             }
         )
     runs.sort(key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
@@ -1097,11 +1173,14 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
             if (r["dir"] / name).exists()
         )
         duration = "" if r["duration"] is None else f"{r['duration']:.1f} s"
+        started = r["started_at"].replace("T", " ").rstrip("Z")
+        given = "<br>".join(html.escape(f"{k}: {_fmt_param(v)}") for k, v in r["given"].items())
+        headline = "<br>".join(html.escape(line) for line in r["headline"])
         rows.append(
-            f'<tr class="{html.escape(r["status"])}"><td>{html.escape(r["started_at"])}</td>'
-            f"<td>{html.escape(r['notebook'])}</td><td><code>{html.escape(r['run_id'])}</code></td>"
-            f'<td class="st">{html.escape(r["status"])}</td><td>{duration}</td>'
-            f"<td>{html.escape(r['headline'])}</td><td>{links}</td></tr>"
+            f'<tr class="{html.escape(r["status"])}"><td class="nw">{html.escape(started)}</td>'
+            f"<td>{html.escape(r['notebook'])}</td><td class=\"nw\"><code>{html.escape(r['run_id'])}</code></td>"
+            f'<td class="st">{html.escape(r["status"])}</td><td class="nw">{duration}</td>'
+            f"<td><small>{given}</small></td><td>{headline}</td><td>{links}</td></tr>"
         )
     failed = sum(r["status"] == "failed" for r in runs)
     page = f"""<!DOCTYPE html>
@@ -1115,11 +1194,12 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
  tr.ok td.st {{ color: #2e7d32; font-weight: 600; }}
  tr.running td.st {{ color: #b26a00; font-weight: 600; }}
  code {{ font-size: 12px; }}
+ .nw {{ white-space: nowrap; }}
 </style></head><body>
 <h1>NPS reports</h1>
 <p>{len(runs)} run(s), {failed} failed. Newest first. Updated {html.escape(_iso(_now()))}.</p>
 <table><thead><tr><th>started (UTC)</th><th>notebook</th><th>run</th><th>status</th><th>time</th>
-<th>headline</th><th>files</th></tr></thead>
+<th>parameters given</th><th>headline</th><th>files</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>
@@ -1291,12 +1371,38 @@ def _setup_cli_logging() -> None:
 
 
 def run_command(args: Any) -> int:
-    """Handler of ``nps-analysis run``: 0 ok, 1 a run failed, 2 bad usage or parameters."""
+    """Handler of ``nps-analysis run``: 0 ok, 1 a run failed, 2 bad usage or parameters.
+
+    SIGTERM (a scheduler stopping the task) is handled like Ctrl-C: the running notebook's folder
+    gets ``status: "failed"`` with the error "interrupted" before the process exits (130).
+    """
+    with _sigterm_as_interrupt():
+        try:
+            return _run_command(args)
+        except (NPSInputError, ValueError, FileNotFoundError) as exc:
+            sys.stderr.write(f"nps-analysis run: error: {exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            sys.stderr.write("nps-analysis run: interrupted; the run was recorded as failed\n")
+            return 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
     try:
-        return _run_command(args)
-    except (NPSInputError, ValueError, FileNotFoundError) as exc:
-        sys.stderr.write(f"nps-analysis run: error: {exc}\n")
-        return 2
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_command(args: Any) -> int:
@@ -1334,6 +1440,30 @@ def _run_command(args: Any) -> int:
         sys.stdout.write(f"FAILED: {result.notebook.name}: {result.error}\n")
     sys.stdout.write(f"report: {result.report}\nresults: {result.results_path}\n")
     sys.stdout.write(f"index: {Path(output_dir) / 'index.html'}\n")
+    return result.exit_code
+
+
+def bundled_notebook(name: str) -> Path:
+    """A notebook of the kit: ``notebooks/<name>.ipynb`` in the checkout (installed editable)."""
+    path = Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"
+    if not path.is_file():
+        raise NPSInputError("notebook not found (is the package installed from a checkout?)", file=str(path))
+    return path
+
+
+def sample_report(output_dir: str | os.PathLike[str] = "reports") -> int:
+    """The main job's report: run ``notebooks/experiment.ipynb`` on the bundled sample and print
+    where the HTML report is. Returns the exit code (0 ok, 1 failed)."""
+    _setup_cli_logging()
+    with _sigterm_as_interrupt():
+        result = run_notebook(bundled_notebook("experiment"), output_dir=output_dir)
+    status = "ok" if result.ok else f"FAILED ({result.error})"
+    sys.stdout.write(
+        f"Experiment report on the bundled sample: {status}, {result.duration:.1f} s\n"
+        f"HTML report: {result.report.resolve()}\n"
+        f"results:     {result.results_path.resolve()}\n"
+        f"all runs:    {(Path(output_dir) / 'index.html').resolve()}\n"
+    )
     return result.exit_code
 
 

@@ -63,15 +63,15 @@ def sanitize_html(fragment: str) -> str:
 
 
 def _data_images_only(fragment: str) -> str:
-    """Remove ``img`` sources that are not embedded data (so no request leaves the report)."""
+    """Drop ``img`` elements whose source is not embedded image data (no request leaves a report)."""
     import re
 
-    return re.sub(
-        r'(<img\b[^>]*?)\ssrc="(?!data:image/(?:png|jpeg|gif|webp);base64,)[^"]*"',
-        r"\1",
-        fragment,
-        flags=re.I,
-    )
+    def keep(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        ok = re.search(r'\ssrc="data:image/(?:png|jpeg|gif|webp);base64,[^"]*"', tag, flags=re.I)
+        return tag if ok else ""
+
+    return re.sub(r"<img\b[^>]*>", keep, fragment, flags=re.I)
 
 
 def markdown_to_safe_html(text: str) -> str:

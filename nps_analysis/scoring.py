@@ -7,7 +7,7 @@ for every count-based method in the kit (DOMAIN.md: each respondent contributes 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +23,12 @@ PASSIVE_FROM = 7
 PROMOTER_FROM = 9
 
 OnInvalid = Literal["error", "quarantine"]
+
+#: Rows per block for counting loops: a block stays in the CPU cache between the few passes.
+_BLOCK = 1 << 16
+
+# Category code of each answer 0..10, and -1 for the "not a response" slot 11 (missing/quarantined).
+_CATEGORY_OF_ANSWER = np.array([0] * PASSIVE_FROM + [1] * (PROMOTER_FROM - PASSIVE_FROM) + [2] * 2 + [-1])
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,178 @@ class ParsedScores:
         return ~np.isnan(self.values)
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """Scores as offsets ``score - low`` (``high - low + 1`` marks a missing or invalid value)."""
+
+    offsets: np.ndarray  # intp; may share memory with the caller's array: never modify in place
+    missing: np.ndarray | None  # bool mask, None when nothing is missing
+    bad: np.ndarray | None  # bool mask, None when every value is valid or missing
+
+
+def _scan_integers(x: np.ndarray, low: int, high: int) -> _Scan:
+    slot = high - low + 1
+    if x.size == 0:
+        return _Scan(np.zeros(0, dtype=np.intp), None, None)
+    # Two cheap reductions decide whether the element-wise range check is needed at all.
+    if x.min() >= low and x.max() <= high:
+        offsets = x.astype(np.intp, copy=False)
+        return _Scan(offsets - low if low else offsets, None, None)
+    bad = (x < low) | (x > high)
+    with np.errstate(over="ignore"):
+        offsets = np.where(bad, slot, x.astype(np.intp) - low)
+    return _Scan(offsets, None, bad)
+
+
+def _scan_floats(x: np.ndarray, low: int, high: int) -> _Scan:
+    slot = high - low + 1
+    with np.errstate(invalid="ignore", over="ignore"):
+        offsets = x.astype(np.intp)  # NaN and infinities give garbage here; they fail `whole` below
+    whole = offsets == x  # False for NaN, infinities and 9.5
+    if low:
+        offsets -= low
+    # One unsigned comparison checks 0 <= offset <= high - low (negatives wrap to huge values).
+    ok = whole & (offsets.view(np.uintp) <= high - low)
+    if ok.all():
+        return _Scan(offsets, None, None)
+    not_ok = ~ok
+    offsets[not_ok] = slot
+    missing = np.isnan(x)
+    bad = not_ok & ~missing
+    return _Scan(offsets, missing if missing.any() else None, bad if bad.any() else None)
+
+
+def _scan_values_one_by_one(values: np.ndarray, low: int, high: int) -> _Scan:
+    """Object values of mixed kinds: strings are stripped and parsed, booleans are invalid."""
+    obj = pd.Series(values, dtype=object)
+    is_na = obj.isna().to_numpy()
+    # bool is an int subclass (True == 1 hashes and compares equal), so it needs an explicit test.
+    is_bool = np.fromiter(
+        (isinstance(v, (bool, np.bool_)) for v in values), dtype=bool, count=len(values)
+    )
+    text = obj.where(~is_na, "").astype(str).str.strip()
+    blank = (text == "").to_numpy()
+    missing = is_na | blank
+    numeric = pd.to_numeric(text.where(~missing & ~is_bool, ""), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    scan = _scan_floats(numeric, low, high)
+    bad = ~missing & (is_bool | np.isnan(numeric))
+    if scan.bad is not None:
+        bad |= scan.bad
+    offsets = np.where(bad | missing, high - low + 1, scan.offsets)
+    return _Scan(offsets, missing if missing.any() else None, bad if bad.any() else None)
+
+
+def _scan_by_unique_values(series: pd.Series, low: int, high: int) -> _Scan:
+    """Parse each distinct value once, then broadcast (strings: a few distinct answers, many rows)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    sub = _scan_values_one_by_one(np.asarray(uniques, dtype=object), low, high)
+    slot = high - low + 1
+    # Code -1 (NA) picks the appended last entry: offset "not a response", missing, not bad.
+    offsets = np.append(sub.offsets, slot)[codes]
+    sub_missing = sub.missing if sub.missing is not None else np.zeros(len(uniques), dtype=bool)
+    missing = np.append(sub_missing, True)[codes]
+    bad = np.append(sub.bad, False)[codes] if sub.bad is not None else None
+    return _Scan(offsets, missing if missing.any() else None, bad)
+
+
+def _scan(scores: Any, low: int, high: int) -> tuple[_Scan, pd.Series]:
+    """Check every answer against ``low..high`` without a Python loop over rows where possible.
+
+    Returns the scan and the input as a Series (used to report positions and values).
+    """
+    if isinstance(scores, pd.Series):
+        series = scores
+    elif isinstance(scores, (pd.DataFrame, str, bytes, Mapping)):
+        # Iterating these would read column names, characters or keys as answers.
+        raise TypeError(
+            f"expected a sequence of answers (list, array or Series), got {type(scores).__name__}; "
+            "for a DataFrame pass the score column, e.g. frame['ltr']"
+        )
+    elif isinstance(scores, (np.ndarray, pd.api.extensions.ExtensionArray, pd.Index)):
+        series = pd.Series(scores, copy=False)
+    else:
+        # Let pandas infer: a list of ints becomes int64 (fast path), mixed values stay object.
+        series = pd.Series(list(scores))
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Check the categories once, then look each row up by its code (-1 = missing).
+        sub, _ = _scan(pd.Series(dtype.categories.to_numpy(), dtype=object), low, high)
+        codes = series.cat.codes.to_numpy()
+        slot = high - low + 1
+        offsets = np.append(sub.offsets, slot)[codes]
+        missing = codes < 0
+        bad = np.append(sub.bad, False)[codes] if sub.bad is not None else None
+        return _Scan(offsets, missing if missing.any() else None, bad), series
+    if isinstance(dtype, np.dtype):
+        raw = series.to_numpy()
+        if dtype.kind in "iu":
+            return _scan_integers(raw, low, high), series
+        if dtype.kind == "f":
+            return _scan_floats(raw, low, high), series
+        if dtype.kind == "b":
+            return _Scan(np.full(len(raw), high - low + 1, dtype=np.intp), None, np.ones(len(raw), bool)), series
+        if dtype.kind == "O":
+            kind = pd.api.types.infer_dtype(raw, skipna=True)
+            if kind == "string":
+                return _scan_by_unique_values(series, low, high), series
+            if kind in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):
+                as_float = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                return _scan_floats(as_float, low, high), series
+        return _scan_values_one_by_one(raw.astype(object), low, high), series
+    # pandas extension dtypes: nullable Int/UInt/Float, boolean, string, arrow, ...
+    if pd.api.types.is_bool_dtype(dtype):
+        missing = series.isna().to_numpy()
+        bad = ~missing
+        offsets = np.full(len(series), high - low + 1, dtype=np.intp)
+        return _Scan(offsets, missing if missing.any() else None, bad if bad.any() else None), series
+    if pd.api.types.is_numeric_dtype(dtype):
+        as_float = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _scan_floats(as_float, low, high), series
+    if pd.api.types.is_string_dtype(dtype):
+        return _scan_by_unique_values(series, low, high), series
+    return _scan_values_one_by_one(series.to_numpy(dtype=object), low, high), series
+
+
+def _checked(
+    scores: Any,
+    *,
+    low: int,
+    high: int,
+    on_invalid: OnInvalid,
+    column: str | None,
+    file: str | None,
+    positions: Sequence[Any] | None,
+) -> tuple[_Scan, list[tuple[Any, Any]]]:
+    """Scan, then raise on invalid values or list them as quarantined."""
+    if on_invalid not in ("error", "quarantine"):
+        raise ValueError(f"on_invalid must be 'error' or 'quarantine', got {on_invalid!r}")
+    scan, series = _scan(scores, low, high)
+    invalid: list[tuple[Any, Any]] = []
+    if scan.bad is not None:
+        idx = np.flatnonzero(scan.bad)
+        labels = series.index if positions is None else positions
+        where = labels.take(idx) if isinstance(labels, pd.Index) else np.asarray(labels, dtype=object)[idx]
+        values = series.iloc[idx].astype(object).tolist()
+        invalid = [(_plain(p), _plain(v)) for p, v in zip(where, values, strict=True)]
+        if on_invalid == "error":
+            raise NPSInputError(
+                f"{len(idx)} invalid score(s): expected whole numbers from {low} to {high}; "
+                f"{describe_rows(invalid)}",
+                file=file,
+                column=column,
+                rows=invalid[:20],
+                count=len(idx),
+            )
+    return scan, invalid
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalar -> Python scalar, so messages and JSON show ``9.5`` rather than ``np.float64(9.5)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def parse_scores(
     scores: Iterable[Any] | pd.Series | np.ndarray,
     *,
@@ -58,85 +236,32 @@ def parse_scores(
 ) -> ParsedScores:
     """Validate answers on an integer scale ``low..high`` without looping over rows.
 
-    Accepts integers, integral floats (``9.0``) and numeric strings (``"9"``, ``" 10 "``). Missing
-    answers (NaN, None, empty or blank strings) are counted, never classified. Out-of-range,
-    non-integral (``9.5``) and unparsable values raise :class:`NPSInputError` naming their positions
-    and values, or are quarantined (set to NaN and listed) when ``on_invalid="quarantine"``.
+    Accepts integers, integral floats (``9.0``), numeric strings (``"9"``, ``" 10 "``), pandas
+    nullable (``Int64``, ``Float64``, ``string``) and categorical columns. Missing answers (NaN,
+    None, ``pd.NA``, empty or blank strings) are counted, never classified. Out-of-range,
+    non-integral (``9.5``), boolean and unparsable values raise :class:`NPSInputError` naming their
+    positions and values, or are quarantined (set to NaN and listed) when ``on_invalid="quarantine"``.
 
     Args:
+        scores: the answers.
+        low: lowest valid answer.
+        high: highest valid answer.
+        on_invalid: ``"error"`` (raise) or ``"quarantine"`` (set aside and list).
+        column: column name used in error messages.
+        file: file name used in error messages.
         positions: labels used in messages for each value (default: the Series index, else 0..n-1).
+
+    Returns:
+        The values as floats (NaN where missing or quarantined), the missing count and the
+        quarantined ``(position, value)`` pairs.
     """
-    if on_invalid not in ("error", "quarantine"):
-        raise ValueError(f"on_invalid must be 'error' or 'quarantine', got {on_invalid!r}")
-    if isinstance(scores, pd.Series):
-        series = scores
-    else:
-        arr = scores if isinstance(scores, np.ndarray) else np.asarray(list(scores), dtype=object)
-        series = pd.Series(arr)
-    if positions is None:
-        positions = series.index
-    raw = series.to_numpy()
-
-    # Fast path: integer dtype needs only a range check.
-    if raw.dtype.kind in "iu":
-        bad = (raw < low) | (raw > high)
-        values = raw.astype(np.float64)
-        missing_mask = np.zeros(len(raw), dtype=bool)
-    elif raw.dtype.kind == "b":
-        values = np.full(len(raw), np.nan)
-        missing_mask = np.zeros(len(raw), dtype=bool)
-        bad = np.ones(len(raw), dtype=bool)
-    elif raw.dtype.kind == "f":
-        values = raw.astype(np.float64, copy=True)
-        missing_mask = np.isnan(values)
-        with np.errstate(invalid="ignore"):
-            bad = ~missing_mask & (
-                ~np.isfinite(values) | (values < low) | (values > high) | (values != np.round(values))
-            )
-    else:
-        obj = series.astype(object)
-        is_na = obj.isna().to_numpy()
-        is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in raw), dtype=bool, count=len(raw))
-        as_str = obj.where(~is_na, "").astype(str).str.strip()
-        blank = (as_str == "").to_numpy()
-        missing_mask = is_na | blank
-        numeric = pd.to_numeric(as_str.where(~missing_mask & ~is_bool, ""), errors="coerce").to_numpy(
-            dtype=np.float64
-        )
-        values = numeric
-        with np.errstate(invalid="ignore"):
-            bad = ~missing_mask & (
-                is_bool
-                | np.isnan(numeric)
-                | ~np.isfinite(numeric)
-                | (numeric < low)
-                | (numeric > high)
-                | (numeric != np.round(numeric))
-            )
-        values = np.where(missing_mask, np.nan, values)
-
-    invalid: list[tuple[Any, Any]] = []
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        pos = np.asarray(positions, dtype=object)
-        invalid = [(_plain(pos[i]), _plain(raw[i])) for i in idx]
-        if on_invalid == "error":
-            raise NPSInputError(
-                f"{len(idx)} invalid score(s): expected whole numbers from {low} to {high}; "
-                f"{describe_rows(invalid)}",
-                file=file,
-                column=column,
-                rows=invalid[:20],
-                count=len(idx),
-            )
-        values = values.copy()
-        values[bad] = np.nan
-    return ParsedScores(values=values, missing=int(missing_mask.sum()), invalid=invalid)
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalar -> Python scalar, so messages and JSON show ``9.5`` rather than ``np.float64(9.5)``."""
-    return value.item() if isinstance(value, np.generic) else value
+    scan, invalid = _checked(
+        scores, low=low, high=high, on_invalid=on_invalid, column=column, file=file, positions=positions
+    )
+    offsets = scan.offsets
+    values = np.where(offsets <= high - low, offsets + low, np.nan).astype(np.float64)
+    missing = int(scan.missing.sum()) if scan.missing is not None else 0
+    return ParsedScores(values=values, missing=missing, invalid=invalid)
 
 
 def classify(
@@ -154,18 +279,35 @@ def classify(
         >>> nps.classify([0, 6, 7, "8", " 9 ", 10.0]).tolist()
         ['detractor', 'detractor', 'passive', 'passive', 'promoter', 'promoter']
     """
+    scan, invalid = _checked(
+        scores, low=0, high=10, on_invalid=on_invalid, column=None, file=None, positions=None
+    )
+    codes = _CATEGORY_OF_ANSWER[scan.offsets].astype(np.int8)
     index = scores.index if isinstance(scores, pd.Series) else None
-    parsed = parse_scores(scores, on_invalid=on_invalid)
-    codes = np.full(len(parsed.values), -1, dtype=np.int8)
-    v = parsed.values
-    with np.errstate(invalid="ignore"):
-        codes[v <= 6] = 0
-        codes[(v >= PASSIVE_FROM) & (v < PROMOTER_FROM)] = 1
-        codes[v >= PROMOTER_FROM] = 2
-    out = pd.Series(pd.Categorical.from_codes(codes, categories=list(CATEGORIES)), index=index)
-    out.attrs["missing"] = parsed.missing
-    out.attrs["quarantined"] = parsed.invalid
+    name = scores.name if isinstance(scores, pd.Series) else None
+    out = pd.Series(pd.Categorical.from_codes(codes, categories=list(CATEGORIES)), index=index, name=name)
+    out.attrs["missing"] = int(scan.missing.sum()) if scan.missing is not None else 0
+    out.attrs["quarantined"] = invalid
     return out
+
+
+def _bins(scores: Any, on_invalid: OnInvalid) -> np.ndarray:
+    """Counts of answers 0..10 (11 integers); missing and quarantined answers are not counted."""
+    raw = _raw_numeric(scores)
+    if raw is not None:
+        counted = _count_cells([], raw, 1, raw=True)
+        if counted is not None:
+            return counted[0][0, :11]
+    scan, _ = _checked(scores, low=0, high=10, on_invalid=on_invalid, column=None, file=None, positions=None)
+    return np.bincount(scan.offsets, minlength=12)[:11]
+
+
+def _count_value(value: Any) -> int | float:
+    """A count as ``int`` when it is whole (the usual case), else ``float`` (adjusted counts)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -191,7 +333,12 @@ class NPSCounts(ResultMixin):
     def __post_init__(self) -> None:
         for name in ("detractors", "passives", "promoters"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value) or value < 0:
+            if (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, (int, float, np.integer, np.floating))
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 raise ValueError(f"NPSCounts.{name} must be a finite number >= 0, got {value!r}")
             if isinstance(value, np.generic):
                 object.__setattr__(self, name, value.item())
@@ -228,7 +375,8 @@ class NPSCounts(ResultMixin):
         """Per-respondent variance of the -1/0/+1 value: p_pro + p_det - (p_pro - p_det)^2."""
         if not self.n:
             return math.nan
-        return self.promoter_share + self.detractor_share - self.mean**2
+        # Never below 0 (it is a variance); rounding could otherwise leave -1e-17 for sqrt.
+        return max(0.0, self.promoter_share + self.detractor_share - self.mean**2)
 
     @property
     def se(self) -> float:
@@ -266,21 +414,16 @@ class NPSCounts(ResultMixin):
         }
 
     @classmethod
+    @classmethod
     def from_scores(
         cls, scores: Iterable[Any] | pd.Series | np.ndarray, *, on_invalid: OnInvalid = "error"
     ) -> NPSCounts:
-        """Count 0-10 answers. Missing answers are not counted; invalid ones raise or are quarantined."""
-        arr = scores.to_numpy() if isinstance(scores, pd.Series) else scores
-        if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
-            # Fast path for clean integer data: one range check and one bincount.
-            if arr.size and (arr.min() < 0 or arr.max() > 10):
-                parse_scores(scores, on_invalid="error")  # raises with positions and values
-            bins = np.bincount(arr, minlength=11) if arr.size else np.zeros(11, dtype=np.int64)
-        else:
-            parsed = parse_scores(scores, on_invalid=on_invalid)
-            valid = parsed.values[parsed.valid_mask].astype(np.int64)
-            bins = np.bincount(valid, minlength=11)
-        return cls.from_distribution(bins)
+        """Count 0-10 answers. Missing answers are not counted; invalid ones raise or are quarantined.
+
+        Integer arrays take one range check and one ``np.bincount``; strings are parsed once per
+        distinct value.
+        """
+        return cls.from_distribution(_bins(scores, on_invalid))
 
     @classmethod
     def from_distribution(cls, bins: Sequence[float] | np.ndarray) -> NPSCounts:
@@ -289,19 +432,240 @@ class NPSCounts(ResultMixin):
         if bins.shape != (11,):
             raise ValueError(f"expected 11 counts for answers 0..10, got shape {bins.shape}")
         return cls(
-            int(bins[:PASSIVE_FROM].sum()),
-            int(bins[PASSIVE_FROM:PROMOTER_FROM].sum()),
-            int(bins[PROMOTER_FROM:].sum()),
+            _count_value(bins[:PASSIVE_FROM].sum()),
+            _count_value(bins[PASSIVE_FROM:PROMOTER_FROM].sum()),
+            _count_value(bins[PROMOTER_FROM:].sum()),
         )
 
 
 def as_counts(data: Any) -> NPSCounts:
-    """Accept ``NPSCounts``, a ``(detractors, passives, promoters)`` triple, or raw 0-10 scores."""
+    """Accept ``NPSCounts``, a mapping with keys ``detractors``/``passives``/``promoters``, or raw
+    0-10 scores.
+
+    A plain tuple or list is read as raw scores (``(1, 2, 3)`` is three answers), never as counts:
+    wrap counts in :class:`NPSCounts` to say what they are.
+    """
     if isinstance(data, NPSCounts):
         return data
     if isinstance(data, dict) and {"detractors", "passives", "promoters"} <= set(data):
         return NPSCounts(data["detractors"], data["passives"], data["promoters"])
     return NPSCounts.from_scores(data)
+
+
+# ------------------------------------------------------------------------------- counts per group
+
+#: Up to this many cells (groups x 12) the group codes index the count table directly.
+_DIRECT_CELLS = 1 << 24
+
+
+@dataclass(frozen=True)
+class _ColumnCodes:
+    codes: np.ndarray  # integers 0..size-1 per row (any integer dtype; read only)
+    size: int
+    labels: pd.Series | pd.DataFrame  # label of each code (NA label last when present)
+
+
+def _column_codes(column: pd.Series) -> _ColumnCodes:
+    """Integer codes of one grouping column; missing labels get their own code (never dropped)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()  # int8/int16: widened to intp only when combined
+        size = len(dtype.categories)
+        label_codes = list(range(size))
+        if codes.size and codes.min() < 0:
+            codes = np.where(codes < 0, size, codes.astype(np.intp))
+            label_codes.append(-1)
+            size += 1
+        labels = pd.Series(pd.Categorical.from_codes(label_codes, dtype=dtype))
+        return _ColumnCodes(codes, size, labels)
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return _ColumnCodes(column.to_numpy().astype(np.intp), 2, pd.Series([False, True], dtype=dtype))
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(column):
+        values = column.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if 0 <= lo and hi < max(len(values), 1024):
+            # Small non-negative integers (arm ids 0..k): the values are the codes, no copy, no
+            # hashing; codes that do not occur are dropped later as empty groups.
+            return _ColumnCodes(values, hi + 1, pd.Series(np.arange(hi + 1).astype(dtype)))
+        if hi - lo < max(len(values), 1024):
+            labels = pd.Series(np.arange(lo, hi + 1).astype(dtype))
+            return _ColumnCodes(np.subtract(values, lo, dtype=np.intp), hi - lo + 1, labels)
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    codes = codes.astype(np.intp, copy=False)
+    size = len(uniques)
+    take = np.arange(size)
+    if codes.size and codes.min() < 0:
+        codes = np.where(codes < 0, size, codes)
+        take = np.append(take, -1)
+        size += 1
+    labels = pd.Series(pd.api.extensions.take(uniques.array, take, allow_fill=True))
+    if not (take < 0).any() and labels.dtype != dtype:
+        try:
+            labels = labels.astype(dtype)
+        except (TypeError, ValueError):
+            pass
+    return _ColumnCodes(codes, size, labels)
+
+
+def _count_cells(
+    columns: list[_ColumnCodes], offsets: np.ndarray, cells: int, *, raw: bool = False
+) -> tuple[np.ndarray, int] | None:
+    """(cells, 12) table of rows per label combination (mixed radix) and answer slot, and the
+    number of missing answers.
+
+    Works block by block when the table is small, so each block is checked, combined and counted
+    while it is still in the CPU cache. ``offsets`` are answer slots (0..10, 11 = not a response);
+    with ``raw=True`` they are instead unvalidated integer or float answers on the 0-10 scale, and
+    the function returns None as soon as a block holds an invalid value (the caller then takes the
+    general path, which names or quarantines it).
+    """
+    n = len(offsets)
+    strides = []
+    stride = 12 * cells
+    for col in columns:
+        stride //= col.size
+        strides.append(stride)
+    size = cells * 12
+    blocked = size * 8 <= _BLOCK and n > _BLOCK
+    step = _BLOCK if blocked else max(n, 1)
+    flat = np.zeros(size, dtype=np.int64)
+    missing = 0
+    key_buffer = np.empty(min(n, step), dtype=np.intp) if columns else None
+    is_float = raw and offsets.dtype.kind == "f"
+    slot_buffer = np.empty(min(n, step), dtype=np.intp) if is_float else None
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        block = offsets[start:stop]
+        if raw and not is_float:
+            # One reduction checks 0 <= answer <= 10: negatives wrap to huge unsigned values.
+            if block.size and block.view(block.dtype.str.replace("i", "u")).max() > 10:
+                return None
+        elif is_float:
+            floats, block = block, slot_buffer[: stop - start]
+            with np.errstate(invalid="ignore", over="ignore"):
+                np.copyto(block, floats, casting="unsafe")  # NaN gives garbage; caught just below
+            ok = (block == floats) & (block.view(np.uintp) <= 10)
+            if not ok.all():
+                not_ok = ~ok
+                nan = np.isnan(floats)
+                if (not_ok & ~nan).any():
+                    return None
+                block[not_ok] = 11
+                missing += int(not_ok.sum())
+        if key_buffer is None:  # no groups: count the answers themselves
+            flat += np.bincount(block, minlength=size)
+            continue
+        key = key_buffer[: stop - start]
+        np.multiply(columns[0].codes[start:stop], strides[0], out=key, dtype=np.intp)
+        for col, col_stride in zip(columns[1:], strides[1:], strict=True):
+            key += np.multiply(col.codes[start:stop], col_stride, dtype=np.intp)
+        key += block
+        flat += np.bincount(key, minlength=size)
+    return flat.reshape(cells, 12), missing
+
+
+def _raw_numeric(values: Any) -> np.ndarray | None:
+    """The numpy array behind plain int/float answers (the fast counting path), else None."""
+    if isinstance(values, pd.Series):
+        if not isinstance(values.dtype, np.dtype):
+            return None
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iuf":
+        return values
+    return None
+
+
+def _grouped_bins(
+    frame: pd.DataFrame,
+    score: str,
+    by: Sequence[str] | str | None,
+    *,
+    on_invalid: OnInvalid,
+    file: str | None,
+) -> tuple[list[Any], pd.DataFrame | None, np.ndarray, int, list[tuple[Any, Any]]]:
+    """Counts of answers 0..10 per group: ``(by, keys, bins (groups x 11), missing, quarantined)``.
+
+    Groups are every combination of ``by`` labels present in the rows (rows with a missing answer
+    included, so such a group gets a row of zeros); a missing label is a group of its own. Groups are
+    sorted by their labels (categories in category order, missing labels last) when the labels can
+    be ordered, else listed in order of first appearance.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    by_list = [by] if isinstance(by, str) or (by is not None and not isinstance(by, Sequence)) else list(by or [])
+    absent = [c for c in [score, *by_list] if c not in frame.columns]
+    if absent:
+        raise NPSInputError(
+            f"missing column(s) {absent}; the columns are {list(map(str, frame.columns))}", file=file
+        )
+    if by_list and len(frame) == 0:
+        keys = pd.DataFrame({c: frame[c].iloc[:0] for c in by_list}).reset_index(drop=True)
+        scan, invalid = _checked(frame[score], low=0, high=10, on_invalid=on_invalid, column=str(score),
+                                 file=file, positions=None)
+        return by_list, keys, np.zeros((0, 11), dtype=np.int64), 0, invalid
+
+    columns = [_column_codes(frame[c]) for c in by_list]
+    cells = math.prod(c.size for c in columns) if columns else 1
+    if cells >= 1 << 62:
+        # Too many label combinations for one integer: let pandas number the groups that occur.
+        grouped = frame[by_list].groupby(by_list, dropna=False, sort=False, observed=True)
+        labels = grouped.size().index.to_frame(index=False)
+        columns = [_ColumnCodes(grouped.ngroup().to_numpy().astype(np.intp), len(labels), labels)]
+        cells = len(labels)
+    # One cell per label combination (mixed radix: cell = (c0 * k1 + c1) * k2 + c2 ...) and 12 slots
+    # per cell (answers 0..10 and "not a response"), so a single bincount counts everything.
+    direct = cells * 12 <= max(_DIRECT_CELLS, 12 * len(frame))
+    column = frame[score]
+    counted = None
+    invalid: list[tuple[Any, Any]] = []
+    raw = _raw_numeric(column) if direct else None
+    if raw is not None:
+        # Plain int/float answers: validated block by block inside the counting loop.
+        counted = _count_cells(columns, raw, cells, raw=True)
+    if counted is None:
+        scan, invalid = _checked(column, low=0, high=10, on_invalid=on_invalid, column=str(score), file=file,
+                                 positions=None)
+        if direct:
+            counted = _count_cells(columns, scan.offsets, cells)
+    if counted is not None:
+        flat, _ = counted
+        missing = int(flat[:, 11].sum()) - len(invalid)  # slot 11 holds missing and quarantined rows
+    else:
+        missing = int(scan.missing.sum()) if scan.missing is not None else 0
+        flat = None
+    cell_of_group: np.ndarray | None = None
+    if flat is None:
+        # Sparse combinations: renumber the cells that occur (hashing, only in this rare case).
+        key = np.asarray(columns[0].codes, dtype=np.intp)
+        for col in columns[1:]:
+            key = key * col.size + col.codes
+        key, cell_of_group = pd.factorize(key)
+        cells = len(cell_of_group)
+        key = np.multiply(key, 12, dtype=np.intp)
+        key += scan.offsets
+        flat = np.bincount(key, minlength=cells * 12).reshape(cells, 12)
+    if not by_list:
+        return by_list, None, flat[:, :11], missing, invalid
+
+    present = np.flatnonzero(flat.sum(axis=1) > 0)
+    bins = flat[present, :11]
+    cell_ids = present if cell_of_group is None else np.asarray(cell_of_group)[present]
+
+    if isinstance(columns[0].labels, pd.DataFrame):  # the groupby fallback above
+        keys = columns[0].labels.iloc[cell_ids].reset_index(drop=True)
+    else:
+        parts = {}
+        rest = cell_ids.astype(np.int64)
+        for name, col in reversed(list(zip(by_list, columns, strict=True))):
+            parts[name] = col.labels.iloc[rest % col.size].reset_index(drop=True)
+            rest = rest // col.size
+        keys = pd.DataFrame({name: parts[name] for name in by_list}, index=range(len(cell_ids)))
+    try:
+        order = keys.sort_values(by_list, kind="stable", na_position="last").index.to_numpy()
+    except TypeError:  # labels of mixed types (1 and "a") cannot be ordered: keep first appearance
+        order = np.arange(len(keys))
+    keys = keys.iloc[order].reset_index(drop=True)
+    return by_list, keys, bins[order], missing, invalid
 
 
 def score_distribution(
@@ -321,41 +685,13 @@ def score_distribution(
         from . import engines
 
         return engines.score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
-    by = [by] if isinstance(by, str) else list(by or [])
-    missing_cols = [c for c in [score, *by] if c not in frame.columns]
-    if missing_cols:
-        raise NPSInputError(
-            f"missing column(s) {missing_cols}; the columns are {list(map(str, frame.columns))}",
-            file=file,
-        )
-    parsed = parse_scores(frame[score], on_invalid=on_invalid, column=score, file=file)
-    valid = parsed.valid_mask
-    values = parsed.values[valid].astype(np.int64)
-    if by:
-        keys = frame.loc[valid, by] if not valid.all() else frame[by]
-        codes, uniques = _group_codes(keys, by)
-        n_groups = len(uniques)
-        flat = np.bincount(codes * 11 + values, minlength=n_groups * 11).reshape(n_groups, 11)
-        # Groups present only among missing answers still get a row of zeros.
-        all_codes, all_uniques = _group_codes(frame[by], by)
-        out = pd.DataFrame(flat, columns=list(range(11)))
-        out = pd.concat([uniques.reset_index(drop=True), out], axis=1)
-        out = all_uniques.merge(out, on=by, how="left").fillna({k: 0 for k in range(11)})
-        for k in range(11):
-            out[k] = out[k].astype(np.int64)
-        out = out.sort_values(by, kind="stable", na_position="last").reset_index(drop=True)
-    else:
-        out = pd.DataFrame([np.bincount(values, minlength=11)], columns=list(range(11)))
-    out.attrs["missing"] = parsed.missing
-    out.attrs["quarantined"] = parsed.invalid
+    by_list, keys, bins, missing, invalid = _grouped_bins(frame, score, by, on_invalid=on_invalid, file=file)
+    out = pd.DataFrame(bins.astype(np.int64), columns=list(range(11)))
+    if keys is not None:
+        out = pd.concat([keys, out], axis=1)
+    out.attrs["missing"] = missing
+    out.attrs["quarantined"] = invalid
     return out
-
-
-def _group_codes(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    grouped = keys.groupby(by, dropna=False, sort=False, observed=True)
-    codes = grouped.ngroup().to_numpy()
-    uniques = grouped.size().reset_index()[by]
-    return codes, uniques
 
 
 def counts(
@@ -369,8 +705,9 @@ def counts(
     """NPS sufficient statistics per group.
 
     Returns one row per group: the ``by`` columns, ``detractors``, ``passives``, ``promoters``,
-    ``n`` and ``nps`` (points). Without ``by`` a single row. Missing answers are not responses;
-    their number is in ``attrs["missing"]`` and quarantined rows in ``attrs["quarantined"]``.
+    ``n`` and ``nps`` (points; NaN for a group whose answers are all missing). Without ``by`` a
+    single row. A missing label is a group of its own. Missing answers are not responses; their
+    number is in ``attrs["missing"]`` and quarantined rows in ``attrs["quarantined"]``.
 
     Example:
         >>> import pandas as pd, nps_analysis as nps
@@ -382,22 +719,40 @@ def counts(
         from . import engines
 
         return engines.counts(frame, score, by, on_invalid=on_invalid, file=file)
-    dist = score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
-    return counts_from_distribution(dist)
+    by_list, keys, bins, missing, invalid = _grouped_bins(frame, score, by, on_invalid=on_invalid, file=file)
+    out = _category_table(bins)
+    if keys is not None:
+        out = pd.concat([keys, out], axis=1)
+    out.attrs["missing"] = missing
+    out.attrs["quarantined"] = invalid
+    return out
 
 
-def counts_from_distribution(dist: pd.DataFrame) -> pd.DataFrame:
-    """Collapse an 11-level distribution (columns 0..10) into detractors/passives/promoters/n/nps."""
-    levels = list(range(11))
-    by = [c for c in dist.columns if c not in levels]
-    bins = dist[levels].to_numpy()
-    out = dist[by].copy()
-    out["detractors"] = bins[:, :PASSIVE_FROM].sum(axis=1)
-    out["passives"] = bins[:, PASSIVE_FROM:PROMOTER_FROM].sum(axis=1)
-    out["promoters"] = bins[:, PROMOTER_FROM:].sum(axis=1)
-    out["n"] = bins.sum(axis=1)
+def _category_table(bins: np.ndarray) -> pd.DataFrame:
+    bins = np.asarray(bins, dtype=np.int64)
+    detractors = bins[:, :PASSIVE_FROM].sum(axis=1)
+    passives = bins[:, PASSIVE_FROM:PROMOTER_FROM].sum(axis=1)
+    promoters = bins[:, PROMOTER_FROM:].sum(axis=1)
+    n = detractors + passives + promoters
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["nps"] = 100.0 * (out["promoters"] - out["detractors"]) / out["n"].where(out["n"] > 0)
+        nps = np.where(n > 0, 100.0 * (promoters - detractors) / np.maximum(n, 1), np.nan)
+    return pd.DataFrame(
+        {"detractors": detractors, "passives": passives, "promoters": promoters, "n": n, "nps": nps}
+    )
+
+
+def counts_from_distribution(dist: pd.DataFrame, *, by: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Collapse an 11-level distribution (columns 0..10) into detractors/passives/promoters/n/nps.
+
+    Args:
+        dist: a :func:`score_distribution` table.
+        by: the group columns; default every column that is not one of the answer levels 0..10
+            (pass it when a group column is itself named 0..10).
+    """
+    levels = list(range(11))
+    by = [c for c in dist.columns if c not in levels] if by is None else list(by)
+    bins = dist[levels].to_numpy()
+    out = pd.concat([dist[by].reset_index(drop=True), _category_table(bins)], axis=1)
     out.attrs.update(dist.attrs)
     return out
 
@@ -406,8 +761,10 @@ def counts_by_group(frame: pd.DataFrame, score: str, group: str, **kwargs: Any) 
     """``{group label: NPSCounts}`` for one grouping column."""
     table = counts(frame, score, by=[group], **kwargs)
     return {
-        row[group]: NPSCounts(int(row["detractors"]), int(row["passives"]), int(row["promoters"]))
-        for _, row in table.iterrows()
+        label: NPSCounts(int(d), int(p), int(r))
+        for label, d, p, r in zip(
+            table[group], table["detractors"], table["passives"], table["promoters"], strict=True
+        )
     }
 
 
@@ -418,7 +775,8 @@ def counts_by_group(frame: pd.DataFrame, score: str, group: str, **kwargs: Any) 
 class CSATResult(ResultMixin):
     """Customer satisfaction on a rating scale: top-box share with a Wilson interval, and the mean.
 
-    ``csat``, ``ci_lower`` and ``ci_upper`` are percentages (0-100); the mean has a t interval.
+    ``csat``, ``ci_lower`` and ``ci_upper`` are percentages (0-100); the mean has a Student-t
+    interval clipped to the scale.
     """
 
     n: int
@@ -435,15 +793,28 @@ class CSATResult(ResultMixin):
     missing: int = 0
 
 
+def _check_level(confidence_level: float) -> None:
+    if (
+        isinstance(confidence_level, (bool, np.bool_))
+        or not isinstance(confidence_level, (int, float, np.integer, np.floating))
+        or not 0 < confidence_level < 1
+    ):
+        raise ValueError(f"confidence_level must be between 0 and 1 (e.g. 0.95), got {confidence_level!r}")
+
+
 def wilson_interval(successes: float, n: float, confidence_level: float = 0.95) -> tuple[float, float]:
     """Wilson (1927) score interval for a binomial proportion, as fractions.
 
-    ``(p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)``.
+    Source: E. B. Wilson (1927), JASA 22:209-212. With ``p = successes / n``:
+    ``(p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)``. ``(nan, nan)`` when ``n = 0``.
     """
     from scipy.stats import norm
 
+    _check_level(confidence_level)
     if n <= 0:
         return (math.nan, math.nan)
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n = {n}, got {successes!r}")
     z = float(norm.ppf(0.5 + confidence_level / 2))
     p = successes / n
     denom = 1 + z * z / n
@@ -463,7 +834,8 @@ def csat(
     """CSAT: the share of answers in the top ``top_box`` levels of ``scale`` (default 4-5 of 1-5).
 
     Source: top-2-box CSAT (DOMAIN.md); interval by Wilson (1927); the mean with a Student-t
-    interval, ``mean +/- t_(n-1) s / sqrt(n)``.
+    interval, ``mean +/- t_(n-1) s / sqrt(n)``, clipped to the scale (the mean cannot leave it).
+    With ``n = 0`` every statistic is NaN; with ``n = 1`` the mean's interval is NaN.
 
     Example:
         >>> r = csat([5, 4, 3, 2, 5])
@@ -473,10 +845,18 @@ def csat(
     from scipy.stats import t
 
     low, high = scale
-    if not (isinstance(low, int) and isinstance(high, int) and low < high):
+    if not (
+        isinstance(low, (int, np.integer))
+        and isinstance(high, (int, np.integer))
+        and not isinstance(low, bool)
+        and not isinstance(high, bool)
+        and low < high
+    ):
         raise ValueError(f"scale must be two integers (low, high) with low < high, got {scale!r}")
-    if not 1 <= top_box <= high - low:
-        raise ValueError(f"top_box must be between 1 and {high - low}, got {top_box!r}")
+    low, high = int(low), int(high)
+    if isinstance(top_box, bool) or not isinstance(top_box, (int, np.integer)) or not 1 <= top_box <= high - low:
+        raise ValueError(f"top_box must be a whole number from 1 to {high - low}, got {top_box!r}")
+    _check_level(confidence_level)
     parsed = parse_scores(scores, low=low, high=high, on_invalid=on_invalid)
     values = parsed.values[parsed.valid_mask]
     n = int(values.size)
@@ -485,8 +865,9 @@ def csat(
     mean = float(values.mean()) if n else math.nan
     if n > 1:
         half = float(t.ppf(0.5 + confidence_level / 2, n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
+        mean_lo, mean_hi = max(float(low), mean - half), min(float(high), mean + half)
     else:
-        half = math.nan
+        mean_lo = mean_hi = math.nan
     return CSATResult(
         n=n,
         top_box_count=hits,
@@ -494,10 +875,10 @@ def csat(
         ci_lower=100.0 * lo,
         ci_upper=100.0 * hi,
         mean=mean,
-        mean_ci_lower=mean - half,
-        mean_ci_upper=mean + half,
+        mean_ci_lower=mean_lo,
+        mean_ci_upper=mean_hi,
         scale=(low, high),
-        top_box=top_box,
+        top_box=int(top_box),
         confidence_level=confidence_level,
         missing=parsed.missing,
     )

@@ -246,14 +246,36 @@ def test_mann_whitney_statistic_by_hand():
     assert tests.mann_whitney.pvalue == pytest.approx(2 * norm.sf(z), rel=1e-6)
 
 
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+@pytest.mark.parametrize("n1, n2", [(800, 900), (40, 12), (9, 30), (3, 5)])
+def test_mann_whitney_from_counts_equals_scipy_on_rows(alternative, n1, n2):
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(n1 + n2)
+    t, c = rng.integers(0, 11, n1), rng.integers(2, 11, n2)
+    mw = row_level_tests(t, c, alternative=alternative).mann_whitney
+    ref = mannwhitneyu(t, c, alternative=alternative)
+    assert mw.statistic == ref.statistic
+    assert mw.pvalue == pytest.approx(ref.pvalue, rel=1e-12, abs=1e-300)
+
+
+def test_ordinal_model_converges_at_large_n():
+    rng = np.random.default_rng(12)
+    p = np.full(11, 1 / 11)
+    o = row_level_tests(rng.choice(11, 200_000, p=p), rng.choice(11, 200_000, p=p)).ordinal
+    assert o.converged and o.note is None
+    # no true effect: the log odds ratio is within a few standard errors of 0, se ~ sqrt(4 / n) ish
+    assert abs(o.log_odds_ratio) < 4 * o.se and 0.003 < o.se < 0.01
+
+
 def test_ordinal_model_reduces_to_logistic_odds_ratio_with_two_levels():
     # Two answer levels: the proportional-odds model is a logistic regression, OR = (a/b)/(c/d)
     t = [9] * 30 + [3] * 10
     c = [9] * 20 + [3] * 20
     o = row_level_tests(t, c).ordinal
-    assert o.odds_ratio == pytest.approx((30 / 10) / (20 / 20), rel=1e-4)
+    assert o.odds_ratio == pytest.approx((30 / 10) / (20 / 20), rel=1e-6)
     se = math.sqrt(1 / 30 + 1 / 10 + 1 / 20 + 1 / 20)
-    assert o.se == pytest.approx(se, rel=1e-3)
+    assert o.se == pytest.approx(se, rel=1e-4)
     assert o.ci_lower == pytest.approx(3 * math.exp(-Z95 * se), rel=1e-3)
     assert o.pvalue == pytest.approx(2 * norm.sf(math.log(3) / se), rel=1e-3)
 
@@ -302,6 +324,8 @@ def test_chi_square_drops_absent_category():
         ([8, 8, 8], [8, 8], "same level"),
         ([10, 10, 9], [2, 3, 0], "separation"),
         ([9], [4], "separation"),
+        ([10], [9, 10], "separation"),  # quasi-complete: the MLE is infinite too
+        ([5, 5], [5, 6, 6], "separation"),
         ([], [4, 5], "no answers"),
     ],
 )
@@ -606,3 +630,34 @@ def test_compare_many_input_errors_name_what_exists():
         compare_many(df, score="nps_score", group="arm", control="control")
     with pytest.raises(ValueError, match="unknown correction"):
         compare_many(df, score="score", group="arm", control="control", correction="magic")
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_triples = st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)).filter(lambda x: sum(x) > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(t=_triples, c=_triples, method=st.sampled_from(nps.COMPARE_METHODS), alternative=st.sampled_from(["two-sided", "less", "greater"]))
+def test_compare_on_any_counts_is_well_formed(t, c, method, alternative):
+    r = compare(NPSCounts(*t), NPSCounts(*c), method=method, alternative=alternative, n_resamples=300)
+    assert r.difference == pytest.approx(NPSCounts(*t).nps - NPSCounts(*c).nps)
+    assert -200 <= r.ci_lower <= r.ci_upper <= 200
+    assert 0 <= r.pvalue <= 1
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    t=st.lists(st.integers(0, 10), min_size=1, max_size=25),
+    c=st.lists(st.integers(0, 10), min_size=1, max_size=25),
+    alternative=st.sampled_from(["two-sided", "less", "greater"]),
+)
+def test_row_tests_never_crash_and_explain_missing_values(t, c, alternative):
+    tests = row_level_tests(t, c, alternative=alternative)
+    for test in (tests.mann_whitney, tests.ordinal, tests.chi_square):
+        assert (math.isfinite(test.pvalue) and 0 <= test.pvalue <= 1) or test.note
+    json.dumps(tests.to_dict(), allow_nan=False)

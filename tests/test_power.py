@@ -125,19 +125,35 @@ def test_margin_of_error_coverage_by_simulation():
     assert coverage == pytest.approx(0.95, abs=4 * math.sqrt(0.95 * 0.05 / reps))
 
 
+def _design(kind: str) -> tuple[int, int, float, str, float]:
+    """(n_treatment, n_control, effect, alternative, predicted power) for each planning function."""
+    base = {"baseline_nps": 20, "passive_share": 0.3}
+    if kind == "sample_size":
+        r = sample_size(10, **base)
+        return r.n_treatment, r.n_control, 10.0, "two-sided", r.achieved_power
+    if kind == "sample_size_ratio_one_sided_drop":
+        r = sample_size(-12, ratio=2.0, alternative="less", **base)
+        return r.n_treatment, r.n_control, -12.0, "less", r.achieved_power
+    if kind == "minimum_detectable_effect":
+        return 600, 600, minimum_detectable_effect(600, **base), "two-sided", 0.8
+    # achieved power of an unbalanced, under-powered design
+    return 500, 300, 10.0, "two-sided", achieved_power(500, 300, 10, **base)
+
+
 @pytest.mark.parametrize(
-    "mde, ratio, alternative",
-    [(10, 1.0, "two-sided"), (-12, 2.0, "less")],
+    "kind", ["sample_size", "sample_size_ratio_one_sided_drop", "minimum_detectable_effect", "achieved_power"]
 )
-def test_simulated_power_of_compare_matches_sample_size(mde, ratio, alternative):
-    """Draw experiments at the computed n; compare() must reject in ~80% of them."""
-    r = sample_size(mde, baseline_nps=20, passive_share=0.3, ratio=ratio, alternative=alternative)
+def test_simulated_power_of_compare_matches_the_plan(kind):
+    """Draw experiments of the planned size; compare() must reject as often as predicted."""
+    n_t, n_c, mde, alternative, predicted = _design(kind)
     control = np.array([0.25, 0.30, 0.45])
     treatment = control + np.array([-mde / 200, 0, mde / 200])
     rng = np.random.default_rng(42)
-    reps = 1500
-    t = rng.multinomial(r.n_treatment, treatment, size=reps)
-    c = rng.multinomial(r.n_control, control, size=reps)
-    rejected = np.mean([compare(NPSCounts(*t[i]), NPSCounts(*c[i]), alternative=alternative).pvalue < 0.05 for i in range(reps)])
-    mc = math.sqrt(0.8 * 0.2 / reps)
-    assert rejected == pytest.approx(r.achieved_power, abs=4 * mc)
+    reps = 1000
+    t = rng.multinomial(n_t, treatment, size=reps)
+    c = rng.multinomial(n_c, control, size=reps)
+    rejected = np.mean(
+        [compare(NPSCounts(*t[i]), NPSCounts(*c[i]), alternative=alternative).pvalue < 0.05 for i in range(reps)]
+    )
+    mc = math.sqrt(predicted * (1 - predicted) / reps)
+    assert rejected == pytest.approx(predicted, abs=4 * mc)
