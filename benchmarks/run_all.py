@@ -31,8 +31,8 @@ def plan(rows: int) -> list[tuple[str, list[str]]]:
         ("cli_engine_threshold", []),
         # In-memory classify+count vs np.bincount, and bootstrap on counts vs scipy on rows, are
         # written by the statistics engineers; they run here when present.
-        ("classify_count_speed", []),
-        ("bootstrap_speed", []),
+        ("classify_count_speed", ["--no-write"]),
+        ("bootstrap_speed", ["--no-write"]),
         ("permutation_speed", []),
         ("notebook_suite", []),
         ("notebook_runtime", []),
