@@ -74,8 +74,23 @@ def backend_name(data: Any) -> str | None:
     return str(frame.implementation).lower().removeprefix("implementation.")
 
 
+_ENGINE_MODULES = ("polars", "pyarrow", "duckdb", "pyspark", "ibis", "sqlframe", "dask", "modin")
+
+
 def is_engine_frame(data: Any) -> bool:
-    """True for a table the engine path counts: not pandas, but one narwhals can translate."""
+    """True for a table the engine path counts: not pandas, but one narwhals can translate.
+
+    Raises:
+        ImportError: a Polars/PyArrow/DuckDB/Spark table while narwhals is not installed.
+    """
+    if isinstance(data, pd.DataFrame):
+        return False
+    try:
+        import narwhals  # noqa: F401
+    except ImportError:
+        if type(data).__module__.split(".")[0].lstrip("_") in _ENGINE_MODULES:
+            _narwhals()  # raises with the install hint
+        return False
     return backend_name(data) is not None
 
 
@@ -304,7 +319,7 @@ def counts(
     from .scoring import counts_from_distribution
 
     dist = score_distribution(data, score, by, on_invalid=on_invalid, file=file, row_offset=row_offset)
-    return counts_from_distribution(dist, by=by)
+    return counts_from_distribution(dist, by=[by] if isinstance(by, str) else list(by or []))
 
 
 __all__ = [

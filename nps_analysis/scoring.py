@@ -684,7 +684,8 @@ def score_distribution(
     if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
         from . import engines
 
-        return engines.score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
+        if engines.is_engine_frame(frame):
+            return engines.score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
     by_list, keys, bins, missing, invalid = _grouped_bins(frame, score, by, on_invalid=on_invalid, file=file)
     out = pd.DataFrame(bins.astype(np.int64), columns=list(range(11)))
     if keys is not None:
@@ -718,7 +719,8 @@ def counts(
     if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
         from . import engines
 
-        return engines.counts(frame, score, by, on_invalid=on_invalid, file=file)
+        if engines.is_engine_frame(frame):
+            return engines.counts(frame, score, by, on_invalid=on_invalid, file=file)
     by_list, keys, bins, missing, invalid = _grouped_bins(frame, score, by, on_invalid=on_invalid, file=file)
     out = _category_table(bins)
     if keys is not None:

@@ -246,3 +246,10 @@ def test_backend_name_recognises_each_engine():
     assert engines.backend_name(pa.Table.from_pandas(EXPERIMENT)) == "pyarrow"
     assert engines.backend_name(duckdb.sql("select 1 as x")) == "duckdb"
     assert engines.backend_name([1, 2]) is None
+
+
+def test_objects_that_are_not_tables_still_take_the_pandas_path():
+    with pytest.raises(TypeError, match="DataFrame"):
+        nps.counts(pd.Series([1, 2]), "q")
+    assert not engines.is_engine_frame(pd.Series([1, 2]))
+    assert engines.is_engine_frame(pl.DataFrame({"q": [1]}))
