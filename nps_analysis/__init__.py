@@ -6,6 +6,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 from __future__ import annotations
 
 from . import datasets, experiment, plots
+from .bigfile import counts_from_file, counts_from_source, read_source
 from .compare import (
     COMPARE_METHODS,
     CORRECTIONS,
@@ -137,6 +138,8 @@ __all__ = [
     "RunResult",
     "classify",
     "counts",
+    "counts_from_file",
+    "counts_from_source",
     "csat",
     "datasets",
     "experiment",
@@ -155,6 +158,7 @@ __all__ = [
     "nps_interval",
     "parse_guardrail",
     "parse_scores",
+    "read_source",
     "plot_monitoring",
     "read_results",
     "record",
