@@ -73,7 +73,10 @@ def connect(
         raise NPSInputError("no such DuckDB database", file=str(database))
     else:
         con = duckdb.connect(str(database), read_only=True, config=config)
-    con.execute("SET enable_progress_bar = false")  # it would write into the CLI's stdout
+    try:
+        con.execute("SET enable_progress_bar = false")  # it would write into the CLI's stdout
+    except Exception:  # inside Jupyter DuckDB refuses to touch the setting without ipywidgets
+        pass
     return con
 
 

@@ -78,7 +78,9 @@ def _load(args: argparse.Namespace, columns: Sequence[str]) -> Any:
         score_labels=args.score_labels,
         skip_rows=skip,
     )
-    report = frame.attrs["load_report"]
+    from .io import load_report
+
+    report = load_report(frame)
     if (report.quarantined or report.missing_scores) and not getattr(args, "quiet", False):
         print(f"note: {report.summary()}", file=sys.stderr)
     return frame

@@ -465,10 +465,12 @@ def _metric_for(g: Guardrail, score: str) -> _Metric:
 
 
 def _row_labels(frame: pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    source = frame.attrs.get("source_rows")
+    from .io import source_rows
+
+    source = source_rows(frame)
     idx = np.flatnonzero(mask)
-    if isinstance(source, list) and len(source) == len(frame):
-        return [source[i] for i in idx]
+    if source is not None:
+        return [int(source[i]) for i in idx]
     return [frame.index[i] for i in idx]
 
 

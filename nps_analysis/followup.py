@@ -81,8 +81,10 @@ def _row_labels(values: pd.Series, mask: np.ndarray, file: str | None) -> list[A
     """Row numbers for messages: file lines when the frame came from ``nps.load`` (its
     ``attrs["source_rows"]``), 1-based file lines (header = line 1) when a file is named, else
     0-based data rows."""
+    from .io import source_rows
+
     positions = np.flatnonzero(mask)
-    source = values.attrs.get("source_rows")
+    source = source_rows(values) if isinstance(values.attrs.get("source_rows"), list) else values.attrs.get("source_rows")
     if source is not None and len(source) == len(values):
         return [int(source[p]) for p in positions]
     if file is not None:
@@ -96,7 +98,9 @@ def _file_of(frame: pd.DataFrame, file: str | None) -> str | None:
         return file
     if frame.attrs.get("file") is not None:
         return frame.attrs["file"]
-    report = frame.attrs.get("load_report")
+    from .io import load_report
+
+    report = load_report(frame)
     return getattr(report, "file", None)
 
 
@@ -107,7 +111,9 @@ def _lean(frame: pd.DataFrame, file: str | None = None) -> tuple[pd.DataFrame, s
     cost seconds per call. The file name and the source rows (as one numpy array) are kept.
     """
     file = _file_of(frame, file)
-    rows = frame.attrs.get("source_rows")
+    from .io import source_rows
+
+    rows = source_rows(frame) if isinstance(frame.attrs.get("source_rows"), list) else frame.attrs.get("source_rows")
     out = frame.copy(deep=False)
     out.attrs = {}
     if rows is not None:

@@ -38,7 +38,7 @@ def test_csv_counts_equal_load_then_counts(by):
     got = nps.counts_from_file(SAMPLE, "score", by=by)
     want = pandas_counts(SAMPLE, by)
     assert records(got) == records(want)
-    assert got.attrs["missing"] == nps.load(SAMPLE, score="score").attrs["load_report"].missing_scores
+    assert got.attrs["missing"] == nps.load_report(nps.load(SAMPLE, score="score")).missing_scores
     assert got.attrs["rows"] == 6000
 
 

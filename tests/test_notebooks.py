@@ -149,3 +149,23 @@ def test_plain_papermill_sees_every_parameter_of_every_notebook(path):
     declared = runner.notebook_parameters(path)
     assert list(inferred) == list(declared)
     assert all(inferred[n].help == p.comment for n, p in declared.items())
+
+
+def test_experiment_notebook_takes_a_sql_query_as_its_source(tmp_path):
+    """Issue 7: a notebook's source may be a DuckDB query; DuckDB filters before pandas sees rows."""
+    pytest.importorskip("duckdb")
+    parquet = tmp_path / "experiment.parquet"
+    sample = nps.load(datasets.sample_path("experiment"))
+    sample.to_parquet(parquet)
+    query = f"SELECT * FROM read_parquet('{parquet}') WHERE region = 'West'"
+    result = runner.run_notebook(
+        ROOT / "notebooks" / "experiment.ipynb",
+        {"data_path": query, "segment_columns": ["plan"], "covariate_columns": []},
+        output_dir=tmp_path / "reports", progress=False, cwd=tmp_path,
+    )
+    assert result.ok, nps.read_results(result.run_dir).get("error")
+    saved = nps.read_results(result.run_dir)
+    west = sample[sample["region"] == "West"]
+    expected = nps.counts(west.assign(score=west["score"].astype(float)), "score", by="arm").set_index("arm")
+    assert {a["group"]: a["n"] for a in saved["arms"]} == expected["n"].to_dict()
+    assert saved["data_check"]["rows_read"] == len(west)
