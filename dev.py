@@ -5,7 +5,7 @@
     python3 dev.py test     # create/update .venv, run the whole test suite
 
 Each command creates the virtual environment in ``.venv`` on first use and reinstalls the package
-(editable, with its ``test`` and ``lab`` extras) whenever ``pyproject.toml`` changes, so both are
+(editable, with its ``test``, ``lab`` and ``scale`` extras) whenever ``pyproject.toml`` changes, so both are
 safe to repeat. Extra arguments after ``test`` go to pytest.
 """
 
@@ -43,28 +43,33 @@ def ensure_env() -> None:
         return
     log("installing nps_analysis and its dependencies (first run takes a few minutes)")
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,lab]")
+    run(PY, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,lab,scale]")
     # The notebooks run on the kernel named python3, which must be this environment's Python.
     run(PY, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
         "--display-name", "Python 3 (nps_analysis)")
     STAMP.write_text(wanted)
 
 
-def ensure_browser() -> None:
-    """Headless Chromium and its driver (Debian packages) for the report tests in a real browser."""
+def ensure_system_packages() -> None:
+    """What the tests need from Debian: Java for PySpark, headless Chromium and its driver."""
     import shutil
 
-    if shutil.which("chromium") and shutil.which("chromedriver"):
+    wanted = []
+    if not shutil.which("java"):
+        wanted.append("openjdk-17-jre-headless")
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        wanted += ["chromium", "chromium-driver"]
+    if not wanted:
         return
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
-        log("chromium/chromedriver missing and cannot be installed here: the browser tests will fail "
-            "(install Debian's chromium and chromium-driver)")
+        log(f"missing {', '.join(wanted)} and cannot install them here: the Spark and browser tests "
+            "will fail (install Java 17+, Debian's chromium and chromium-driver)")
         return
-    log("installing Debian's chromium and chromium-driver for the browser tests")
+    log(f"installing Debian packages for the tests: {' '.join(wanted)}")
     quiet = {"stdout": subprocess.DEVNULL}
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-q"], check=False, env=env, **quiet)
-    subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"], check=True, env=env, **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-q", *wanted], check=True, env=env, **quiet)
 
 
 def env_vars() -> dict[str, str]:
@@ -87,7 +92,7 @@ def main(argv: list[str]) -> int:
     if task == "sample":
         cmd = [str(BIN / "nps-analysis"), "sample", *rest]
     else:
-        ensure_browser()
+        ensure_system_packages()
         cmd = [str(PY), "-m", "pytest", *rest]
     log(" ".join(cmd))
     return subprocess.run(cmd, cwd=ROOT, env=env_vars()).returncode

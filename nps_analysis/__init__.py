@@ -6,6 +6,7 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 from __future__ import annotations
 
 from . import datasets, experiment, plots
+from .bigfile import counts_from_file, counts_from_source, read_source
 from .compare import (
     COMPARE_METHODS,
     CORRECTIONS,
@@ -21,6 +22,23 @@ from .compare import (
 from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
 from .errors import NPSInputError
 from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
+from .followup import (
+    DEFAULT_DEADLINES,
+    FollowupEffect,
+    HoldoutComparison,
+    TransitionMatrix,
+    compliance,
+    followup_effect,
+    followup_queue,
+    holdout_comparison,
+    queue_summary,
+    resurvey_pairs,
+    root_causes,
+    transition_matrix,
+    unrouted,
+    validate_followup_log,
+    validate_root_causes,
+)
 from .gap import (
     DIMENSION_SETS,
     GAP_LABELS,
@@ -55,6 +73,7 @@ from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
 from .io import LoadReport, load, load_report
 from .plots_gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
 from .plots_sequential import plot_monitoring
+from .plots_tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
 from .power import (
     SampleSizeResult,
     achieved_power,
@@ -62,6 +81,7 @@ from .power import (
     minimum_detectable_effect,
     sample_size,
 )
+from .privacy import mask_personal
 from .record import read_results, record
 from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
@@ -80,6 +100,14 @@ from .sequential import (
     GroupSequentialBoundary,
     group_sequential_boundary,
     nps_confidence_sequence,
+)
+from .tracking import (
+    alert_list,
+    cohort_table,
+    comment_themes,
+    nps_by_period,
+    period_changes,
+    write_alerts,
 )
 
 __version__ = "0.1.0"
@@ -117,6 +145,33 @@ __all__ = [
     "self_assessment_scorecard",
     "superior_service",
     "survey_gap",
+    # closed loop and tracking (followup.py, tracking.py, privacy.py, plots_tracking.py)
+    "DEFAULT_DEADLINES",
+    "FollowupEffect",
+    "HoldoutComparison",
+    "TransitionMatrix",
+    "alert_list",
+    "cohort_table",
+    "comment_themes",
+    "compliance",
+    "followup_effect",
+    "followup_queue",
+    "holdout_comparison",
+    "mask_personal",
+    "nps_by_period",
+    "period_changes",
+    "plot_cohorts",
+    "plot_compliance",
+    "plot_nps_trend",
+    "plot_transitions",
+    "queue_summary",
+    "resurvey_pairs",
+    "root_causes",
+    "transition_matrix",
+    "unrouted",
+    "validate_followup_log",
+    "validate_root_causes",
+    "write_alerts",
     "COMPARE_METHODS",
     "CORRECTIONS",
     "ArmComparison",
@@ -146,6 +201,8 @@ __all__ = [
     "RunResult",
     "classify",
     "counts",
+    "counts_from_file",
+    "counts_from_source",
     "csat",
     "datasets",
     "experiment",
@@ -164,6 +221,7 @@ __all__ = [
     "nps_interval",
     "parse_guardrail",
     "parse_scores",
+    "read_source",
     "plot_monitoring",
     "read_results",
     "record",

@@ -78,7 +78,9 @@ def _load(args: argparse.Namespace, columns: Sequence[str]) -> Any:
         score_labels=args.score_labels,
         skip_rows=skip,
     )
-    report = frame.attrs["load_report"]
+    from .io import load_report
+
+    report = load_report(frame)
     if (report.quarantined or report.missing_scores) and not getattr(args, "quiet", False):
         print(f"note: {report.summary()}", file=sys.stderr)
     return frame
@@ -92,13 +94,19 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def score_records(frame: Any, score: str, by: Sequence[str], *, method: str, confidence_level: float) -> list[dict[str, Any]]:
-    """The ``score`` JSON contract: one object per group (``group`` holds the ``by`` values)."""
+def score_records(
+    frame: Any, score: str, by: Sequence[str], *, method: str, confidence_level: float, table: Any = None
+) -> list[dict[str, Any]]:
+    """The ``score`` JSON contract: one object per group (``group`` holds the ``by`` values).
+
+    ``table``: counts already computed (by DuckDB for a large file); then ``frame`` is not used.
+    """
     from .intervals import nps_interval
     from .results import jsonable
     from .scoring import NPSCounts, counts
 
-    table = counts(frame, score, by=list(by))
+    if table is None:
+        table = counts(frame, score, by=list(by))
     out = []
     for row in table.to_dict("records"):
         c = NPSCounts(int(row["detractors"]), int(row["passives"]), int(row["promoters"]))
@@ -128,9 +136,54 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str], out=None) -
         out.write("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) + "\n")
 
 
+def _duckdb_counts(args: argparse.Namespace) -> Any:
+    """Counts of a large CSV/Parquet file by DuckDB, rows never loaded (``--engine``, bigfile.py).
+
+    ``None`` means "read it with nps.load": a small file, an option only nps.load has (``--id``,
+    ``--score-labels``), or a file DuckDB cannot read (in ``auto`` mode).
+    """
+    import importlib.util
+
+    from .bigfile import SourceReadError, counts_from_file, is_large_file
+
+    engine = getattr(args, "engine", "auto")
+    if engine == "pandas" or (engine == "auto" and not is_large_file(args.file)):
+        return None
+    if engine == "auto" and (
+        args.id_column or args.score_labels or not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals"))
+    ):
+        return None
+    if args.id_column or args.score_labels:
+        raise CLIError("--id and --score-labels need --engine pandas (or auto)")
+    skip = args.skip_rows if args.skip_rows == "auto" or not str(args.skip_rows).isdigit() else int(args.skip_rows)
+    if skip != "auto" and not isinstance(skip, int):
+        raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
+    quarantine = args.quarantine_file or f"{args.file}.quarantine.csv"
+    try:
+        table = counts_from_file(
+            args.file, args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine,
+            sep=args.delimiter, skip_rows=skip,
+        )
+    except SourceReadError:
+        if engine == "duckdb":
+            raise
+        return None  # e.g. a Windows-1252 export: nps.load reads what DuckDB cannot
+    if (table.attrs["invalid"] or table.attrs["missing"]) and not getattr(args, "quiet", False):
+        print(
+            f"note: {args.file}: {table.attrs['rows']} rows read by DuckDB, {table.attrs['missing']} without an "
+            f"answer (not responses), {table.attrs['invalid']} quarantined"
+            + (f" -> {quarantine}" if table.attrs["invalid"] else ""),
+            file=sys.stderr,
+        )
+    return table
+
+
 def cmd_score(args: argparse.Namespace) -> int:
-    frame = _load(args, args.by)
-    records = score_records(frame, args.score, args.by, method=args.method, confidence_level=args.confidence_level)
+    table = _duckdb_counts(args)
+    frame = _load(args, args.by) if table is None else None
+    records = score_records(
+        frame, args.score, args.by, method=args.method, confidence_level=args.confidence_level, table=table
+    )
     if args.format == "json":
         print(json.dumps(records, indent=2, ensure_ascii=False))
     elif args.format == "csv":
@@ -276,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", action="append", default=[], metavar="COL", help="group by this column (repeatable)")
     _add_stats_options(p, INTERVAL_METHODS)
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "pandas", "duckdb"],
+        default="auto",
+        help="count with pandas, or with DuckDB without loading rows (auto: DuckDB for CSV/Parquet >= 2 MiB)",
+    )
     p.set_defaults(handler=cmd_score)
 
     p = sub.add_parser("compare", help="difference in NPS between a treatment and a control cohort")
@@ -317,13 +376,17 @@ def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands defined next to the code they run (``run``, ``decide``, ...)."""
     # Each feature module registers its own subcommand: add one import and one append here.
     from .decision import add_decide_parser
+    from .followup import add_followup_parser
     from .gap import add_gap_parser
     from .runner import add_run_parser
+    from .tracking import add_alerts_parser
 
     found: list[Callable[[Any], None]] = []
     found.append(add_run_parser)
     found.append(add_gap_parser)
     found.append(add_decide_parser)
+    found.append(add_followup_parser)
+    found.append(add_alerts_parser)
     return found
 
 

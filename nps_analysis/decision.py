@@ -72,6 +72,28 @@ class Guardrail:
         return self.metric if self.column in (None, self.metric) else f"{self.metric}:{self.column}"
 
 
+def guardrail_specs(
+    guardrails: Sequence[Guardrail | Mapping[str, Any] | str] | Mapping[str, float],
+) -> list[Guardrail]:
+    """Guardrails from a list of specs, or from one mapping ``{"METRIC[:COLUMN][:higher|lower]": margin}``.
+
+    The mapping form keeps ``=`` out of notebook parameter lines (papermill cannot inspect a line
+    with a second ``=``): ``{"detractor_share": 5, "handling_minutes:lower": 2}``.
+    """
+    if isinstance(guardrails, Mapping) and not {"metric", "margin"} <= set(guardrails):
+        specs: list[Any] = []
+        for key, margin in guardrails.items():
+            parts = [part.strip() for part in str(key).split(":")]
+            direction = parts.pop() if len(parts) > 1 and parts[-1].lower() in ("higher", "lower") else ""
+            if len(parts) > 2:
+                raise NPSInputError(f"guardrail {key!r}: expected METRIC[:COLUMN][:higher|lower]")
+            specs.append(f"{':'.join(parts)}={margin}" + (f":{direction}" if direction else ""))
+        guardrails = specs
+    elif isinstance(guardrails, (str, Mapping)):
+        guardrails = [guardrails]  # type: ignore[list-item]
+    return [parse_guardrail(g) for g in guardrails]
+
+
 def parse_guardrail(spec: Guardrail | Mapping[str, Any] | str) -> Guardrail:
     """A :class:`Guardrail` from itself, a dict of its fields, or ``"METRIC[:COLUMN]=MARGIN[:higher|lower]"``.
 
@@ -443,10 +465,12 @@ def _metric_for(g: Guardrail, score: str) -> _Metric:
 
 
 def _row_labels(frame: pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    source = frame.attrs.get("source_rows")
+    from .io import source_rows
+
+    source = source_rows(frame)
     idx = np.flatnonzero(mask)
-    if isinstance(source, list) and len(source) == len(frame):
-        return [source[i] for i in idx]
+    if source is not None:
+        return [int(source[i]) for i in idx]
     return [frame.index[i] for i in idx]
 
 
@@ -548,7 +572,7 @@ def decide(
     treatment: Any,
     control: Any,
     margin: float,
-    guardrails: Sequence[Guardrail | Mapping[str, Any] | str] = (),
+    guardrails: Sequence[Guardrail | Mapping[str, Any] | str] | Mapping[str, float] = (),
     alpha: float = 0.05,
     design: Design = "sequential",
     planned_responses: float | None = None,
@@ -584,7 +608,8 @@ def decide(
         group: the arm column; ``treatment`` and ``control`` are its labels.
         time: when each answer was submitted (dates/times, or numbers such as a day index).
         margin: tolerated harm in NPS points, >= 0 (``5`` means "no worse than -5 points").
-        guardrails: :class:`Guardrail` objects, dicts, or strings like ``"detractor_share=3"``,
+        guardrails: :class:`Guardrail` objects, dicts, strings like ``"detractor_share=3"``, or one
+            mapping ``{"METRIC[:COLUMN][:higher|lower]": margin}`` (what a notebook parameter holds),
             ``"csat=5"``, ``"handling_minutes=2:lower"`` (see :func:`parse_guardrail`).
         alpha: family-wise error rate; false ROLL_BACK and false KEEP each stay at or below it.
         planned_responses: total responses (both arms) the experiment plans; tunes where the
@@ -610,7 +635,7 @@ def decide(
         raise NPSInputError(f"planned_responses must be a positive number of responses, got {planned_responses!r}")
     if str(treatment) == str(control):
         raise NPSInputError(f"treatment and control must be different arms, both are {treatment!r}")
-    specs = [parse_guardrail(g) for g in guardrails]
+    specs = guardrail_specs(guardrails)
 
     file: str | None = None
     if isinstance(data, (str, os.PathLike)):

@@ -38,8 +38,12 @@ def load_experiment(
     columns: Sequence[str] = (),
     subset: Mapping[str, Any] | None = None,
     quarantine_dir: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Read an experiment export (the bundled sample when ``data_path`` is empty).
+
+    ``data_path`` may also be a DuckDB SQL query, or a table name in ``database`` (see
+    :func:`nps_analysis.io.load`).
 
     Invalid scores are quarantined (written to ``quarantine_dir/quarantine.csv``, or beside the
     input file) rather than stopping the report; ``subset`` keeps only rows whose columns equal
@@ -50,12 +54,16 @@ def load_experiment(
         ``attrs["subset"]`` / ``attrs["rows_before_subset"]``.
     """
     from .datasets import sample_path
-    from .io import load
+    from .io import is_query_or_table, load
 
-    path = Path(data_path) if data_path else sample_path("experiment")
+    database = database or None
+    if data_path and is_query_or_table(str(data_path), database):
+        path: Any = str(data_path)
+    else:
+        path = Path(data_path) if data_path else sample_path("experiment")
     needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {})]))
     qpath = Path(quarantine_dir) / "quarantine.csv" if quarantine_dir else None
-    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath)
+    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database)
     report = frame.attrs.get("load_report")
     before = len(frame)
     if subset:
@@ -171,7 +179,9 @@ def data_check(
     responded: str | None = None,
 ) -> DataCheck:
     """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached)."""
-    report = frame.attrs.get("load_report")
+    from .io import load_report
+
+    report = load_report(frame)
     answered = frame[score].notna().to_numpy()
     labels = frame[group].astype(str)
     rows_per_arm = labels.value_counts().sort_index()

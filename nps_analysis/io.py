@@ -342,8 +342,9 @@ def load(
     sheet: str | int | None = None,
     sep: str | None = None,
     encoding: str | None = None,
+    database: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
-    """Read and validate a survey export.
+    """Read and validate a survey export, or the result of a SQL query or a table.
 
     Args:
         path: CSV, Excel (.xlsx), Parquet or SPSS (.sav, optional extra) file. The real format is
@@ -365,15 +366,24 @@ def load(
             likely") to numbers: ``True`` for the usual anchors, or a mapping label -> number.
         skip_rows: extra header rows after the header to drop (survey-tool exports); ``"auto"``
             detects Qualtrics-style ImportId rows and question-text rows.
+        database: a DuckDB database file. ``path`` may then be a table (or view) name in it. Without
+            it, ``path`` may still be a DuckDB SQL query over files, for example
+            ``"SELECT * FROM read_parquet('exports/*.parquet') WHERE region = 'North'"``: DuckDB
+            filters and projects before any row reaches pandas (needs the ``scale`` extra). Row
+            numbers in messages are then 1-based rows of the result.
 
     Returns:
-        The validated frame; ``attrs["load_report"]`` holds a :class:`LoadReport` and
-        ``attrs["source_rows"]`` each kept row's number in the file.
+        The validated frame. Its ``attrs`` stay plain JSON (pandas copies them on every operation
+        and writes them into Parquet): :func:`load_report` gives the :class:`LoadReport`, and
+        :func:`source_rows` each kept row's number in the file.
     """
     if on_invalid not in ("error", "quarantine"):
         raise ValueError(f"on_invalid must be 'error' or 'quarantine', got {on_invalid!r}")
-    frame, fmt = read_table(path, format=format, sheet=sheet, sep=sep, encoding=encoding)
-    file = str(path)
+    if is_query_or_table(path, database):
+        frame, fmt = read_query(str(path), database=database), "sql"
+    else:
+        frame, fmt = read_table(path, format=format, sheet=sheet, sep=sep, encoding=encoding)
+    file = str(path) if fmt != "sql" else _describe_query(str(path), database)
     needed = [c for c in [score, *columns, id_column, group_column] if c is not None]
     require_columns(frame, list(dict.fromkeys(needed)), file=file)
 
@@ -440,7 +450,9 @@ def load(
     if score is not None and values is not None:
         frame[score] = values[keep]
     kept_rows = row_numbers[keep]
-    frame.attrs["source_rows"] = kept_rows.tolist() if len(frame) <= 1_000_000 else None
+    # pandas deep-copies attrs on every operation and writes them as JSON into Parquet files: keep
+    # them small and plain. Row numbers are runs [start, stop); source_rows(frame) expands them.
+    frame.attrs["source_rows"] = _runs(kept_rows)
     frame.attrs["load_report"] = LoadReport(
         file=file,
         format=fmt,
@@ -452,8 +464,33 @@ def load(
         reasons=reasons,
         header_rows_skipped=skipped,
         labels_mapped=mapped,
-    )
+    ).to_dict()
     return frame
+
+
+def _runs(rows: np.ndarray) -> list[list[int]]:
+    """Consecutive row numbers as ``[[start, stop), ...]`` runs (one run when nothing was set aside)."""
+    if not len(rows):
+        return []
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts = np.concatenate([[0], breaks])
+    stops = np.concatenate([breaks, [len(rows)]])
+    return [[int(rows[a]), int(rows[b - 1]) + 1] for a, b in zip(starts, stops, strict=True)]
+
+
+def source_rows(frame: pd.DataFrame) -> np.ndarray | None:
+    """Each row's number in the file it was read from (see :class:`LoadReport`), or None.
+
+    Only valid while the frame has the rows :func:`load` returned, in that order.
+    """
+    runs = frame.attrs.get("source_rows")
+    if runs is None:
+        return None
+    if isinstance(runs, (range, np.ndarray)):
+        rows = np.asarray(runs)
+    else:
+        rows = np.concatenate([np.arange(a, b) for a, b in runs]) if runs else np.array([], dtype=np.int64)
+    return rows if len(rows) == len(frame) else None
 
 
 def _mark(bad: np.ndarray, reason_of: np.ndarray, reasons: dict[str, int], mask: np.ndarray, reason: str) -> None:
@@ -520,10 +557,48 @@ def _check_ids(
         _mark(bad, reason_of, reasons, repeated, f"duplicated respondent id in {id_column!r}")
 
 
+_SQL_START = re.compile(r"^\s*(select|with|from|values|table|pivot|unpivot|summarize)\b", re.I)
+
+
+def is_query_or_table(source: Any, database: Any = None) -> bool:
+    """True for a SQL query, or for a table name when a database is given (not an existing file)."""
+    if not isinstance(source, str):
+        return False
+    if _SQL_START.match(source):
+        return True
+    return database is not None and not Path(source).exists()
+
+
+def _describe_query(source: str, database: Any) -> str:
+    text = " ".join(source.split())
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return f"query {text!r}" if _SQL_START.match(source) else f"table {source!r} in {database}"
+
+
+def read_query(source: str, *, database: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Run a SQL query (or read a table of ``database``) in DuckDB and return the rows as a frame."""
+    from .bigfile import read_source
+
+    relation = read_source(source, database=database)
+    try:
+        frame = relation.df()
+    except Exception as exc:  # DuckDB's own error, reworded
+        raise NPSInputError(f"DuckDB could not run it: {exc}", file=_describe_query(source, database)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
 def load_report(frame: pd.DataFrame) -> LoadReport | None:
-    """The :class:`LoadReport` attached by :func:`load`, if any."""
+    """The :class:`LoadReport` attached by :func:`load` (kept in ``attrs`` as a plain dict), if any."""
     report = frame.attrs.get("load_report")
-    return report if isinstance(report, LoadReport) else None
+    if isinstance(report, LoadReport):
+        return report
+    if isinstance(report, dict):
+        try:
+            return LoadReport(**report)
+        except TypeError:
+            return None
+    return None
 
 
 def check_labels(frame: pd.DataFrame, column: str, labels: Sequence[Any], *, file: str | None = None) -> None:
@@ -545,9 +620,12 @@ __all__ = [
     "check_labels",
     "detect_extra_header_rows",
     "detect_format",
+    "is_query_or_table",
     "load",
     "load_report",
     "map_score_labels",
+    "source_rows",
+    "read_query",
     "read_table",
     "require_columns",
     "sniff_delimiter",

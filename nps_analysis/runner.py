@@ -690,6 +690,11 @@ def run_notebook(
     with open(log_partial, "a", encoding="utf-8") as log_stream, _run_logging(log_stream) as emit:
         emit(f"run {run_id} of {nb_path} started; folder {run_dir}")
         emit("parameters given: " + (", ".join(f"{k}={v!r}" for k, v in given.items()) or "none"))
+        # The HTML exporter costs ~1 s to import and compile its templates: prepare it on another
+        # thread while the kernel works (the main thread only waits for kernel messages).
+        prepared: dict[str, Any] = {}
+        warmup = threading.Thread(target=_prepare_exporter, args=(prepared,), name="nps-report-warmup", daemon=True)
+        warmup.start()
         error, interrupted = _execute(
             nb_path,
             run_dir,
@@ -715,7 +720,13 @@ def run_notebook(
         write_json_atomic(results_file, final)
         try:
             if interrupted is None:  # when stopped, record the outcome and get out quickly
-                write_report_html(run_dir, title=_report_title(nb_path, nb, started), results=final)
+                t_html = time.monotonic()
+                warmup.join()
+                write_report_html(
+                    run_dir, title=_report_title(nb_path, nb, started), results=final,
+                    exporter=prepared.get("exporter"),
+                )
+                emit(f"report.html written in {time.monotonic() - t_html:.1f} s", console=False)
         except Exception as exc:  # a broken report must not hide the run's own outcome
             emit(f"could not write report.html: {exc.__class__.__name__}: {exc}")
             log.exception("report.html failed for %s", run_dir)
@@ -830,8 +841,6 @@ def _execute(
         first = tracker.first_started if tracker.first_started is not None else time.monotonic()
         return max(1, math.ceil(first + float(timeout) - time.monotonic()))
 
-    # The HTML export needs nbconvert (~1 s of imports): load it while the kernel works.
-    threading.Thread(target=_preload_nbconvert, name="nps-preload-nbconvert", daemon=True).start()
     error: dict[str, Any] | None = None
     interrupted: BaseException | None = None
     try:
@@ -848,6 +857,8 @@ def _execute(
             kernel_manager_class=_kernel_manager_class(env, str(cwd), log_stream),
             timeout_func=remaining,
             shell_timeout_interval=1,
+            # Results are on disk when the last cell returns; a graceful shutdown only adds ~1 s.
+            shutdown_kernel="immediate",
             on_cell_start=tracker.start,
             on_cell_executed=tracker.executed,
         )
@@ -865,6 +876,7 @@ def _execute(
         error = _error_record(exc, tracker, None, timeout)
     except Exception as exc:  # timeout, dead kernel, missing kernel, ...
         error = _error_record(exc, tracker, None, timeout)
+    emit("kernel stopped", console=False)
     if partial.exists():
         if error is not None:
             with contextlib.suppress(Exception):
@@ -879,11 +891,6 @@ def _execute(
             log_stream.write(error["traceback"] + "\n")
             log_stream.flush()
     return error, interrupted
-
-
-def _preload_nbconvert() -> None:
-    with contextlib.suppress(Exception):
-        import nbconvert.exporters.html  # noqa: F401
 
 
 def _locate_failure(executed: Any, error: dict[str, Any]) -> None:
@@ -1071,17 +1078,47 @@ def _last_run_cell(cells: Sequence[Any]) -> int | None:
     return last
 
 
-def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: Mapping[str, Any]) -> Path:
+def report_exporter() -> Any:
+    """The HTML exporter of reports: nbconvert's ``HTMLExporter`` with the kit's ``nps_report``
+    template (JupyterLab's look, a Content-Security-Policy that forbids scripts, nothing fetched
+    from the network, chart alt text) and ``exclude_input=True``."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="nps_report",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+
+
+def _prepare_exporter(holder: dict[str, Any]) -> None:
+    """Build a report exporter and render a one-cell notebook with it (compiles the templates)."""
+    with contextlib.suppress(Exception):
+        import nbformat
+
+        exporter = report_exporter()
+        exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# warm-up")]))
+        holder["exporter"] = exporter
+
+
+def write_report_html(
+    run_dir: str | os.PathLike[str],
+    *,
+    title: str,
+    results: Mapping[str, Any],
+    exporter: Any = None,
+) -> Path:
     """Export ``run_dir/executed.ipynb`` to ``run_dir/report.html`` without code.
 
-    Uses nbconvert's ``HTMLExporter`` with the kit's ``nps_report`` template (JupyterLab's look, a
-    Content-Security-Policy that forbids scripts, nothing fetched from the network) and
-    ``exclude_input=True``; outputs are cleaned by :func:`nps_analysis.sanitize.sanitize_outputs`;
-    charts are the PNG outputs embedded as data URIs (with the alt text the charts carry), so the
-    file is self-contained.
+    Outputs are cleaned by :func:`nps_analysis.sanitize.sanitize_outputs` (they may hold
+    respondents' words), the notebook is shaped by :func:`report_notebook`, and
+    :func:`report_exporter` renders it; charts are PNG outputs embedded as data URIs (with the alt
+    text the charts carry), so the file is self-contained.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     from .sanitize import sanitize_outputs
 
@@ -1094,15 +1131,7 @@ def write_report_html(run_dir: str | os.PathLike[str], *, title: str, results: M
     # Outputs may hold respondents' words: clean them, and render with a template whose
     # Content-Security-Policy forbids every script (SECURITY.md).
     nb = sanitize_outputs(report_notebook(nb, results))
-    exporter = HTMLExporter(
-        template_name="nps_report",
-        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = (exporter or report_exporter()).from_notebook_node(nb, resources={"metadata": {"name": title}})
     target = run_dir / "report.html"
     write_text_atomic(target, body)
     return target

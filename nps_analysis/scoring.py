@@ -681,6 +681,11 @@ def score_distribution(
     The full distribution keeps what the three categories throw away (rank tests can run on it).
     Groups with a missing label are kept as their own group, never dropped.
     """
+    if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
+        from . import engines
+
+        if engines.is_engine_frame(frame):
+            return engines.score_distribution(frame, score, by, on_invalid=on_invalid, file=file)
     by_list, keys, bins, missing, invalid = _grouped_bins(frame, score, by, on_invalid=on_invalid, file=file)
     out = pd.DataFrame(bins.astype(np.int64), columns=list(range(11)))
     if keys is not None:
@@ -711,6 +716,11 @@ def counts(
         >>> nps.counts(df, score="q", by="arm")[["arm", "n", "nps"]].to_dict("records")
         [{'arm': 'a', 'n': 2, 'nps': 0.0}, {'arm': 'b', 'n': 2, 'nps': 50.0}]
     """
+    if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
+        from . import engines
+
+        if engines.is_engine_frame(frame):
+            return engines.counts(frame, score, by, on_invalid=on_invalid, file=file)
     by_list, keys, bins, missing, invalid = _grouped_bins(frame, score, by, on_invalid=on_invalid, file=file)
     out = _category_table(bins)
     if keys is not None:

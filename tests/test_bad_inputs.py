@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import nps_analysis as nps
 from nps_analysis.cli import main
+from nps_analysis.io import source_rows
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = yaml.safe_load((BAD / "MANIFEST.yaml").read_text(encoding="utf-8"))
@@ -51,7 +52,7 @@ def test_bad_input_gets_its_stated_behaviour(case, tmp_path):
     if "columns" in expected:
         assert list(frame.columns) == expected["columns"]
     if "first_row" in expected:
-        assert frame.attrs["source_rows"][0] == expected["first_row"]
+        assert source_rows(frame)[0] == expected["first_row"]
     if "groups" in expected:
         table = nps.counts(frame, score, by="region").set_index("region")["n"].to_dict()
         assert table == expected["groups"]

@@ -384,7 +384,7 @@ def test_notebook_runs_through_the_runner_and_records_the_decision(tmp_path, mon
     datasets.write_csv(frame, data)
     run = nps.run_notebook(
         datasets.data_dir().parent / "notebooks" / "rollback_decision.ipynb",
-        {"data_path": str(data), "margin": "5", "guardrails": ["detractor_share=5"]},
+        {"data_path": str(data), "margin": "5", "guardrails": {"detractor_share": 5}},
         output_dir=tmp_path / "reports",
         progress=False,
     )

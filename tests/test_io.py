@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import nps_analysis as nps
-from nps_analysis.io import detect_format, read_table
+from nps_analysis.io import detect_format, read_table, source_rows
 
 
 def test_csv_scores_are_validated_and_converted(write_file):
@@ -41,7 +41,7 @@ def test_quarantine_writes_bad_rows_and_counts_them(write_file, tmp_path):
     assert report.quarantined == 2 and report.quarantine_file == str(qfile)
     bad = pd.read_csv(qfile, dtype=str)
     assert bad["_row"].tolist() == ["3", "4"] and bad["score"].tolist() == ["9.5", "abc"]
-    assert frame.attrs["source_rows"] == [2, 5]
+    assert source_rows(frame).tolist() == [2, 5]
 
 
 def test_missing_column_lists_existing_columns(write_file):
@@ -92,3 +92,34 @@ def test_missing_file_and_folder_are_clear_errors(tmp_path):
         nps.load(tmp_path / "nope.csv")
     with pytest.raises(nps.NPSInputError, match="folder"):
         nps.load(tmp_path)
+
+
+def test_row_numbers_are_cheap_for_pandas_to_carry(write_file):
+    """pandas deep-copies attrs on every operation: row numbers must not be a Python list."""
+    path = write_file("big.csv", "arm,score\n" + "a,9\n" * 50_000)
+    frame = nps.load(path, score="score")
+    assert frame.attrs["source_rows"] == [[2, 50_002]]
+    assert source_rows(frame)[-1] == 50_001
+    frame.to_parquet(write_file("big.parquet", b""))  # attrs are plain JSON, so Parquet can keep them
+
+
+def test_load_takes_a_sql_query_with_the_same_validation(tmp_path):
+    pytest.importorskip("duckdb")
+    pd.DataFrame({"arm": ["a", "b", "a", "b"], "score": [9, 3, 10, 11], "region": ["N", "N", "S", "S"]}).to_parquet(tmp_path / "s.parquet")
+    query = f"SELECT arm, score FROM read_parquet('{tmp_path / 's.parquet'}') WHERE region = 'N'"
+    frame = nps.load(query, score="score", columns=["arm"])
+    assert frame["score"].tolist() == [9.0, 3.0] and nps.load_report(frame).format == "sql"
+    with pytest.raises(nps.NPSInputError, match=r"query .*row 4: 11"):  # 1-based rows of the result
+        nps.load(f"SELECT * FROM read_parquet('{tmp_path / 's.parquet'}')", score="score")
+
+
+def test_load_takes_a_table_name_in_a_duckdb_database(tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    db = tmp_path / "survey.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE answers AS SELECT * FROM (VALUES ('a', 9), ('b', 2), ('a', 7)) t(arm, score)")
+    con.close()
+    frame = nps.load("answers", score="score", columns=["arm"], database=db)
+    assert nps.counts(frame, "score", by="arm")["nps"].tolist() == [50.0, -100.0]
+    with pytest.raises(nps.NPSInputError, match="neither a file, a SQL query nor a table"):
+        nps.load("no_such_table", score="score", database=db)

@@ -138,14 +138,34 @@ def test_experiment_notebook_rejects_a_bad_parameter_before_running(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
-def test_plain_papermill_sees_every_parameter_of_the_experiment_notebook():
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_plain_papermill_sees_every_parameter_of_every_notebook(path):
     """papermill skips parameter lines with a second '=' (e.g. in the comment): it would warn
     "Passed unknown parameter" and leave the parameter out of --help-notebook."""
     from papermill.inspection import _infer_parameters
     from papermill.iorw import load_notebook_node
 
-    path = ROOT / "notebooks" / "experiment.ipynb"
     inferred = {p.name: p for p in _infer_parameters(load_notebook_node(str(path)))}
     declared = runner.notebook_parameters(path)
     assert list(inferred) == list(declared)
     assert all(inferred[n].help == p.comment for n, p in declared.items())
+
+
+def test_experiment_notebook_takes_a_sql_query_as_its_source(tmp_path):
+    """Issue 7: a notebook's source may be a DuckDB query; DuckDB filters before pandas sees rows."""
+    pytest.importorskip("duckdb")
+    parquet = tmp_path / "experiment.parquet"
+    sample = nps.load(datasets.sample_path("experiment"))
+    sample.to_parquet(parquet)
+    query = f"SELECT * FROM read_parquet('{parquet}') WHERE region = 'West'"
+    result = runner.run_notebook(
+        ROOT / "notebooks" / "experiment.ipynb",
+        {"data_path": query, "segment_columns": ["plan"], "covariate_columns": []},
+        output_dir=tmp_path / "reports", progress=False, cwd=tmp_path,
+    )
+    assert result.ok, nps.read_results(result.run_dir).get("error")
+    saved = nps.read_results(result.run_dir)
+    west = sample[sample["region"] == "West"]
+    expected = nps.counts(west.assign(score=west["score"].astype(float)), "score", by="arm").set_index("arm")
+    assert {a["group"]: a["n"] for a in saved["arms"]} == expected["n"].to_dict()
+    assert saved["data_check"]["rows_read"] == len(west)
