@@ -71,3 +71,23 @@ def test_no_personal_data_in_any_default_output(tmp_path, notebook, sample, para
     assert _scan(Path(result.run_dir), values) == {}
     # the scan can fail: the input itself is full of these values
     assert _scan(tmp_path, values)
+
+
+def test_no_personal_data_in_the_survey_gap_report(tmp_path):
+    values: list[str] = []
+    paths = {}
+    for side in ("company", "customers"):
+        frame = nps.load(datasets.sample_path(f"gap_{side}"))
+        frame.attrs = {}
+        items = [c for c in frame.columns if c != "respondent"]
+        data, found = _with_personal_data(frame)
+        values += found
+        paths[side] = tmp_path / f"gap_{side}_with_people.csv"
+        data.to_csv(paths[side], index=False)
+    params = {"company_path": str(paths["company"]), "customers_path": str(paths["customers"]), "items": items,
+              "superior_item": "superior"}
+    result = run_notebook(ROOT / "notebooks" / "survey_gap.ipynb", params,
+                          output_dir=tmp_path / "reports", progress=False, cwd=tmp_path)
+    assert result.ok, nps.read_results(result.run_dir).get("error")
+    assert _scan(Path(result.run_dir), values) == {}
+    assert _scan(tmp_path, values)
