@@ -82,7 +82,7 @@ from .power import (
     sample_size,
 )
 from .privacy import mask_personal
-from .record import read_results, record
+from .record import read_results, record, save_csv, save_figure, save_text
 from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
 from .scoring import (
     CATEGORIES,
@@ -224,6 +224,9 @@ __all__ = [
     "read_source",
     "plot_monitoring",
     "read_results",
+    "save_csv",
+    "save_figure",
+    "save_text",
     "record",
     "run_notebook",
     "run_schedule",

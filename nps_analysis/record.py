@@ -8,9 +8,11 @@ in the kernel's working directory, or the path given to ``record(..., path=)``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +71,45 @@ def read_results(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read ``results.json`` from a run folder (or the file itself)."""
     p = Path(run_dir)
     return read_results_file(p / RESULTS_FILE if p.is_dir() else p)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path`` in one step.
+
+    A reader (a scheduler shipping the run folder, a browser) never sees half a file, and a failed
+    or killed write leaves the previous file, if any, untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def save_figure(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
+    """``figure.savefig`` written atomically (format from the file name, e.g. ``chart.png``)."""
+    target = Path(path)
+    savefig_kwargs.setdefault("format", target.suffix.lstrip(".") or "png")
+    with atomic_path(target) as tmp:
+        figure.savefig(tmp, **savefig_kwargs)
+    return target
+
+
+def save_text(path: str | os.PathLike[str], text: str) -> Path:
+    """A UTF-8 text file (a memo, a Markdown summary) written atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def save_csv(frame: Any, path: str | os.PathLike[str], **to_csv_kwargs: Any) -> Path:
+    """``DataFrame.to_csv`` written atomically (no index unless asked)."""
+    to_csv_kwargs.setdefault("index", False)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, **to_csv_kwargs)
+    return Path(path)

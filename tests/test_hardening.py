@@ -116,3 +116,38 @@ def test_atomic_json_write_keeps_the_old_file_when_writing_fails(tmp_path):
         write_json_atomic(target, {"status": object()})
     assert json.loads(target.read_text()) == {"status": "ok"}
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_notebook_outputs_are_saved_atomically(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    png = nps.save_figure(fig, tmp_path / "chart.png", dpi=50)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    nps.save_text(tmp_path / "memo.md", "Roll back.")
+    nps.save_csv(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    assert (tmp_path / "memo.md").read_text() == "Roll back." and (tmp_path / "t.csv").read_text() == "a\n1\n"
+
+    class Broken:
+        def savefig(self, path, **kwargs):
+            Path(path).write_bytes(b"half a fi")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        nps.save_figure(Broken(), tmp_path / "chart.png")
+    assert png.read_bytes().startswith(b"\x89PNG")  # the earlier chart is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "memo.md", "t.csv"]
+    plt.close(fig)
+
+
+def test_bundled_notebooks_write_files_only_through_the_atomic_savers():
+    root = Path(__file__).resolve().parent.parent / "notebooks"
+    for path in root.glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        for call in (".savefig(", ".write_text(", ".to_csv(", "open("):
+            assert call not in text, f"{path.name} writes with {call} instead of nps.save_*"
