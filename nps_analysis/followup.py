@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import NPSInputError, describe_rows
+from .intervals import newcombe_interval
 from .privacy import known_personal_values, mask_personal
 from .results import ResultMixin
 from .scoring import (
@@ -1083,25 +1084,6 @@ def transition_matrix(
         nps_after=after.nps if after.n else math.nan,
         confidence_level=confidence_level,
     )
-
-
-def newcombe_interval(
-    x1: float, n1: float, x2: float, n2: float, *, confidence_level: float = 0.95
-) -> tuple[float, float]:
-    """Newcombe's (1998) hybrid score interval for a difference of two independent proportions.
-
-    Source: Newcombe, R. G. (1998), "Interval estimation for the difference between independent
-    proportions", Statistics in Medicine 17:873-890, method 10. With Wilson intervals
-    ``(l1, u1)``, ``(l2, u2)`` and ``D = p1 - p2``:
-    ``[D - sqrt((p1 - l1)^2 + (u2 - p2)^2), D + sqrt((u1 - p1)^2 + (p2 - l2)^2)]`` (fractions).
-    """
-    if n1 <= 0 or n2 <= 0:
-        return (math.nan, math.nan)
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_interval(x1, n1, confidence_level)
-    l2, u2 = wilson_interval(x2, n2, confidence_level)
-    d = p1 - p2
-    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
 @dataclass(frozen=True)

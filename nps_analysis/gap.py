@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import NPSInputError, describe_rows
-from .intervals import check_confidence_level
+from .intervals import check_confidence_level, newcombe_interval
 from .results import ResultMixin, jsonable
+from .scoring import wilson_limits as _wilson
 
 # --------------------------------------------------------------------------------- constants
 
@@ -401,54 +402,6 @@ def _moments(counts: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.nda
         mean = (counts * levels).sum(-1) / n
         var = (counts * (levels - mean[..., None]) ** 2).sum(-1) / (n - 1)
     return n, mean, var
-
-
-def _wilson(successes: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson (1927) score interval, vectorized; fractions."""
-    successes, n = np.asarray(successes, float), np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = successes / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
-def newcombe_interval(
-    successes1: float | np.ndarray, n1: float | np.ndarray, successes2: float | np.ndarray,
-    n2: float | np.ndarray, *, confidence_level: float = 0.95,
-) -> tuple[Any, Any]:
-    """Newcombe (1998) hybrid score interval for ``p1 - p2`` of two independent proportions.
-
-    Newcombe, R. G. (1998). Interval estimation for the difference between independent proportions:
-    comparison of eleven methods. Statistics in Medicine 17, 873-890 -- method 10. With Wilson
-    limits ``(l_i, u_i)`` of each proportion at the same level::
-
-        lower = (p1 - p2) - sqrt((p1 - l1)^2 + (u2 - p2)^2)
-        upper = (p1 - p2) + sqrt((u1 - p1)^2 + (p2 - l2)^2)
-
-    Args:
-        successes1, n1, successes2, n2: counts (scalars or arrays broadcasting together).
-        confidence_level: two-sided level.
-
-    Returns:
-        ``(lower, upper)`` as fractions (scalars for scalar input).
-    """
-    from scipy.stats import norm
-
-    check_confidence_level(confidence_level)
-    z = float(norm.ppf(0.5 + confidence_level / 2))
-    x1, m1, x2, m2 = (np.asarray(v, float) for v in (successes1, n1, successes2, n2))
-    l1, u1 = _wilson(x1, m1, z)
-    l2, u2 = _wilson(x2, m2, z)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p1, p2 = x1 / m1, x2 / m2
-    diff = p1 - p2
-    lower = diff - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    upper = diff + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    if lower.ndim == 0:
-        return float(lower), float(upper)
-    return lower, upper
 
 
 @dataclass(frozen=True)

@@ -817,12 +817,22 @@ def wilson_interval(successes: float, n: float, confidence_level: float = 0.95) 
         return (math.nan, math.nan)
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n = {n}, got {successes!r}")
-    z = float(norm.ppf(0.5 + confidence_level / 2))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo, hi = wilson_limits(successes, n, float(norm.ppf(0.5 + confidence_level / 2)))
+    return (float(lo), float(hi))
+
+
+def wilson_limits(successes: Any, n: Any, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson (1927) limits for arrays of counts at normal quantile ``z`` (fractions, clipped to [0, 1]).
+
+    The vectorised core of :func:`wilson_interval`; NaN where ``n = 0``.
+    """
+    successes, n = np.asarray(successes, float), np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def csat(
