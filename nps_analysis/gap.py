@@ -890,8 +890,47 @@ class DimensionGap(ResultMixin):
     label: str
 
 
+class _GapTables(_TableResult):
+    """Tables and records shared by unpaired and paired gap results (items and dimensions)."""
+
+    _dimension_type: type = type(None)  # the dimension row class; set by each result
+
+    def table(self) -> pd.DataFrame:
+        """One row per item (all fields)."""
+        return self.to_frame()
+
+    def dimension_table(self) -> pd.DataFrame:
+        """One row per dimension (all fields)."""
+        frame = pd.DataFrame([dataclasses.asdict(d) for d in self.dimensions])
+        if frame.empty:
+            frame = pd.DataFrame(columns=[f.name for f in dataclasses.fields(self._dimension_type)])
+        return frame
+
+    def item(self, name: str) -> Any:
+        for row in self.items:
+            if row.item == name:
+                return row
+        raise KeyError(name)
+
+    def dimension(self, name: str) -> Any:
+        for row in self.dimensions:
+            if row.dimension == name:
+                return row
+        raise KeyError(name)
+
+    def records(self) -> list[dict[str, Any]]:
+        """``[{item, gap, ci_lower, ci_upper, pvalue_adjusted, label}, ...]`` for ``nps.record``."""
+        keys = ("item", "dimension", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label")
+        return [{k: jsonable(getattr(r, k)) for k in keys} for r in self.items]
+
+    def dimension_records(self) -> list[dict[str, Any]]:
+        """``[{dimension, gap, ci_lower, ci_upper, pvalue_adjusted, label}, ...]``."""
+        keys = ("dimension", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label")
+        return [{k: jsonable(getattr(r, k)) for k in keys} for r in self.dimensions]
+
+
 @dataclass(frozen=True)
-class GapResult(_TableResult):
+class GapResult(_GapTables):
     """Company versus customers, item by item and dimension by dimension.
 
     ``family`` and ``dimension_family`` state which p-values were corrected together.
@@ -914,38 +953,8 @@ class GapResult(_TableResult):
     n_customers: int
     method: str
 
-    def table(self) -> pd.DataFrame:
-        """One row per item (all fields)."""
-        return self.to_frame()
+    _dimension_type = DimensionGap
 
-    def dimension_table(self) -> pd.DataFrame:
-        """One row per dimension (all fields)."""
-        frame = pd.DataFrame([dataclasses.asdict(d) for d in self.dimensions])
-        if frame.empty:
-            frame = pd.DataFrame(columns=[f.name for f in dataclasses.fields(DimensionGap)])
-        return frame
-
-    def item(self, name: str) -> ItemGap:
-        for row in self.items:
-            if row.item == name:
-                return row
-        raise KeyError(name)
-
-    def dimension(self, name: str) -> DimensionGap:
-        for row in self.dimensions:
-            if row.dimension == name:
-                return row
-        raise KeyError(name)
-
-    def records(self) -> list[dict[str, Any]]:
-        """``[{item, gap, ci_lower, ci_upper, pvalue_adjusted, label}, ...]`` for ``nps.record``."""
-        keys = ("item", "dimension", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label")
-        return [{k: jsonable(getattr(r, k)) for k in keys} for r in self.items]
-
-    def dimension_records(self) -> list[dict[str, Any]]:
-        """``[{dimension, gap, ci_lower, ci_upper, pvalue_adjusted, label}, ...]``."""
-        keys = ("dimension", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label")
-        return [{k: jsonable(getattr(r, k)) for k in keys} for r in self.dimensions]
 
 
 def _bootstrap_means(
@@ -1301,7 +1310,7 @@ class PairedDimensionGap(ResultMixin):
 
 
 @dataclass(frozen=True)
-class PairedGapResult(_TableResult):
+class PairedGapResult(_GapTables):
     """SERVQUAL-style paired gaps (perception - expectation), item and dimension level."""
 
     items: tuple[PairedItemGap, ...]
@@ -1315,22 +1324,8 @@ class PairedGapResult(_TableResult):
     n_respondents: int
     method: str
 
-    def table(self) -> pd.DataFrame:
-        return self.to_frame()
+    _dimension_type = PairedDimensionGap
 
-    def dimension_table(self) -> pd.DataFrame:
-        frame = pd.DataFrame([dataclasses.asdict(d) for d in self.dimensions])
-        if frame.empty:
-            frame = pd.DataFrame(columns=[f.name for f in dataclasses.fields(PairedDimensionGap)])
-        return frame
-
-    def records(self) -> list[dict[str, Any]]:
-        keys = ("item", "dimension", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label")
-        return [{k: jsonable(getattr(r, k)) for k in keys} for r in self.items]
-
-    def dimension_records(self) -> list[dict[str, Any]]:
-        keys = ("dimension", "gap", "ci_lower", "ci_upper", "pvalue_adjusted", "label")
-        return [{k: jsonable(getattr(r, k)) for k in keys} for r in self.dimensions]
 
 
 def _signed_rank(pos: np.ndarray, neg: np.ndarray, zeros: np.ndarray) -> tuple[np.ndarray, ...]:
