@@ -76,8 +76,8 @@ runs:
 def schedule_times(tmp: Path, pdf: bool) -> tuple[float, float]:
     from nps_analysis.runner import run_schedule
 
-    teams = ["Americas", "EMEA", "APAC"]
-    weeks = ["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]
+    teams = ["Americas", "North", "West"]
+    weeks = ["2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09"]
     each = "\n".join(f"      - {{team: {t}, week: '{w}'}}" for t in teams for w in weeks)
     times = []
     for jobs in (1, 2):
