@@ -68,8 +68,8 @@ _HEADERS: dict[str, str] = {
 _UNITS = {"points": "points", "hours": "hours", "days": "days"}
 _GOOD = {"keep", "ok", "met", "on time", "done", "contacted", "asset", "reverse gap", "equivalent", "no"}
 _BAD = {
-    "roll_back", "roll back", "rollback", "failed", "killed", "overdue", "high", "gap", "yes", "harm",
-    "significant", "likely losing customers", "mismatch", "worse", "drop", "alert",
+    "roll_back", "roll back", "rollback", "failed", "killed", "overdue", "high", "gap", "harm",
+    "likely losing customers", "mismatch", "worse", "drop", "alert",
 }
 
 
@@ -337,8 +337,9 @@ def _verdict_class(value: str, kind: str = "text") -> str:
     low = value.strip().lower().replace("_", " ")
     if not low or low == MISSING:
         return ""
-    if kind == "bool":  # "significant: yes" draws the eye; it is not good or bad in itself
-        return "nps-v-flag" if low == "yes" else ""
+    if kind == "bool" or low in ("significant", "not significant", "yes", "no"):
+        # "significant" draws the eye; it is not good or bad in itself
+        return "nps-v-flag" if low in ("yes", "significant") else ""
     if low in {b.replace("_", " ") for b in _BAD} or low.startswith(("roll", "significant ", "gap ")):
         return "nps-v-bad"
     if low in _GOOD or low.startswith(("keep", "no clear", "no gap")):
