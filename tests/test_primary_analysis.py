@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from nps_analysis.analyses.primary import primary_records, primary_sentences, primary_table, resolve_primary
+from nps_analysis.analyses.primary import (
+    primary_records,
+    primary_sentences,
+    primary_table,
+    resolve_primary,
+)
 from nps_analysis.errors import NPSInputError
 
 # The numbers: unadjusted +5.4 (Holm p = 0.37), CUPED +7.9 [1.1, 14.6] (Holm p = 0.044).
