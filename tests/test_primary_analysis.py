@@ -10,7 +10,7 @@ from nps_analysis.analyses.primary import (
     primary_table,
     resolve_primary,
 )
-from nps_analysis.errors import NPSInputError
+from nps_analysis.sources.errors import NPSInputError
 
 # The numbers: unadjusted +5.4 (Holm p = 0.37), CUPED +7.9 [1.1, 14.6] (Holm p = 0.044).
 RECORD = {

@@ -16,7 +16,7 @@ import pytest
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis.runner import run_notebook
+from nps_analysis.report.runner import run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.notebook

@@ -76,7 +76,7 @@ def test_outside_the_runner_a_fresh_run_folder_under_reports(clean_env):
     assert os.environ[RESULTS_ENV] == str(first.results.resolve())
     assert "reports/experiment/" in first._repr_html_()
     # nps.record now writes into this run's results.json, not ./results.json
-    from nps_analysis.record import record
+    from nps_analysis.report.record import record
 
     record("headline", "x")
     assert json.loads(first.results.read_text())["headline"] == "x"

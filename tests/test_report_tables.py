@@ -152,7 +152,7 @@ def test_record_is_vertical_and_flattens_intervals():
 
 
 def test_formatted_html_survives_the_report_sanitiser():
-    from nps_analysis.sanitize import safe_fragment
+    from nps_analysis.report.sanitize import safe_fragment
 
     html = format_table(pd.DataFrame({"decision": ["ROLL_BACK"], "effect": [-6.04]})).to_html()
     cleaned = safe_fragment(html)

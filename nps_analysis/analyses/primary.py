@@ -12,10 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; moved to the new layout in phase 2) ---
-from ..errors import NPSInputError
-
-# --- end of kit imports ---
+from ..sources.errors import NPSInputError
 
 #: Values of the ``primary`` parameter of ``experiment.ipynb``.
 PRIMARY_CHOICES = ("auto", "adjusted", "unadjusted")

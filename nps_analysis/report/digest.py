@@ -17,11 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; moved to the new layout in phase 2) ---
-from ..record import atomic_path
+from ..sources.atomic import atomic_path
 from .tables import Table, format_table
-
-# --- end of kit imports ---
 
 #: At most this many tables go into a digest (the most important first).
 MAX_TABLES = 3

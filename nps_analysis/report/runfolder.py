@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# --- kit imports (phase 1: today's flat modules; moved to the new layout in phase 2) ---
-from ..record import RESULTS_ENV, RESULTS_FILE, write_json_atomic
-
-# --- end of kit imports ---
+from .record import RESULTS_ENV, RESULTS_FILE, write_json_atomic
 
 #: The folder fresh run folders are made in when nothing else is said.
 DEFAULT_REPORTS = "reports"
