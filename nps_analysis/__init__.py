@@ -58,13 +58,16 @@ from .report.plots.decision import plot_monitoring
 from .report.plots.gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
 from .report.plots.tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
 from .report.record import read_results, record, save_csv, save_figure, save_text
+from .report.runfolder import RunFolder, run_folder
 from .report.runner import RunResult, run_notebook
+from .report.tables import format_record, format_table, result_html, show, table_for_result
 from .report.schedule import run_schedule
 from .sources.bigfile import read_source
 from .sources.errors import NPSInputError
 from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
 from .sources.load import LoadReport, load, load_report
 from .sources.privacy import mask_personal
+from .sources.results import ResultMixin
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
@@ -98,7 +101,17 @@ from .stats.sequential import (
 
 __version__ = "0.1.0"
 
+# Results (defined in the lower layers) are drawn in notebooks by the presentation layer's one
+# table formatter; the lower layers cannot import it, so the package hands it to them here.
+ResultMixin.result_renderer = result_html
+ResultMixin.table_renderer = table_for_result
+
 __all__ = [
+    "RunFolder",
+    "format_record",
+    "format_table",
+    "run_folder",
+    "show",
     # survey gaps (gap.py, plots_gap.py)
     "DIMENSION_SETS",
     "GAP_LABELS",

@@ -120,6 +120,12 @@ def as_flags(values: pd.Series, *, column: str, file: str | None = None) -> np.n
     return yes.to_numpy()
 
 
+def _file_name(source: str) -> str:
+    """A file's name without its folders; a SQL query or table name as it is."""
+    text = str(source)
+    return Path(text).name if ("/" in text or os.sep in text) and "\n" not in text and " " not in text.strip() else text
+
+
 @dataclass(frozen=True)
 class DataCheck(ResultMixin):
     """What the analysis is based on: rows read, kept, answered, missing and quarantined."""
@@ -139,10 +145,11 @@ class DataCheck(ResultMixin):
     answers_per_arm: dict[str, int]
 
     def to_frame(self) -> pd.DataFrame:
-        rows = [("file", self.file), ("rows read", self.rows_read)]
+        # A report shows file names, not the analyst's folders (results.json keeps the full path).
+        rows = [("file", _file_name(self.file)), ("rows read", self.rows_read)]
         if self.quarantined:
             reasons = "; ".join(f"{k}: {v}" for k, v in self.quarantine_reasons.items())
-            where = f" (set aside in {self.quarantine_file})" if self.quarantine_file else ""
+            where = f" (set aside in {_file_name(self.quarantine_file)})" if self.quarantine_file else ""
             rows.append(("rows quarantined", f"{self.quarantined}: {reasons}{where}"))
         else:
             rows.append(("rows quarantined", 0))
@@ -160,7 +167,7 @@ class DataCheck(ResultMixin):
         return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": str})
 
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False, header=False)
+        return self.table_html(self.to_frame(), headers={"item": "", "value": ""}, kind_hints={"value": "text"})
 
 
 def data_check(
@@ -244,7 +251,7 @@ class SampleRatioResult(ResultMixin):
         )
 
     def _repr_html_(self) -> str:
-        return flag_box(self.message, self.mismatch) + self.to_frame().to_html(index=False)
+        return flag_box(self.message, self.mismatch) + self.table_html(self.to_frame())
 
 
 def sample_ratio_mismatch(
@@ -398,7 +405,7 @@ class ResponseRates(ResultMixin):
         )
 
     def _repr_html_(self) -> str:
-        return flag_box(self.message, self.unequal) + self.to_frame().to_html(index=False)
+        return flag_box(self.message, self.unequal) + self.table_html(self.to_frame())
 
 
 def response_rates(

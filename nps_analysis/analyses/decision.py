@@ -203,7 +203,8 @@ class Decision(ResultMixin):
             f"[{self.ci_lower:+.1f}, {self.ci_upper:+.1f}], margin -{self.margin:g}, "
             f"{self.looks} looks, {self.design} design</p>"
         )
-        return head + self.rules_frame().to_html(index=False)
+        rules = self.rules_frame()[["outcome", "metric", "rule", "text", "first_look"]]
+        return head + self.table_html(rules, headers={"text": "rule as applied", "outcome": "holds"})
 
 
 # ------------------------------------------------------------------------------ vectorized decision core

@@ -72,8 +72,7 @@ class TableResult(ResultMixin):
         return pd.DataFrame([dataclasses.asdict(r) for r in rows])
 
     def _repr_html_(self) -> str:
-        table = self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="")
-        return f"<p><b>{type(self).__name__}</b></p>{table}"
+        return self.table_html(self.to_frame())
 
 
 class GapTables(TableResult):

@@ -109,7 +109,7 @@ class TransitionMatrix(ResultMixin):
         return m
 
     def _repr_html_(self) -> str:
-        return super()._repr_html_() + self.table().to_html()
+        return super()._repr_html_() + self.table_html(self.table().reset_index(), caption="Category before (rows) and after (columns)")
 
 
 def transition_matrix(

@@ -37,7 +37,7 @@ _EXACT_KIND: dict[str, str] = {
     "gap": "scale", "mean": "scale", "effect_size": "scale", "se": "scale", "odds_ratio": "ratio",
     "overdue_hours": "hours", "hours_left": "hours", "hours_to_contact": "hours",
     "share": "share", "rate": "share", "power_at_mde": "share", "target_power": "share",
-    "variance_reduction": "share", "recovery_rate": "share",
+    "variance_reduction": "share", "recovery_rate": "share", "confidence_level": "share",
 }
 _SUFFIX_KIND: tuple[tuple[str, str], ...] = (
     ("_pvalue", "p"), ("_p", "p"), ("_hours", "hours"), ("_days", "days"), ("_count", "count"),
@@ -205,10 +205,10 @@ def format_datetime(x: Any) -> str:
 
 def format_value(x: Any, kind: str) -> str:
     """One cell of a column of ``kind`` (see :data:`KINDS`)."""
-    if kind == "p":
-        return format_p(x)
     if _missing(x):
         return MISSING
+    if kind == "p":
+        return format_p(x) if _is_number(x) else _text(x)
     if kind == "bool":
         if isinstance(x, (bool, np.bool_)):
             return "yes" if x else "no"
@@ -306,8 +306,6 @@ def _header(column: Any, kind: str, explicit: Mapping[str, str]) -> str:
     unit = _UNITS.get(kind)
     if unit and unit not in head.lower():
         head = f"{head} ({unit})"
-    if kind == "share" and "%" not in head:
-        head = f"{head} (%)"
     return head
 
 
@@ -553,6 +551,15 @@ def show(frame: Any, **options: Any) -> Table:
 # ---------------------------------------------------------------------------- one result, vertical
 
 
+def class_caption(name: str) -> str | None:
+    """``NPSInterval`` -> ``NPS interval``, ``SampleRatioResult`` -> ``Sample ratio``."""
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name.replace("Result", "")).split()
+    if not words:
+        return None
+    text = " ".join(w if w.isupper() else w.lower() for w in words)
+    return text[0].upper() + text[1:]
+
+
 def format_record(
     values: Mapping[str, Any] | Any,
     *,
@@ -568,7 +575,7 @@ def format_record(
     if not isinstance(values, Mapping):
         if hasattr(values, "to_dict"):
             if caption is None:
-                caption = humanize(re.sub(r"(?<!^)(?=[A-Z])", " ", type(values).__name__).replace("Result", "").strip()).capitalize() or None
+                caption = class_caption(type(values).__name__)
             values = values.to_dict()
         else:
             raise TypeError(f"format_record needs a mapping or a result with to_dict(), got {type(values).__name__}")
@@ -582,7 +589,12 @@ def format_record(
     formatted = format_table(one_row, kind_hints=kind_hints, headers=headers, verdict=False, drop_empty=True)
     row = formatted.frame.iloc[0] if len(formatted.frame) else pd.Series(dtype=object)
     vertical = pd.DataFrame({"quantity": [str(c).strip() for c in row.index], "value": list(row.values)})
-    return Table(vertical, verdict=None, caption=caption, numeric=("value",))
+    return Table(vertical, verdict=None, caption=caption)
+
+
+def table_for_result(frame: pd.DataFrame, **options: Any) -> str:
+    """``ResultMixin.table_renderer``: a result's table through :func:`format_table`, as HTML."""
+    return NOTEBOOK_CSS + format_table(frame, **options).to_html()
 
 
 def result_html(result: Any) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -42,7 +43,26 @@ def jsonable(value: Any) -> Any:
 
 
 class ResultMixin:
-    """Rendering shared by all result dataclasses: dict, one-row DataFrame, HTML table."""
+    """Rendering shared by all result dataclasses: dict, one-row DataFrame, HTML table.
+
+    How a result looks in a notebook is the presentation layer's job (``report/tables.py``), which
+    this layer cannot import: the package (``nps_analysis/__init__.py``) hands its two renderers
+    to :attr:`result_renderer` and :attr:`table_renderer`. Without them (this module used on its
+    own) results fall back to plain HTML tables.
+    """
+
+    #: ``result -> HTML``: how a result without a ``_repr_html_`` of its own is shown.
+    result_renderer: ClassVar[Callable[[Any], str] | None] = None
+    #: ``(DataFrame, **options) -> HTML``: how a result shows one of its tables.
+    table_renderer: ClassVar[Callable[..., str] | None] = None
+
+    @staticmethod
+    def table_html(frame: Any, **options: Any) -> str:
+        """A table of this result as HTML, through the package's table formatter."""
+        renderer = ResultMixin.table_renderer
+        if renderer is None:
+            return frame.to_html(index=False, na_rep="")
+        return renderer(frame, **options)
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a JSON-safe dict (nested results become nested dicts)."""
@@ -56,6 +76,9 @@ class ResultMixin:
         return pd.DataFrame([flat])
 
     def _repr_html_(self) -> str:
+        renderer = ResultMixin.result_renderer
+        if renderer is not None:
+            return renderer(self)
         rows = []
         for key, value in self.to_dict().items():
             if isinstance(value, float):

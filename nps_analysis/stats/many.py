@@ -85,7 +85,7 @@ class CompareManyResult(ResultMixin):
     def _repr_html_(self) -> str:
         import html
 
-        return f"<p>{html.escape(self.family)}</p>" + self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return f"<p>{html.escape(self.family)}</p>" + self.table_html(self.to_frame())
 
     def get(self, treatment: Any, segment: dict[str, Any] | None = None) -> CompareResult | None:
         """The comparison of ``treatment`` (in ``segment``, a ``{column: value}`` dict, with ``by``)."""
