@@ -41,6 +41,14 @@ def add_run_parser(subparsers: Any) -> Any:
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds the run may take")
     p.add_argument("--run-id", default=None, help="name of the run folder (default: UTC time + random suffix)")
     p.add_argument("--schedule", metavar="YAML", help="run every notebook/parameter set of a schedule file")
+    p.add_argument(
+        "--jobs", type=int, default=None, metavar="N",
+        help="with --schedule: runs at once (default: the number of cores); each run keeps its own run.log",
+    )
+    p.add_argument("--no-pdf", dest="pdf", action="store_false", default=True,
+                   help="do not write report.pdf (headless Chromium) beside report.html")
+    p.add_argument("--private", action="store_true", default=None,
+                   help="write the run's files 0600 and folders 0700 (default 0644/0755: a web server can serve them)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="force a progress bar")
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="plain log lines")
@@ -105,13 +113,16 @@ def _run_command(args: Any) -> int:
             raise NPSInputError("--schedule takes no notebook, -p, -f, --run-id or --list-parameters")
         if args.timeout is not None:
             raise NPSInputError("set timeouts inside the schedule file (timeout: S)")
-        result = run_schedule(args.schedule, output_dir=args.output_dir, progress=args.progress)
+        result = run_schedule(args.schedule, output_dir=args.output_dir, progress=args.progress, jobs=args.jobs,
+                              pdf=args.pdf, private=args.private)
         sys.stdout.write(result.summary() + "\n")
         index = Path(args.output_dir) if args.output_dir else plan_schedule(args.schedule)[1]
         sys.stdout.write(f"index: {index / 'index.html'}\n")
         return result.exit_code
     if not args.notebook:
         raise NPSInputError("give a NOTEBOOK to run, or --schedule schedule.yaml")
+    if args.jobs is not None:
+        raise NPSInputError("--jobs goes with --schedule (a single notebook is one run)")
     if args.list_parameters:
         for param in notebook_parameters(args.notebook).values():
             sys.stdout.write(
@@ -125,13 +136,16 @@ def _run_command(args: Any) -> int:
         values[name] = value
     output_dir = args.output_dir or "reports"
     result = run_notebook(
-        args.notebook, values, output_dir=output_dir, timeout=args.timeout, run_id=args.run_id, progress=args.progress
+        args.notebook, values, output_dir=output_dir, timeout=args.timeout, run_id=args.run_id, progress=args.progress,
+        pdf=args.pdf, private=args.private,
     )
     if result.ok:
         sys.stdout.write(f"ok: {result.notebook.name} ran in {result.duration:.1f} s\n")
     else:
         sys.stdout.write(f"FAILED: {result.notebook.name}: {result.error}\n")
     sys.stdout.write(f"report: {result.report}\nresults: {result.results_path}\n")
+    if (result.run_dir / "report.pdf").exists():
+        sys.stdout.write(f"pdf: {result.run_dir / 'report.pdf'}\n")
     sys.stdout.write(f"index: {Path(output_dir) / 'index.html'}\n")
     return result.exit_code
 

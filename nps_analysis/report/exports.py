@@ -9,19 +9,26 @@ from pathlib import Path
 import pandas as pd
 
 from ..sources.atomic import atomic_path
+from ..sources.csvsafe import to_safe_csv
 from ..sources.privacy import mask_personal
 from .record import write_json_atomic
 
 
 def export_queue(
-    queue: pd.DataFrame, output_dir: str | Path, *, stem: str = "followup_queue", show_personal: bool = False
+    queue: pd.DataFrame,
+    output_dir: str | Path,
+    *,
+    stem: str = "followup_queue",
+    show_personal: bool = False,
+    raw_csv: bool = False,
 ) -> Path:
     """Write the queue as ``<stem>.csv`` (times in UTC, ISO 8601), personal data masked again
-    unless ``show_personal``. Returns the path."""
+    unless ``show_personal``, cells that would start a spreadsheet formula neutralised unless
+    ``raw_csv`` (see :func:`~nps_analysis.report.record.save_csv`). Returns the path."""
     table = queue if show_personal else mask_personal(queue)
     path = Path(output_dir) / f"{stem}.csv"
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%dT%H:%M:%SZ")
+        to_safe_csv(table, tmp, raw_csv=raw_csv, lineterminator="\n", date_format="%Y-%m-%dT%H:%M:%SZ")
     return path
 
 
@@ -31,17 +38,20 @@ def write_alerts(
     *,
     stem: str = "alerts",
     show_personal: bool = False,
+    raw_csv: bool = False,
 ) -> tuple[Path, Path]:
     """Write an alert list as ``<stem>.csv`` and ``<stem>.json`` for a scheduler to pass on.
 
     The JSON holds ``as_of``, ``count``, ``rules`` and ``alerts`` (one object per alert). Personal
-    data is masked again on the way out unless ``show_personal``. Returns both paths.
+    data is masked again on the way out unless ``show_personal``; CSV cells that would start a
+    spreadsheet formula are neutralised unless ``raw_csv`` (the JSON keeps the text as it is).
+    Returns both paths.
     """
     out_dir = Path(output_dir)
     table = alerts if show_personal else mask_personal(alerts)
     csv_path = out_dir / f"{stem}.csv"
     with atomic_path(csv_path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
+        to_safe_csv(table, tmp, raw_csv=raw_csv, lineterminator="\n")
     json_path = out_dir / f"{stem}.json"
     write_json_atomic(
         json_path,

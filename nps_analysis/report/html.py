@@ -32,9 +32,21 @@ def report_title(nb_path: Path, nb: Any, started: dt.datetime) -> str:
 
 
 def format_parameter(value: Any) -> str:
+    """A parameter value for people: ``detractor: 24, passive: 48``, ``region, plan``, ``(empty)``,
+    ``yes``/``no``, ``none``; never a Python repr."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, str):
-        return repr(value) if value == "" else value
-    return repr(value)
+        return value if value != "" else "(empty)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {format_parameter(v)}" for k, v in value.items()) or "(none)"
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(format_parameter(v) for v in value) or "(none)"
+    return str(value)
 
 
 def _run_header_html(results: Mapping[str, Any]) -> str:
@@ -49,12 +61,15 @@ def _run_header_html(results: Mapping[str, Any]) -> str:
         '<div class="nps-run">',
         f'<span class="status {html.escape(status)}">{html.escape(status)}</span> ',
         f"run <code>{html.escape(str(run.get('run_id', '')))}</code> of "
-        f"<code>{html.escape(str(run.get('notebook_path', '')))}</code>, "
+        f"<code>{html.escape(Path(str(run.get('notebook_path', '') or run.get('notebook', ''))).name)}</code>, "
         f"started {html.escape(str(run.get('started_at', '')))}, "
         f"took {run.get('duration_seconds', 0):.1f} s",
         f"<details><summary>Parameters</summary><table>{rows}</table></details>",
         "</div>",
     ]
+    headline = results.get("headline")
+    if isinstance(headline, str) and headline and not results.get("error"):
+        parts.insert(-1, f'<p class="nps-headline">{html.escape(headline)}</p>')
     error = results.get("error")
     if error:
         where = ""
@@ -187,7 +202,13 @@ def write_report_html(
     # Outputs may hold respondents' words: clean them, and render with a template whose
     # Content-Security-Policy forbids every script (SECURITY.md).
     nb = sanitize_outputs(report_notebook(nb, results))
-    body, _ = (exporter or report_exporter()).from_notebook_node(nb, resources={"metadata": {"name": title}})
+    from .pdf import PRINT_CSS
+    from .tables import TABLE_CSS
+
+    # The formatter's table styles and the print rules travel with the report (outputs lose their
+    # own <style> to the sanitiser); the template puts them in the page's head.
+    resources = {"metadata": {"name": title}, "nps_css": TABLE_CSS + PRINT_CSS}
+    body, _ = (exporter or report_exporter()).from_notebook_node(nb, resources=resources)
     target = run_dir / "report.html"
     write_text_atomic(target, body)
     return target

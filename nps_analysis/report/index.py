@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
+import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,29 +111,70 @@ def _mark_killed(results_file: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
-    """Rebuild ``<output_dir>/index.html``: every run with status and headline numbers, newest first."""
+    """Rebuild ``<output_dir>/index.html``: every run with its status and headline, newest first.
+
+    Runs of a schedule may finish at the same time (``--jobs``): the rebuild holds a lock on
+    ``<output_dir>/.index.lock``, so the index written last lists every run finished by then.
+    """
     root = Path(output_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with _index_lock(root):
+        return _write_index(root)
+
+
+@contextlib.contextmanager
+def _index_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock across threads and processes (``flock``; a no-op where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: atomic renames still keep the file whole
+        yield
+        return
+    with open(root / ".index.lock", "a", encoding="utf-8") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+_VERDICT = re.compile(r"^([A-Z][A-Z_]{2,}):")
+_LINKS = (("report.html", "report"), ("report.pdf", "PDF"), ("digest.html", "digest"),
+          ("results.json", "results"), ("executed.ipynb", "notebook"), ("run.log", "log"))
+
+
+def _headline_html(lines: list[str]) -> str:
+    """The headline lines, a leading verdict (``ROLL_BACK:``) in bold."""
+    out = []
+    for line in lines:
+        m = _VERDICT.match(line)
+        if m:
+            out.append(f'<strong class="verdict {html.escape(m.group(1).lower())}">{html.escape(m.group(1))}</strong>'
+                       f"{html.escape(line[len(m.group(1)):])}")
+        else:
+            out.append(html.escape(line))
+    return "<br>".join(out)
+
+
+def _write_index(root: Path) -> Path:
     runs = list_runs(root)
     rows = []
     for r in runs:
         rel = r["dir"].relative_to(root).as_posix()
         links = " ".join(
-            f'<a href="{html.escape(rel)}/{name}">{label}</a>'
-            for name, label in (("report.html", "report"), ("results.json", "results"),
-                                ("executed.ipynb", "notebook"), ("run.log", "log"))
-            if (r["dir"] / name).exists()
+            f'<a href="{html.escape(rel)}/{name}">{label}</a>' for name, label in _LINKS if (r["dir"] / name).exists()
         )
         duration = "" if r["duration"] is None else f"{r['duration']:.1f} s"
         started = r["started_at"].replace("T", " ").rstrip("Z")
         given = "<br>".join(html.escape(f"{k}: {format_parameter(v)}") for k, v in r["given"].items())
-        headline = "<br>".join(html.escape(line) for line in r["headline"])
         rows.append(
             f'<tr class="{html.escape(r["status"])}"><td class="nw">{html.escape(started)}</td>'
-            f"<td>{html.escape(r['notebook'])}</td><td class=\"nw\"><code>{html.escape(r['run_id'])}</code></td>"
-            f'<td class="st">{html.escape(r["status"])}</td><td class="nw">{duration}</td>'
-            f"<td><small>{given}</small></td><td>{headline}</td><td>{links}</td></tr>"
+            f"<td>{html.escape(r['notebook'])}</td>"
+            f'<td class="st">{html.escape(r["status"])}</td><td class="hl">{_headline_html(r["headline"])}</td>'
+            f"<td><small>{given}</small></td><td class=\"nw\">{duration}</td>"
+            f"<td class=\"nw\"><code>{html.escape(r['run_id'])}</code></td><td>{links}</td></tr>"
         )
-    failed = sum(r["status"] == "failed" for r in runs)
+    failed = sum(r["status"] in ("failed", "killed") for r in runs)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>NPS reports</title>
 <style>
@@ -139,16 +182,21 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
  table {{ border-collapse: collapse; width: 100%; }}
  th, td {{ text-align: left; padding: 5px 8px; border-bottom: 1px solid #e3e3e3; vertical-align: top; }}
  th {{ background: #f5f5f5; }}
+ td.hl {{ min-width: 26em; }}
  tr.failed td.st, tr.killed td.st {{ color: #fff; background: #c62828; font-weight: 600; }}
  tr.ok td.st {{ color: #2e7d32; font-weight: 600; }}
- tr.running td.st {{ color: #b26a00; font-weight: 600; }}
+ tr.running td.st, tr.interactive td.st {{ color: #b26a00; font-weight: 600; }}
+ strong.verdict {{ padding: 0 4px; border-radius: 3px; }}
+ strong.roll_back {{ background: #c62828; color: #fff; }}
+ strong.keep {{ background: #2e7d32; color: #fff; }}
+ strong.continue {{ background: #b26a00; color: #fff; }}
  code {{ font-size: 12px; }}
  .nw {{ white-space: nowrap; }}
 </style></head><body>
 <h1>NPS reports</h1>
 <p>{len(runs)} run(s), {failed} failed. Newest first. Updated {html.escape(iso_time(utc_now()))}.</p>
-<table><thead><tr><th>started (UTC)</th><th>notebook</th><th>run</th><th>status</th><th>time</th>
-<th>parameters given</th><th>headline</th><th>files</th></tr></thead>
+<table><thead><tr><th>started (UTC)</th><th>notebook</th><th>status</th><th>headline</th>
+<th>parameters given</th><th>time</th><th>run</th><th>files</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>

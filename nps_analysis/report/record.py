@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.atomic import atomic_path
+from ..sources.csvsafe import to_safe_csv
 from ..sources.results import jsonable
 
 RESULTS_ENV = "NPS_ANALYSIS_RESULTS"
@@ -85,11 +86,16 @@ def save_text(path: str | os.PathLike[str], text: str) -> Path:
     return Path(path)
 
 
-def save_csv(frame: Any, path: str | os.PathLike[str], **to_csv_kwargs: Any) -> Path:
-    """``DataFrame.to_csv`` written atomically (no index unless asked)."""
+def save_csv(frame: Any, path: str | os.PathLike[str], *, raw_csv: bool = False, **to_csv_kwargs: Any) -> Path:
+    """``DataFrame.to_csv`` written atomically (no index unless asked).
+
+    Text cells that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab,
+    carriage return) get a leading apostrophe, as OWASP advises against CSV injection
+    (:func:`nps_analysis.sources.csvsafe.neutralise_frame`); ``raw_csv=True`` writes them as they are.
+    """
     to_csv_kwargs.setdefault("index", False)
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, **to_csv_kwargs)
+        to_safe_csv(frame, tmp, raw_csv=raw_csv, **to_csv_kwargs)
     return Path(path)
 
 

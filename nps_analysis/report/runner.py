@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..sources.atomic import PRIVATE_ENV, file_mode
+from ..sources.atomic import private as private_files
 from ..sources.errors import NPSInputError
 from .html import PAPERMILL_ERROR_TAG, prepare_exporter, report_title, write_report_html
 from .index import write_index
@@ -170,6 +172,9 @@ def run_notebook(
     progress: bool | None = None,
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str = KERNEL_NAME,
+    pdf: bool = True,
+    private: bool | None = None,
+    log_label: bool = False,
 ) -> RunResult:
     """Run a notebook with parameters and keep everything it produced in a new run folder.
 
@@ -196,11 +201,53 @@ def run_notebook(
         cwd: the kernel's working directory (default: the current directory), against which
             relative paths in the parameters are resolved.
         kernel_name: the Jupyter kernel (``python3``: the environment's own Python).
+        pdf: also print ``report.pdf`` from the report (headless Chromium, see
+            :mod:`nps_analysis.report.pdf`); without a PDF engine the PDF is skipped with a log line.
+        private: write the run's files ``0600`` and its folder ``0700`` (default: as
+            ``$NPS_ANALYSIS_PRIVATE`` says; otherwise files are ``0644``, readable by a web server).
+        log_label: prefix console lines with ``[notebook run_id]`` (runs going in parallel).
 
     Raises:
         ParameterError / NPSInputError: bad parameters, no parameters cell, a missing notebook or an
             existing run folder; nothing has been executed then.
     """
+    with _privacy(private):
+        return _run_notebook(
+            notebook, parameters, output_dir=output_dir, timeout=timeout, run_id=run_id, progress=progress,
+            cwd=cwd, kernel_name=kernel_name, pdf=pdf, log_label=log_label,
+        )
+
+
+@contextlib.contextmanager
+def _privacy(private: bool | None) -> Iterator[None]:
+    """Set ``$NPS_ANALYSIS_PRIVATE`` for this run (the runner's own writes and the kernel's)."""
+    if private is None:
+        yield
+        return
+    saved = os.environ.get(PRIVATE_ENV)
+    os.environ[PRIVATE_ENV] = "1" if private else "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(PRIVATE_ENV, None)
+        else:
+            os.environ[PRIVATE_ENV] = saved
+
+
+def _run_notebook(
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None,
+    *,
+    output_dir: str | os.PathLike[str],
+    timeout: float | None,
+    run_id: str | None,
+    progress: bool | None,
+    cwd: str | os.PathLike[str] | None,
+    kernel_name: str,
+    pdf: bool,
+    log_label: bool,
+) -> RunResult:
     nb_path = Path(notebook)
     nb = read_notebook(nb_path)
     declared = notebook_parameters(nb) if _has_parameters_cell(nb) else {}
@@ -219,6 +266,8 @@ def run_notebook(
         run_dir.mkdir()
     except FileExistsError:
         raise NPSInputError("run folder exists already; runs are never overwritten", file=str(run_dir)) from None
+    # Folders 0755 (a web server can list them) or 0700 when private, whatever the umask says.
+    os.chmod(run_dir, 0o700 if private_files() else 0o755)
 
     injected = dict(given)
     if "output_dir" in declared and "output_dir" not in given:
@@ -246,7 +295,8 @@ def run_notebook(
 
     log_partial = run_dir / ".run.log.partial"
     t0 = time.monotonic()
-    with open(log_partial, "a", encoding="utf-8") as log_stream, _run_logging(log_stream) as emit:
+    label = f"[{nb_path.stem} {run_id}] " if log_label else ""
+    with open(log_partial, "a", encoding="utf-8") as log_stream, _run_logging(log_stream, label) as emit:
         emit(f"run {run_id} of {nb_path} started; folder {run_dir}")
         emit("parameters given: " + (", ".join(f"{k}={v!r}" for k, v in given.items()) or "none"))
         # The HTML exporter costs ~1 s to import and compile its templates: prepare it on another
@@ -286,12 +336,17 @@ def run_notebook(
                     exporter=prepared.get("exporter"),
                 )
                 emit(f"report.html written in {time.monotonic() - t_html:.1f} s", console=False)
+                if pdf:
+                    _write_pdf(run_dir, emit)
         except Exception as exc:  # a broken report must not hide the run's own outcome
             emit(f"could not write report.html: {exc.__class__.__name__}: {exc}")
             log.exception("report.html failed for %s", run_dir)
         summary = "ok" if error is None else f"FAILED: {error['type']}: {error['message']}"
         emit(f"run {run_id} finished in {duration:.1f} s: {summary}")
+    os.chmod(log_partial, file_mode())
     os.replace(log_partial, run_dir / "run.log")
+    if (run_dir / "executed.ipynb").exists():  # written by papermill, not through atomic_path
+        os.chmod(run_dir / "executed.ipynb", file_mode())
     try:
         write_index(output_dir)
     except Exception:
@@ -308,6 +363,21 @@ def run_notebook(
         duration=duration,
         error=None if error is None else f"{error['type']}: {error['message']}",
     )
+
+
+def _write_pdf(run_dir: Path, emit: Callable[..., None]) -> None:
+    """``report.pdf`` beside ``report.html``; a missing engine or a failed print is logged, never
+    fatal (the HTML report is the report; the PDF is a convenience)."""
+    from .pdf import PDFError, write_report_pdf
+
+    if not (run_dir / "report.html").exists():
+        return
+    try:
+        _, seconds = write_report_pdf(run_dir)
+    except PDFError as exc:
+        emit(f"report.pdf skipped: {exc}")
+        return
+    emit(f"report.pdf written in {seconds:.1f} s", console=False)
 
 
 def _has_parameters_cell(nb: Any) -> bool:
@@ -336,30 +406,46 @@ def _parameters_yaml(
 
 
 @contextlib.contextmanager
-def _run_logging(stream: Any) -> Iterator[Callable[..., None]]:
+def _run_logging(stream: Any, label: str = "") -> Iterator[Callable[..., None]]:
     """Route this run's messages: every line to ``run.log``; runner lines also to the
-    ``nps_analysis.runner`` logger (the console, as the caller configured logging); papermill's
-    own log records to ``run.log`` only. Yields ``emit(message, console=True)``."""
+    ``nps_analysis.runner`` logger (the console, as the caller configured logging, prefixed with
+    ``label`` when runs go in parallel); papermill's own log records of this run's thread to
+    ``run.log`` only. Yields ``emit(message, console=True)``."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Runs in parallel threads share papermill's logger: each run's file takes its own thread's
+    # records only.
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     pm_logger = logging.getLogger("papermill")
-    saved = (pm_logger.level, pm_logger.propagate)
-    pm_logger.addHandler(handler)
-    pm_logger.setLevel(logging.INFO)
-    pm_logger.propagate = False
+    with _PM_LOCK:
+        users = getattr(pm_logger, "_nps_runs", 0)
+        if users == 0:
+            pm_logger._nps_saved = (pm_logger.level, pm_logger.propagate)  # type: ignore[attr-defined]
+            pm_logger.setLevel(logging.INFO)
+            pm_logger.propagate = False
+        pm_logger._nps_runs = users + 1  # type: ignore[attr-defined]
+        pm_logger.addHandler(handler)
 
     def emit(message: str, console: bool = True) -> None:
         stream.write(f"{iso_time(utc_now())} {message}\n")
         stream.flush()
         if console:
-            log.info("%s", message)
+            log.info("%s%s", label, message)
 
     try:
         yield emit
     finally:
-        pm_logger.removeHandler(handler)
-        pm_logger.setLevel(saved[0])
-        pm_logger.propagate = saved[1]
+        with _PM_LOCK:
+            pm_logger.removeHandler(handler)
+            pm_logger._nps_runs -= 1  # type: ignore[attr-defined]
+            if pm_logger._nps_runs == 0:  # type: ignore[attr-defined]
+                pm_logger.setLevel(pm_logger._nps_saved[0])  # type: ignore[attr-defined]
+                pm_logger.propagate = pm_logger._nps_saved[1]  # type: ignore[attr-defined]
+
+
+# One lock for the shared papermill logger's settings (runs of a schedule may go in parallel).
+_PM_LOCK = threading.Lock()
 
 
 def _execute(

@@ -1,4 +1,5 @@
-"""Schedules: a YAML file of notebook runs (with ``each`` for one run per team) run in turn.
+"""Schedules: a YAML file of notebook runs (with ``each`` for one run per team), run one after
+the other or several at once (``jobs``).
 """
 
 from __future__ import annotations
@@ -128,27 +129,72 @@ def plan_schedule(schedule: str | os.PathLike[str]) -> tuple[list[PlannedRun], P
     return planned, output_dir, base
 
 
+def default_jobs() -> int:
+    """How many runs of a schedule go at once by default: the number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def run_schedule(
     schedule: str | os.PathLike[str],
     *,
     output_dir: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    jobs: int | None = None,
+    pdf: bool = True,
+    private: bool | None = None,
 ) -> ScheduleResult:
-    """Run every notebook and parameter set of a schedule file, one after the other.
+    """Run every notebook and parameter set of a schedule file, ``jobs`` at a time.
 
     All parameters are checked before the first run starts. A failing run does not stop the
-    others; the result lists the failures (``summary()``) and ``exit_code`` is 1 if any failed.
-    Relative paths in the schedule (notebooks, ``output_dir``, and data paths read by the kernel)
-    are relative to the schedule file's folder.
+    others; the result lists the runs in schedule order and the failures (``summary()``), and
+    ``exit_code`` is 1 if any failed. Relative paths in the schedule (notebooks, ``output_dir``,
+    and data paths read by the kernel) are relative to the schedule file's folder.
+
+    Args:
+        jobs: runs at once (default :func:`default_jobs`, the number of cores). Each run has its
+            own kernel and its own ``run.log``; console lines are prefixed with ``[notebook run_id]``
+            when ``jobs > 1``; ``index.html`` is rebuilt under a lock after every run and once at the end.
+        pdf: write ``report.pdf`` for every run.
+        private: files ``0600`` (see :func:`~nps_analysis.report.runner.run_notebook`).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .index import write_index
+
     planned, default_out, base = plan_schedule(schedule)
     out = Path(output_dir) if output_dir is not None else default_out
-    runs = []
-    for i, p in enumerate(planned, 1):
+    jobs = default_jobs() if jobs is None else jobs
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise NPSInputError(f"jobs must be a whole number of runs at once (1 or more), got {jobs!r}")
+    jobs = min(jobs, len(planned))
+    parallel = jobs > 1
+    # A progress bar per run makes no sense when runs interleave: plain lines then.
+    bar = False if parallel else progress
+
+    def one(i: int, p: PlannedRun) -> RunResult:
         log.info("schedule run %d/%d: %s %s", i, len(planned), p.notebook.name, p.parameters or "")
-        runs.append(
-            run_notebook(p.notebook, p.parameters, output_dir=out, timeout=p.timeout, progress=progress, cwd=base)
+        return run_notebook(
+            p.notebook, p.parameters, output_dir=out, timeout=p.timeout, progress=bar, cwd=base, pdf=pdf,
+            private=private, log_label=parallel,
         )
+
+    if not parallel:
+        runs = [one(i, p) for i, p in enumerate(planned, 1)]
+    else:
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nps-run")
+        try:
+            futures = [pool.submit(one, i, p) for i, p in enumerate(planned, 1)]
+            runs = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            # Stopped (Ctrl-C, SIGTERM): runs not started yet never start; the runs under way
+            # end with this process and the index marks them "killed" (their pid is gone).
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        write_index(out)  # once more, after the last run: every run is listed
     result = ScheduleResult(runs)
     log.info("%s", result.summary())
     return result

@@ -12,6 +12,26 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+#: Set to 1 (``nps-analysis run --private``) to write files readable by their owner only.
+PRIVATE_ENV = "NPS_ANALYSIS_PRIVATE"
+#: File modes: shared (a team drive or web server can serve the reports) or private.
+SHARED_MODE = 0o644
+PRIVATE_MODE = 0o600
+
+
+def private() -> bool:
+    """Whether files are written for their owner only (``$NPS_ANALYSIS_PRIVATE`` is set)."""
+    return os.environ.get(PRIVATE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def file_mode() -> int:
+    """The mode of every file the kit writes: ``0644``, or ``0600`` when :func:`private`.
+
+    Temporary files are created ``0600`` (``mkstemp``); the final mode is set before the rename,
+    so no reader ever sees a file with the wrong permissions.
+    """
+    return PRIVATE_MODE if private() else SHARED_MODE
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -26,9 +46,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
-__all__ = ["atomic_path"]
+__all__ = ["PRIVATE_ENV", "atomic_path", "file_mode", "private"]

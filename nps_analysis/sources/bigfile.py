@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from .atomic import atomic_path
+from .csvsafe import to_safe_csv
 from .errors import NPSInputError
 from .files import score_hint
 
@@ -353,8 +354,10 @@ def _write_quarantine(rel: Any, score: str, target: Path, offset: int) -> None:
     bad = bad.drop(engines.LEVEL_COLUMN).with_columns(nw.lit(reason).alias("_reason"))
     names = bad.collect_schema().names()
     bad = bad.select("_row", "_reason", *[n for n in names if n not in ("_row", "_reason")])
+    # The quarantine file is for people to open in a spreadsheet: no cell may run as a formula.
+    # Invalid rows are few, so they are neutralised in pandas.
     with atomic_path(target) as tmp:
-        bad.to_native().write_csv(str(tmp))
+        to_safe_csv(bad.to_native().df(), tmp)
 
 
 def is_large_file(path: str | os.PathLike[str], *, threshold: int | None = None) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
+from .csvsafe import to_safe_csv
 from .errors import NPSInputError, describe_rows
 from .files import (
     DELIMITERS,
@@ -206,8 +207,9 @@ def load(
         rejected.insert(0, "_reason", reason_of[bad])
         rejected.insert(0, "_row", row_numbers[bad])
         target = Path(quarantine_path) if quarantine_path else Path(f"{path}.quarantine.csv")
+        # The quarantine file is for people to open in a spreadsheet: no cell may run as a formula.
         with atomic_path(target) as tmp:
-            rejected.to_csv(tmp, index=False)
+            to_safe_csv(rejected, tmp)
         qfile = str(target)
     keep = ~bad
     frame = frame.loc[keep].reset_index(drop=True)
