@@ -60,8 +60,8 @@ from .report.plots.tracking import plot_cohorts, plot_compliance, plot_nps_trend
 from .report.record import read_results, record, save_csv, save_figure, save_text
 from .report.runfolder import RunFolder, run_folder
 from .report.runner import RunResult, run_notebook
-from .report.tables import format_record, format_table, result_html, show, table_for_result
 from .report.schedule import run_schedule
+from .report.tables import format_record, format_table, result_html, show, table_for_result
 from .sources.bigfile import read_source
 from .sources.errors import NPSInputError
 from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
