@@ -66,7 +66,7 @@ from .sources.bigfile import read_source
 from .sources.errors import NPSInputError
 from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
 from .sources.load import LoadReport, load, load_report
-from .sources.privacy import mask_personal
+from .sources.privacy import mask_personal, mask_text, read_roster
 from .sources.results import ResultMixin
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
@@ -108,6 +108,8 @@ ResultMixin.table_renderer = table_for_result
 
 __all__ = [
     "RunFolder",
+    "mask_text",
+    "read_roster",
     "format_record",
     "format_table",
     "run_folder",

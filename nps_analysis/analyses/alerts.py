@@ -187,6 +187,7 @@ def alert_list(
     timezone: str = "UTC",
     timezone_column: str | None = "timezone",
     show_personal: bool = False,
+    roster: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Alerts for a scheduler to pass on (the kit sends nothing itself).
 
@@ -204,8 +205,9 @@ def alert_list(
 
     Returns:
         One row per alert with :data:`ALERT_COLUMNS`; comments quoted in messages have personal
-        data masked unless ``show_personal``. ``attrs`` describe the rules and the family of the
-        drop test. Write it with :func:`write_alerts`.
+        data masked unless ``show_personal`` (and the names of ``roster``, staff and customers,
+        wherever they appear). ``attrs`` describe the rules and the family of the drop test.
+        Write it with :func:`write_alerts`.
     """
     as_of_utc = to_instant(as_of, timezone=timezone)
     since = as_of_utc - pd.Timedelta(window)
@@ -218,7 +220,7 @@ def alert_list(
     recent = ((instants > since) & (instants <= as_of_utc)).to_numpy() & parsed.valid_mask
     rid = clean_ids(responses[response_id]) if response_id in responses.columns else pd.Series(responses.index.astype(str), index=responses.index)
     cid = clean_ids(responses[customer]) if customer in responses.columns else pd.Series(None, index=responses.index, dtype=object)
-    known = known_personal_values(responses) if not show_personal else None
+    known = known_personal_values(responses, roster=roster) if not show_personal else None
     comment = (
         responses[text].astype(object).where(responses[text].notna(), "").astype(str)
         if text in responses.columns else pd.Series("", index=responses.index)

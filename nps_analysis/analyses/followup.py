@@ -247,6 +247,7 @@ def followup_queue(
     timezone: str = "UTC",
     clock: Clock = "elapsed",
     show_personal: bool = False,
+    roster: Sequence[str] = (),
     file: str | None = None,
 ) -> pd.DataFrame:
     """The follow-up queue as of a given time: every response's category, deadline, owner and status.
@@ -279,6 +280,8 @@ def followup_queue(
             deadline that falls in the skipped hour moves forward to the first valid time.
         show_personal: personal data (names, addresses, phones, e-mails, also inside comments)
             is masked unless this is ``True``.
+        roster: names of staff and customers masked wherever they appear in text
+            (``nps.read_roster(path)``), also when no column holds them.
 
     Returns:
         The responses' columns plus ``category``, ``submitted_utc``, ``deadline`` (UTC),
@@ -405,7 +408,7 @@ def followup_queue(
         "holdout_contacted": held_contacted,
     }
     out = mask_personal(q, show_personal=show_personal,
-                        known=known_personal_values(responses, log) if not show_personal else None)
+                        known=known_personal_values(responses, log, roster=roster) if not show_personal else None)
     out.attrs.update(attrs)
     out.attrs["personal_data"] = "shown" if show_personal else "masked"
     return out

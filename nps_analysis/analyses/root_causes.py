@@ -110,6 +110,7 @@ def root_causes(
     time: str = "recorded_at",
     timezone: str = "UTC",
     show_personal: bool = False,
+    roster: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The most frequent root causes of five-whys chains by period and team.
 
@@ -119,7 +120,8 @@ def root_causes(
     Returns:
         Per group (``period`` when ``freq`` is given, then ``by``): up to ``top`` root causes,
         ranked, with ``chains`` (how many chains end in it), ``share`` (% of the group's chains),
-        ``group_chains`` and one ``example`` chain (personal data masked by default).
+        ``group_chains`` and one ``example`` chain (personal data masked by default, also the
+        names of ``roster``, staff and customers, wherever they appear).
     """
     checked = validate_root_causes(chains, responses=responses, response_id=response_id, time=time, timezone=timezone)
     by = [by] if isinstance(by, str) else list(by or [])
@@ -159,5 +161,5 @@ def root_causes(
     table = table[table["rank"] <= top]
     table = table[[*keys, "rank", "root_cause", "chains", "share", "group_chains", "example"]].reset_index(drop=True)
     return mask_personal(table, show_personal=show_personal,
-                         known=known_personal_values(responses) if not show_personal else None,
+                         known=known_personal_values(responses, roster=roster) if not show_personal else None,
                          text_columns=["root_cause", "example"])

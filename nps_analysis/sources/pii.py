@@ -173,26 +173,50 @@ def find_emails(text: str) -> list[tuple[int, int]]:
     return _merge(spans)
 
 
+_SPACES = " \t\n\r\x0b\x0c"
+# What follows the "at" of a spelled-out address: a domain word with a dot, or a word, a spelled
+# dot and a word. One alternation, no quantified group: linear.
+_DOMAIN_AHEAD = re.compile(
+    r"\s{1,20}[\w+%-]{1,120}(?:\.[\w-]|\s{1,20}(?:dot|\(dot\)|\[dot\]|\{dot\}|<dot>|punkt|point)\s)", re.I
+)
+
+
+def _last_space(segment: str) -> int:
+    """Index of the last whitespace character in ``segment`` (-1 if none); C-speed string search."""
+    return max(segment.rfind(c) for c in _SPACES)
+
+
+def _first_space(segment: str) -> int:
+    """Index of the first whitespace character in ``segment`` (``len`` if none)."""
+    found = [i for i in (segment.find(c) for c in _SPACES) if i != -1]
+    return min(found) if found else len(segment)
+
+
+def _token_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whitespace-delimited word holding ``text[start:end]`` (at most 120 characters each way)."""
+    lo = max(0, start - 120)
+    left = lo + _last_space(text[lo:start]) + 1
+    right = end + _first_space(text[end : end + 120])
+    return left, right
+
+
 def _prev_word(text: str, pos: int) -> tuple[int, int] | None:
     """``(start, end)`` of the word ending before ``pos`` (whitespace skipped), or None."""
-    end = pos
-    while end > 0 and text[end - 1].isspace() and pos - end < 20:
-        end -= 1
-    start = end
-    while start > 0 and not text[start - 1].isspace() and end - start < 120:
-        start -= 1
-    return (start, end) if start < end else None
+    lo = max(0, pos - 140)
+    body = text[lo:pos].rstrip(_SPACES)
+    if not body:
+        return None
+    return lo + _last_space(body) + 1, lo + len(body)
 
 
 def _next_word(text: str, pos: int) -> tuple[int, int] | None:
     """``(start, end)`` of the word starting after ``pos`` (whitespace skipped), or None."""
-    start = pos
-    while start < len(text) and text[start].isspace() and start - pos < 20:
-        start += 1
-    end = start
-    while end < len(text) and not text[end].isspace() and end - start < 120:
-        end += 1
-    return (start, end) if start < end else None
+    seg = text[pos : pos + 140]
+    body = seg.lstrip(_SPACES)
+    if not body:
+        return None
+    start = pos + len(seg) - len(body)
+    return start, start + _first_space(body)
 
 
 def _is_dot(word: str) -> bool:
@@ -208,12 +232,9 @@ def _spelled_emails(text: str) -> list[tuple[int, int]]:
     read directly from the text, so the scan stays linear however long the text is."""
     spans: list[tuple[int, int]] = []
     for hit in _SPELLED_HINT.finditer(text):
-        word_start = hit.start()
-        while word_start > 0 and not text[word_start - 1].isspace() and hit.start() - word_start < 120:
-            word_start -= 1
-        word_end = hit.end()
-        while word_end < len(text) and not text[word_end].isspace() and word_end - hit.end() < 120:
-            word_end += 1
+        if hit.group(0).lower() == "at" and not _DOMAIN_AHEAD.match(text, hit.end()):
+            continue  # cheap rejection: no "word.tld" or "word dot word" follows this "at"
+        word_start, word_end = _token_around(text, hit.start(), hit.end())
         word = text[word_start:word_end]
         if word.lower() not in _AT_WORDS:
             # an inline bracket form inside one word: "ann[at]example[dot]com"
@@ -275,7 +296,7 @@ def find_phones(text: str, *, regions: Sequence[str] = DEFAULT_REGIONS) -> list[
 
     A candidate is a run of 7 to 15 digits with phone separators (``+1 555 - 010 - 4477``,
     ``(020) 7946 0018``); it is a phone number when libphonenumber finds a *possible* number in it
-    (with ``+``: in its country; without: in any of ``regions``). Dates and times, and amounts of
+    (without ``+``: in any of ``regions``; with ``+`` every such run counts). Dates and times, and amounts of
     money (a currency sign or code before or after: ``£1000000``, ``1000000 EUR``) are not.
     """
     import phonenumbers
@@ -290,7 +311,7 @@ def find_phones(text: str, *, regions: Sequence[str] = DEFAULT_REGIONS) -> list[
             continue
         candidate = m.group(0)
         digits = _digits(candidate)
-        if digits >= 7 and _DATE_LIKE.search(candidate):  # "2026-11-17 12": a date and an hour
+        if digits >= 7 and not candidate.startswith("+") and _DATE_LIKE.search(candidate):  # "2026-11-17 12": a date and an hour
             digits = _digits(_DATE_LIKE.sub("", candidate))
         if digits < 7:
             continue
@@ -302,6 +323,8 @@ def find_phones(text: str, *, regions: Sequence[str] = DEFAULT_REGIONS) -> list[
         if digits <= 15:
             if _possible_phone(candidate.strip(), tuple(regions)):
                 spans.append((start, end))
+        elif candidate.startswith("+") and len(candidate) <= 80:
+            spans.append((start, end))  # "+" and more digits than a phone: masked whole
         elif len(candidate) <= 80:  # several numbers in one run: let libphonenumber split it
             # A phone inside the run: mask the whole run, so no part of a number is left readable.
             if any(
@@ -315,11 +338,15 @@ def find_phones(text: str, *, regions: Sequence[str] = DEFAULT_REGIONS) -> list[
 
 @functools.lru_cache(maxsize=4096)
 def _possible_phone(candidate: str, regions: tuple[str, ...]) -> bool:
-    """Whether libphonenumber reads ``candidate`` as a possible number (``+``: its own country;
-    else any of ``regions``)."""
+    """Whether ``candidate`` is taken for a phone number: with ``+`` always, else when
+    libphonenumber reads it as a possible number of any of ``regions``."""
     import phonenumbers
 
-    for region in ([None] if candidate.startswith("+") else regions):
+    if candidate.startswith("+"):
+        # An international prefix and 7+ digits in phone grouping: masked even when the number is
+        # not a valid one in its country (a typo'd phone is still personal data).
+        return True
+    for region in regions:
         try:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from .pii import NameMatcher, mask_free_text
+
 #: What a masked value of each kind of personal column becomes.
 MASKS: dict[str, str] = {
     "name": "[name]",
@@ -45,11 +47,6 @@ _TEXT_WORDS = frozenset(
     }
 )
 
-EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# 7 to 15 digits with at most one separator between them, optionally led by "+": phone numbers in
-# any national format. ISO dates and times, which look alike, are left alone (see _phone_repl).
-PHONE_PATTERN = re.compile(r"(?<![\w+])\+?\(?\d(?:[ ().-]{0,2}\d){6,14}(?!\w)")
-_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}){0,2})?$|^\d{1,2}[./]\d{1,2}[./]\d{2,4}$")
 
 
 def _words(column: Any) -> list[str]:
@@ -92,7 +89,32 @@ def is_text_column(column: Any) -> bool:
     return bool(_TEXT_WORDS.intersection(_words(column)))
 
 
-def known_personal_values(*frames: pd.DataFrame | None) -> dict[str, list[str]]:
+def read_roster(path: str | Any | None) -> list[str]:
+    """Names of staff and customers from a roster file, for ``roster=``: a text file with one name a
+    line (``#`` starts a comment), or a CSV/Excel/Parquet table whose name columns
+    (:func:`personal_columns`, plus ``agent``/``employee``/``staff`` name columns) are read.
+    ``None`` or ``""`` gives an empty roster."""
+    from pathlib import Path
+
+    if path is None or str(path).strip() == "":
+        return []
+    p = Path(path)
+    if not p.is_file():
+        from .errors import NPSInputError
+
+        raise NPSInputError("roster file not found", file=str(p))
+    if p.suffix.lower() in ("", ".txt", ".lst"):
+        lines = p.read_text(encoding="utf-8-sig").splitlines()
+        return sorted({ln.split("#", 1)[0].strip() for ln in lines} - {""})
+    from .files import read_table
+
+    table = read_table(p)
+    columns = [c for c in table.columns if personal_kind(c) == "name" or "name" in _words(c)]
+    values = table[columns].stack().dropna().astype(str).str.strip() if columns else pd.Series(dtype=str)
+    return sorted(set(values) - {""})
+
+
+def known_personal_values(*frames: pd.DataFrame | None, roster: Iterable[str] = ()) -> dict[str, list[str]]:
     """The names and addresses found in the personal columns of ``frames``.
 
     Passed on as ``known=`` to :func:`mask_personal` so that a customer's name is also masked where
@@ -109,6 +131,7 @@ def known_personal_values(*frames: pd.DataFrame | None) -> dict[str, list[str]]:
             values = frame[col].dropna().astype(str).str.strip()
             values = values[values != ""].unique().tolist()
             (names if kind == "name" else addresses).update(values)
+    names.update(str(r).strip() for r in roster if str(r).strip())
     return {"name": sorted(names), "address": sorted(addresses)}
 
 
@@ -143,42 +166,21 @@ def _trie_body(values: Iterable[str]) -> str | None:
     return build(trie)
 
 
-def _trie_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
-    """Case-insensitive whole-word pattern for many literal strings (see :func:`_trie_body`)."""
-    body = _trie_body(values)
-    if body is None:
-        return None
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", flags=re.IGNORECASE)
-
-
-def _phone_repl(match: re.Match[str]) -> str:
-    found = match.group(0)
-    return found if _DATE_LIKE.match(found.strip()) else MASKS["phone"]
-
-
 class _Masker:
     """The masking patterns for one set of known names and addresses, compiled once."""
 
     def __init__(self, names: Iterable[str], addresses: Iterable[str]) -> None:
+        # Names and text are compared NFKC-normalised and case-folded (sources/pii.py): an NFD
+        # "José", "JOSÉ" and "josé" are one name.
         names = [n for n in names if isinstance(n, str) and n.strip()]
-        self.address = _trie_pattern(a for a in addresses if isinstance(a, str))
-        self.name = _trie_pattern(names)
-        self.word = _trie_pattern(
-            w for n in names for w in re.split(r"[\s,]+", n) if len(w) >= 3 and not w.isdigit()
-        )
+        self.address = NameMatcher(a for a in addresses if isinstance(a, str))
+        self.name = NameMatcher(names)
+        self.word = NameMatcher(names, words=True)
 
     def text(self, value: str, *, words: bool) -> str:
-        if "@" in value:
-            value = EMAIL_PATTERN.sub(MASKS["email"], value)
-        if self.address is not None:
-            value = self.address.sub(MASKS["address"], value)
-        if self.name is not None:
-            value = self.name.sub(MASKS["name"], value)
-        if words and self.word is not None:
-            value = self.word.sub(MASKS["name"], value)
-        if sum(ch.isdigit() for ch in value) >= 7:
-            value = PHONE_PATTERN.sub(_phone_repl, value)
-        return value
+        """``value`` with addresses, e-mails (also spelled out or full-width), names and phone
+        numbers (libphonenumber; money and dates left alone) masked; unchanged if none is found."""
+        return mask_free_text(value, names=self.word if words else self.name, addresses=self.address)
 
     def series(self, values: pd.Series, *, words: bool) -> pd.Series:
         """Mask every string of a Series; each distinct value is masked once."""
@@ -199,6 +201,7 @@ def mask_text(
     names: Iterable[str] = (),
     addresses: Iterable[str] = (),
     name_words: bool = True,
+    roster: Iterable[str] = (),
 ) -> pd.Series:
     """Mask e-mail addresses, phone numbers and the given names and addresses inside free text.
 
@@ -209,6 +212,13 @@ def mask_text(
             masked when "Ingrid Dahl" is a known name. This errs on the side of privacy: an
             ordinary word that equals a customer's first or last name is masked as well.
         addresses: addresses to mask.
+        roster: further names of staff and customers (e.g. read with :func:`read_roster`), masked
+            like ``names`` wherever they appear.
+
+    Names match whatever their Unicode normalisation and case; e-mails are found also when
+    written ``name dot x at example dot com``, ``name [at] example [dot] com`` or with a
+    full-width ``＠``; phone numbers by libphonenumber (``+1 555 - 010 - 4477``), never amounts of
+    money (``£1000000``) or dates. See SECURITY.md for what is not caught.
 
     Example:
         >>> mask_text(["Call Ingrid Dahl on +47 412 34 567 or ingrid@example.com"],
@@ -216,7 +226,7 @@ def mask_text(
         ['Call [name] on [phone] or [email]']
     """
     series = text if isinstance(text, pd.Series) else pd.Series(list(text), dtype=object)
-    return _Masker(names, addresses).series(series, words=name_words)
+    return _Masker([*names, *roster], addresses).series(series, words=name_words)
 
 
 def mask_personal(
@@ -226,6 +236,7 @@ def mask_personal(
     personal: Mapping[str, str] | Sequence[str] | None = None,
     text_columns: Sequence[str] | None = None,
     known: Mapping[str, Iterable[str]] | None = None,
+    roster: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``frame`` with personal data masked (the default for every report and export).
 
@@ -246,6 +257,8 @@ def mask_personal(
         text_columns: free-text columns (default: judged from the column names).
         known: ``{"name": [...], "address": [...]}`` values to mask in text, e.g. from
             :func:`known_personal_values` of the raw responses.
+        roster: names of staff and customers to mask wherever they appear in text, also when no
+            column of any table holds them (:func:`read_roster` reads a file of them).
     """
     if show_personal:
         return frame
@@ -262,6 +275,8 @@ def mask_personal(
     for col, kind in kinds.items():
         if kind in ("name", "address"):
             (names if kind == "name" else addresses).update(frame[col].dropna().astype(str).str.strip())
+    if roster:
+        names.update(str(v) for v in roster)
     if known:
         names.update(str(v) for v in known.get("name", ()))
         addresses.update(str(v) for v in known.get("address", ()))
