@@ -125,3 +125,29 @@ def test_closest_column_is_a_column_and_finds_case_and_spacing_variants(columns,
     if key:
         assert hit is not None
         assert "".join(ch for ch in hit.lower() if ch.isalnum()) == key
+
+
+def test_without_an_id_column_answers_are_named_by_their_row_in_the_file(tmp_path):
+    path = tmp_path / "forms.csv"
+    path.write_text("Score,When\n9,2026-01-05\n,2026-01-06\n3,2026-01-07\n")
+    cols = resolve_columns("closed_loop", str(path), score_column="Score", time_column="When")
+    frame, name = cols.with_ids(cols.load())
+    assert name == "row" and frame["row"].tolist() == ["row 2", "row 3", "row 4"]
+    given = resolve_columns("closed_loop", str(path), score_column="Score", time_column="When", id_column="When")
+    assert given.with_ids(frame)[1] == "When"
+
+
+def test_team_scope_compares_teams_or_the_segments_inside_one_team():
+    from nps_analysis.analyses.columns import team_scope
+
+    r = pd.DataFrame({"Team": ["N", "N ", "S"], "agent": ["a", "b", "c"], "score": [9, 3, 7]})
+    both = resolve_columns("weekly_tracking", "x.csv", team_column="Team", segment_columns=["agent"])
+    subset, segments, label = team_scope(r, both, "N")
+    assert len(subset) == 2 and segments == ["agent"] and label == "team N"
+    assert team_scope(r, both, "")[1:] == (["Team"], "all teams")
+    no_team = resolve_columns("weekly_tracking", "x.csv", segment_columns=["agent"])
+    assert team_scope(r, no_team, "")[1:] == (["agent"], "all answers")
+    with pytest.raises(NPSInputError, match="team_column is empty"):
+        team_scope(r, no_team, "N")
+    with pytest.raises(NPSInputError, match=r"no answers for team 'X'; the teams are \['N', 'N ', 'S'\]"):
+        team_scope(r, both, "X")

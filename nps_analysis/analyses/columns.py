@@ -281,6 +281,20 @@ class Columns:
             return [str(c) for c in load(self.path, database=self.database).columns]
         return None
 
+    def with_ids(self, frame: pd.DataFrame, *, name: str = "row") -> tuple[pd.DataFrame, str]:
+        """``frame`` and the column identifying each response: ``id_column`` when given, else a new
+        column ``name`` holding each row's number in the file (header = row 1, as in a spreadsheet),
+        so a queue or an alert can still point at the answer."""
+        if self.has("id_column"):
+            return frame, str(self.values["id_column"])
+        from ..io import source_rows
+
+        rows = source_rows(frame)
+        out = frame.copy()
+        out[name] = [f"row {r}" for r in (rows if rows is not None else range(2, len(frame) + 2))]
+        out.attrs = dict(frame.attrs)
+        return out, name
+
     def load(self, **options: Any) -> pd.DataFrame:
         """:func:`nps_analysis.load` of :attr:`path` with the score column validated and every named
         column required; a missing one raises :meth:`check`'s error. ``options`` go to ``load``."""
@@ -289,6 +303,29 @@ class Columns:
         with self.checked():
             return load(self.path, score=self.values["score_column"], columns=self.needed,
                         database=self.database, **options)
+
+
+def team_scope(
+    responses: pd.DataFrame, cols: Columns, team: str = ""
+) -> tuple[pd.DataFrame, list[str], str]:
+    """What a weekly report covers: ``(answers, segment columns compared, label)``.
+
+    One team (``team`` given): its answers, compared by ``segment_columns``. Every team: all
+    answers, compared by ``team_column`` (or by ``segment_columns`` when there is no team column).
+    """
+    team_column = cols.column("team_column")
+    segments = list(cols.values.get("segment_columns") or [])
+    if team:
+        if team_column is None:
+            raise NPSInputError(f"team {team!r} was given but team_column is empty: name the column holding the teams")
+        subset = responses[responses[team_column].astype(str).str.strip() == str(team).strip()]
+        if subset.empty:
+            values = sorted(map(str, pd.unique(responses[team_column].dropna())))[:20]
+            raise NPSInputError(f"no answers for team {team!r}; the teams are {values}", column=team_column)
+        return subset, segments, f"team {team}"
+    if team_column is not None:
+        return responses, [team_column], "all teams"
+    return responses, segments, "all answers"
 
 
 def resolve_columns(
@@ -356,4 +393,4 @@ def resolve_columns(
     return Columns(analysis, path, sample, values, database or None)
 
 
-__all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns"]
+__all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns", "team_scope"]
