@@ -151,3 +151,20 @@ def test_team_scope_compares_teams_or_the_segments_inside_one_team():
         team_scope(r, no_team, "N")
     with pytest.raises(NPSInputError, match=r"no answers for team 'X'; the teams are \['N', 'N ', 'S'\]"):
         team_scope(r, both, "X")
+
+
+def test_companion_files_are_the_samples_on_the_bundled_run_and_need_ids_otherwise(tmp_path):
+    bundled = resolve_columns("closed_loop", "")
+    log = bundled.companion("", "loop_followups", what="follow-up log")
+    assert log is not None and "contacted_at" in log.columns
+    user = resolve_columns("closed_loop", "answers.csv")
+    assert user.companion("", "loop_followups", what="follow-up log") is None
+    path = tmp_path / "log.csv"
+    path.write_text("Response ID,contacted_at\nr1,2026-01-05T10:00:00Z\n")
+    with pytest.raises(NPSInputError, match="follow-up log refers to answers by their id: set id_column"):
+        user.companion(str(path), "loop_followups", what="follow-up log")
+    with_ids = resolve_columns("closed_loop", "answers.csv", id_column="Response ID")
+    assert list(with_ids.companion(str(path), "loop_followups", what="follow-up log").columns)[0] == "Response ID"
+    other = resolve_columns("closed_loop", "answers.csv", id_column="response_id")
+    with pytest.raises(NPSInputError, match="missing column 'response_id'"):
+        other.companion(str(path), "loop_followups", what="follow-up log")

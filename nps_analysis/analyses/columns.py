@@ -295,6 +295,24 @@ class Columns:
         out.attrs = dict(frame.attrs)
         return out, name
 
+    def companion(self, path: str, sample: str, *, what: str) -> pd.DataFrame | None:
+        """A file that refers to the answers by their id (the follow-up log, five-whys chains).
+
+        ``path`` given: that file, which must name the answers in a column called like
+        ``id_column``. Empty: the bundled sample's file on the bundled run, else ``None`` (the
+        section is skipped). A file without ``id_column`` cannot be matched: an error says so.
+        """
+        from ..io import load
+
+        if not path:
+            return load(sample_path(sample)) if self.sample else None
+        if not self.has("id_column"):
+            raise NPSInputError(
+                f"the {what} refers to answers by their id: set id_column to the answers' id column "
+                "(the same column name in both files)", file=str(path),
+            )
+        return load(path, columns=[str(self.values["id_column"])])
+
     def load(self, **options: Any) -> pd.DataFrame:
         """:func:`nps_analysis.load` of :attr:`path` with the score column validated and every named
         column required; a missing one raises :meth:`check`'s error. ``options`` go to ``load``."""
