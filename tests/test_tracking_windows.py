@@ -71,5 +71,5 @@ def test_the_report_line_says_how_many_cells_are_hidden_and_which_window_to_set(
     )
     table.attrs.update(suggested_window=None, window=4)
     assert describe_suppression(table).startswith("3 of 4 cells (trailing 4 weeks each)")
-    assert "Even 52 weeks are too few" in describe_suppression(table)
+    assert "No trailing window of up to 52 weeks in these data would show most" in describe_suppression(table)
     assert describe_suppression(table.assign(suppressed=[True, True, False, False])) == ""

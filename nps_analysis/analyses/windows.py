@@ -99,7 +99,8 @@ def describe_suppression(table: pd.DataFrame) -> str:
         line += (f" Set `window` to {suggested} (NPS over the trailing {suggested} {unit})"
                  + (f": then {after} of {total} cells would be suppressed." if after is not None else "."))
     else:
-        line += f" Even {max(CANDIDATE_WINDOWS)} {unit} are too few: lower `min_n` only knowing the intervals widen."
+        line += (f" No trailing window of up to {max(CANDIDATE_WINDOWS)} {unit} in these data would show most "
+                 "of them: compare fewer segments, or lower `min_n` knowing that the intervals widen.")
     return line
 
 

@@ -66,14 +66,23 @@ def interval_band(ax: Any, x: Any, estimate: Any, lower: Any, upper: Any, *, col
 def period_limits(periods: Sequence[Any], *, freq: str | None = "W") -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """x-limits for a time axis: the data's span padded by half a period, ``None`` when empty.
 
+    ``freq`` is a period alias (``"W"``, ``"M"``, ``"D"``); ``None`` takes the median spacing of
+    the points (one day for a single point).
+
     One period gets one period of room on each side (matplotlib would otherwise widen a single
     date to years); no period gives ``None``: call :func:`no_data` instead of drawing an axis that
     matplotlib starts at 1970-01-01.
     """
-    times = pd.to_datetime(pd.Series(list(periods), dtype=object), errors="coerce").dropna()
+    times = pd.to_datetime(pd.Series(list(periods), dtype=object), errors="coerce", utc=None).dropna()
     if times.empty:
         return None
-    step = _period_length(freq)
+    if freq is None:
+        # Unknown period (e.g. a decision's looks): the typical spacing of the points, else a day.
+        gaps = times.sort_values().diff().dropna()
+        gaps = gaps[gaps > pd.Timedelta(0)]
+        step = gaps.median() if len(gaps) else pd.Timedelta(days=1)
+    else:
+        step = _period_length(freq)
     first, last = times.min(), times.max()
     pad = step if first == last else step / 2
     return first - pad, last + pad
