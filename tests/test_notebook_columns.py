@@ -84,8 +84,8 @@ def test_an_empty_required_parameter_is_an_error_with_likely_columns():
 def test_skip_notes_name_the_parameter_that_turns_a_section_on():
     cols = resolve_columns("closed_loop", "r.csv")
     assert cols.note("customer_column") == (
-        "Skipped: re-survey analyses and customer ids in alerts. Set `customer_column` to the column "
-        "holding a customer id (the same customer answering again) to turn it on."
+        "Skipped: the re-survey analyses (category transitions, contacted versus not, the holdout). Set "
+        "`customer_column` to the column holding a customer id (the same customer answering again) to turn it on."
     )
     assert cols.notes().count("Skipped:") == len(cols.absent) == 6
     assert cols.to_dict()["absent"] == cols.absent

@@ -62,10 +62,10 @@ _TEAM_OPTIONAL = _role("team_column", "each answer's team", sample="team",
 _COMMENT = _role("comment_column", "free-text comments", sample="comment",
                  turns_on="comment themes and keyword alerts",
                  hints=("comment", "feedback", "verbatim", "text", "why", "reason"))
-_ID = _role("id_column", "a response id", sample="response_id", turns_on="response ids in alerts and the queue",
-            hints=("response", "id", "respondent"))
-_CUSTOMER = _role("customer_column", "a customer id (the same customer answering again)", sample="customer_id",
-                  turns_on="re-survey analyses and customer ids in alerts", hints=("customer", "client", "account"))
+_ID = _role("id_column", "a response id", sample="response_id",
+            turns_on="response ids in the alerts (answers are named by their row)", hints=("response", "id", "respondent"))
+_CUSTOMER = _role("customer_column", "a customer id", sample="customer_id", turns_on="customer ids in the alerts",
+                  hints=("customer", "client", "account"))
 _TIMEZONE = _role("timezone_column", "each answer's IANA time zone (e.g. Europe/Oslo)", sample="timezone",
                   turns_on="local times per answer (otherwise every time is read in `timezone`)",
                   hints=("timezone", "tz", "zone"))
@@ -101,7 +101,14 @@ ANALYSES: dict[str, tuple[ColumnRole, ...]] = {
         _role("team_column", "each answer's team (who follows it up)", sample="team",
               turns_on="routing each answer to its team and root causes per team",
               hints=("team", "department", "store", "branch", "owner")),
-        _COMMENT, _ID, _CUSTOMER, _TIMEZONE,
+        _COMMENT,
+        _role("id_column", "a response id (the follow-up log and the chains refer to it)", sample="response_id",
+              turns_on="matching the follow-up log and the five-whys chains (answers are named by their row)",
+              hints=("response", "id", "respondent")),
+        _role("customer_column", "a customer id (the same customer answering again)", sample="customer_id",
+              turns_on="the re-survey analyses (category transitions, contacted versus not, the holdout)",
+              hints=("customer", "client", "account")),
+        _TIMEZONE,
         _role("holdout_column", "the randomised follow-up arm (contact or holdout)", sample="followup_arm",
               turns_on="the randomised-holdout comparison", hints=("holdout", "arm", "followup")),
     ),
