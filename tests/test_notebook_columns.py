@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nps_analysis import datasets
+from nps_analysis import NPSInputError, datasets
 from nps_analysis.analyses.columns import ANALYSES, SAMPLES, closest_column, resolve_columns
-from nps_analysis.errors import NPSInputError
 
 
 @pytest.mark.parametrize("analysis", list(ANALYSES))

@@ -73,3 +73,68 @@ def test_the_report_line_says_how_many_cells_are_hidden_and_which_window_to_set(
     assert describe_suppression(table).startswith("3 of 4 cells (trailing 4 weeks each)")
     assert "No trailing window of up to 52 weeks in these data would show most" in describe_suppression(table)
     assert describe_suppression(table.assign(suppressed=[True, True, False, False])) == ""
+
+
+# ------------------------------------------------------------------ through nps_by_period / period_changes
+
+import numpy as np  # noqa: E402
+
+import nps_analysis as nps  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_programme() -> pd.DataFrame:
+    """~15 answers a week for 30 weeks (the issue's low-volume programme), seeded."""
+    rng = np.random.default_rng(12)
+    n = 15 * 30
+    times = pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(rng.uniform(0, 30 * 7, n), unit="D")
+    return pd.DataFrame({"score": rng.integers(0, 11, n), "submitted_at": times, "team": rng.choice(["A", "B"], n)})
+
+
+def _by_hand(frame: pd.DataFrame, first: str, weeks: int) -> tuple[int, int, int]:
+    start = pd.Timestamp(first, tz="UTC")
+    inside = frame[(frame["submitted_at"] >= start) & (frame["submitted_at"] < start + pd.Timedelta(weeks=weeks))]
+    s = inside["score"]
+    return int((s <= 6).sum()), int(s.between(7, 8).sum()), int((s >= 9).sum())
+
+
+def test_a_window_cell_holds_the_trailing_weeks_read_from_before_start(small_programme):
+    table = nps.nps_by_period(small_programme, start="2026-03-02", end="2026-03-30", window=4, min_n=30)
+    assert table["period"].min() == pd.Timestamp("2026-03-02") and len(table) == 5
+    first = table.iloc[0]
+    d, p, r = _by_hand(small_programme, "2026-02-09", 4)  # weeks of 9, 16, 23 Feb and 2 Mar
+    assert (first["detractors"], first["passives"], first["promoters"], first["n"]) == (d, p, r, d + p + r)
+    assert first["nps"] == pytest.approx(100 * (r - d) / (d + p + r))
+    expected = nps.nps_interval(nps.NPSCounts(d, p, r))
+    assert (first["ci_lower"], first["ci_upper"]) == pytest.approx((expected.ci_lower, expected.ci_upper))
+    assert table.attrs["window"] == 4 and table.attrs["suggested_window"] is None
+
+
+def test_a_window_is_compared_with_the_window_before_it_not_an_overlapping_one(small_programme):
+    table = nps.nps_by_period(small_programme, start="2026-03-02", end="2026-04-27", window=4, min_n=30)
+    change = nps.period_changes(table, period="2026-04-27").iloc[0]
+    assert change["previous_period"] == pd.Timestamp("2026-03-30")
+    now = _by_hand(small_programme, "2026-04-06", 4)
+    before = _by_hand(small_programme, "2026-03-09", 4)
+    assert (change["n"], change["previous_n"]) == (sum(now), sum(before))
+    nps_now = 100 * (now[2] - now[0]) / sum(now)
+    nps_before = 100 * (before[2] - before[0]) / sum(before)
+    assert change["difference"] == pytest.approx(nps_now - nps_before)
+    # the adjusted-Wald z of the two windows' counts (pseudo-counts 3/4, 3/2, 3/4 on each side)
+    a = np.array(now) + [0.75, 1.5, 0.75]
+    b = np.array(before) + [0.75, 1.5, 0.75]
+    va = (a[2] + a[0]) / a.sum() - ((a[2] - a[0]) / a.sum()) ** 2
+    vb = (b[2] + b[0]) / b.sum() - ((b[2] - b[0]) / b.sum()) ** 2
+    se = 100 * np.sqrt(va / a.sum() + vb / b.sum())
+    assert change["se"] == pytest.approx(se)
+    assert "trailing windows of 4 periods" in nps.period_changes(table).attrs["method"]
+
+
+def test_most_cells_suppressed_gives_a_suggested_window_and_a_line_for_the_report(small_programme):
+    weekly = nps.nps_by_period(small_programme, start="2026-05-04", end="2026-06-29", min_n=30)
+    assert weekly["suppressed"].all()
+    assert weekly.attrs["suggested_window"] == 4 and weekly.attrs["suggested_suppressed"] == 0
+    assert nps.describe_suppression(weekly).startswith("9 of 9 cells (one period each) have fewer than 30")
+    assert "Set `window` to 4" in nps.describe_suppression(weekly)
+    pooled = nps.nps_by_period(small_programme, start="2026-05-04", end="2026-06-29", min_n=30, window=4)
+    assert not pooled["suppressed"].any() and nps.describe_suppression(pooled) == ""

@@ -16,12 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; the layout move rewrites this block) -----------
-from ..datasets import sample_path
-from ..errors import NPSInputError
-from ..io import is_query_or_table
-
-# -------------------------------------------------------------------------------------------------
+from ..samples import sample_path
+from ..sources.errors import NPSInputError
+from ..sources.sql import is_query_or_table
 
 
 @dataclass(frozen=True)
@@ -282,7 +279,7 @@ class Columns:
             raise  # every named column exists after all: the loader's own message stands
 
     def _file_columns(self) -> list[str] | None:
-        from ..io import load
+        from ..sources.load import load
 
         with contextlib.suppress(Exception):
             return [str(c) for c in load(self.path, database=self.database).columns]
@@ -294,7 +291,7 @@ class Columns:
         so a queue or an alert can still point at the answer."""
         if self.has("id_column"):
             return frame, str(self.values["id_column"])
-        from ..io import source_rows
+        from ..sources.load import source_rows
 
         rows = source_rows(frame)
         out = frame.copy()
@@ -309,7 +306,7 @@ class Columns:
         ``id_column``. Empty: the bundled sample's file on the bundled run, else ``None`` (the
         section is skipped). A file without ``id_column`` cannot be matched: an error says so.
         """
-        from ..io import load
+        from ..sources.load import load
 
         if not path:
             return load(sample_path(sample)) if self.sample else None
@@ -323,7 +320,7 @@ class Columns:
     def load(self, **options: Any) -> pd.DataFrame:
         """:func:`nps_analysis.load` of :attr:`path` with the score column validated and every named
         column required; a missing one raises :meth:`check`'s error. ``options`` go to ``load``."""
-        from ..io import load
+        from ..sources.load import load
 
         with self.checked():
             return load(self.path, score=self.values["score_column"], columns=self.needed,

@@ -60,6 +60,7 @@ def suggest_window(
     window: int = 1,
     candidates: Sequence[int] = CANDIDATE_WINDOWS,
     most: float = 0.5,
+    within: Sequence[Any] | None = None,
 ) -> int | None:
     """The smallest trailing window that leaves at most ``most`` of the cells suppressed.
 
@@ -70,11 +71,20 @@ def suggest_window(
         table: per-period counts of every segment (window 1), e.g. before suppression.
         candidates: windows to try, smallest first (default 4, 13, 26, 52 periods).
         most: the share of suppressed cells tolerated (default: a half, i.e. "most cells").
+        within: the periods that are shown (default: all); earlier rows of ``table`` are history
+            the trailing windows read.
     """
-    if suppressed_share(trailing_sums(table, by=by, window=window)["n"], min_n) <= most:
+
+    def share(k: int) -> float:
+        pooled = trailing_sums(table, by=by, window=k)
+        if within is not None:
+            pooled = pooled[pooled["period"].isin(list(within))]
+        return suppressed_share(pooled["n"], min_n)
+
+    if share(window) <= most:
         return None
     for k in sorted(c for c in candidates if c > window):
-        if suppressed_share(trailing_sums(table, by=by, window=k)["n"], min_n) <= most:
+        if share(k) <= most:
             return k
     return None
 
