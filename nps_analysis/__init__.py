@@ -14,6 +14,7 @@ from .analyses.balance import (
     response_rates,
     sample_ratio_mismatch,
 )
+from .analyses.columns import Columns, closest_column, resolve_columns, team_scope
 from .analyses.decision import Decision, decide
 from .analyses.decision_memo import decision_memo
 from .analyses.followup import (
@@ -51,6 +52,7 @@ from .analyses.self_assessment import (
     superior_service,
 )
 from .analyses.tracking import cohort_table, nps_by_period, period_changes
+from .analyses.windows import describe_suppression, suggest_window
 from .report.exports import export_queue, write_alerts
 from .report.parameters import notebook_parameters
 from .report.plots import experiment as plots
@@ -173,6 +175,13 @@ __all__ = [
     "validate_followup_log",
     "validate_root_causes",
     "write_alerts",
+    # the notebooks' column vocabulary and low-volume windows (analyses/columns.py, windows.py)
+    "Columns",
+    "closest_column",
+    "describe_suppression",
+    "resolve_columns",
+    "suggest_window",
+    "team_scope",
     "export_queue",
     "alerts",
     "followup",

@@ -10,17 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from .system_deps import missing_tool
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 def require_browser() -> None:
-    """Fail (not skip) when the browser is missing: `python3 dev.py test` installs it."""
+    """Skip when the browser is missing, with dev.py's reason (`python3 dev.py test` installs it as
+    root); fail instead under CI=true."""
     if os.environ.get("NPS_SKIP_BROWSER") == "1":
         pytest.skip("NPS_SKIP_BROWSER=1")
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
     if missing:
-        pytest.fail(f"headless Chromium is needed: {missing} missing (apt-get install chromium chromium-driver)")
+        missing_tool("chromium", f"headless Chromium is needed: {', '.join(missing)} missing",
+                     install="apt-get install chromium chromium-driver")
     pytest.importorskip("selenium", reason="selenium is in the test extra")
 
 

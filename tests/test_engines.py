@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 import nps_analysis as nps
 from nps_analysis.sources import engines
 
+from .system_deps import missing_tool
+
 
 def _need(module: str):
     """Import an engine; skipped locally when absent, but CI (with the scale extra) must have it."""
@@ -43,9 +45,7 @@ def spark():
     """A local one-core Spark session, started once (about 10-30 s) for the whole test run."""
     _need("pyspark")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        if os.environ.get("CI"):
-            pytest.fail("PySpark tests need Java 17+ (apt-get install openjdk-17-jre-headless)")
-        pytest.skip("PySpark needs Java (17+); install a JRE to run the Spark backend")
+        missing_tool("java", "PySpark needs Java 17+", install="apt-get install openjdk-17-jre-headless")
     from pyspark.sql import SparkSession
 
     session = (

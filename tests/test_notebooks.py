@@ -65,7 +65,8 @@ def small_experiment(tmp_path_factory) -> Path:
 def test_experiment_notebook_records_what_the_package_computes(small_experiment, tmp_path):
     result = runner.run_notebook(
         ROOT / "notebooks" / "experiment.ipynb",
-        {"data_path": str(small_experiment), "segment_columns": "region", "mde": "8"},
+        {"data_path": str(small_experiment), "segment_columns": "region", "mde": "8", "invited_column": "invited",
+         "responded_column": "responded", "covariate_columns": "prior_score"},
         output_dir=tmp_path / "reports",
         progress=False,
     )

@@ -188,6 +188,7 @@ def alert_list(
     timezone_column: str | None = "timezone",
     show_personal: bool = False,
     roster: Sequence[str] = (),
+    drop_window: int = 1,
 ) -> pd.DataFrame:
     """Alerts for a scheduler to pass on (the kit sends nothing itself).
 
@@ -199,7 +200,8 @@ def alert_list(
       (default :data:`DEFAULT_ALERT_KEYWORDS`; ``[]`` turns the rule off).
     * ``nps_drop`` (high): a segment of ``drop_by`` whose NPS in the last complete period before
       ``as_of`` fell significantly against the period before (:func:`period_changes`, with
-      ``correction`` across the segments; cells with ``n < min_n`` are not tested).
+      ``correction`` across the segments; cells with ``n < min_n`` are not tested). With
+      ``drop_window`` > 1 each cell pools that many trailing periods (see :func:`nps_by_period`).
 
     Answer-level rules look at answers submitted in ``(as_of - window, as_of]``.
 
@@ -272,7 +274,7 @@ def alert_list(
         upto = instants <= as_of_utc
         table = nps_by_period(responses[upto.to_numpy()], score=score, time=time, freq=freq, by=drop_by,
                               timezone=timezone, timezone_column=timezone_column, min_n=min_n,
-                              end=target)
+                              end=target, window=drop_window)
         if len(table) and (pd.to_datetime(table["period"]) == target).any():
             changes = period_changes(table, period=target, alpha=alpha, correction=correction)
             family = changes.attrs["family"]

@@ -34,6 +34,8 @@ def load_experiment(
     subset: Mapping[str, Any] | None = None,
     quarantine_dir: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
+    id_column: str | None = None,
+    **load_options: Any,
 ) -> pd.DataFrame:
     """Read an experiment export (the bundled sample when ``data_path`` is empty).
 
@@ -43,6 +45,8 @@ def load_experiment(
     Invalid scores are quarantined (written to ``quarantine_dir/quarantine.csv``, or beside the
     input file) rather than stopping the report; ``subset`` keeps only rows whose columns equal
     the given values (compared as text), e.g. ``{"region": "North"}`` for one report per region.
+    With ``id_column`` a repeated respondent id, or one seen in two arms, is quarantined too
+    (:func:`nps_analysis.sources.load.load`); ``load_options`` go to ``load`` (e.g. ``missing_values``).
 
     Returns:
         The frame, with ``attrs["load_report"]`` (:class:`nps_analysis.io.LoadReport`) and
@@ -59,7 +63,8 @@ def load_experiment(
         path = Path(data_path) if data_path else sample_path("experiment")
     needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {})]))
     qpath = Path(quarantine_dir) / "quarantine.csv" if quarantine_dir else None
-    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database)
+    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database,
+                 id_column=id_column or None, group_column=group if id_column else None, **load_options)
     report = frame.attrs.get("load_report")
     before = len(frame)
     if subset:

@@ -591,7 +591,9 @@ def describe_queue(queue: pd.DataFrame) -> str:
     else:
         parts.append("No follow-up is overdue.")
     u = int(queue["owner"].isna().sum())
-    if u:
+    if u and queue.attrs.get("routing") is None and "routing" in queue.attrs:
+        parts.append("No routing was given: one queue, no owners.")
+    elif u:
         parts.append(f"{_plural(u, 'response')} without an owner: check the routing (listed, not dropped).")
     return " ".join(parts)
 

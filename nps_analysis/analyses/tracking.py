@@ -21,6 +21,7 @@ from ..sources.scores import parse_scores
 from ..stats import multiplicity
 from ..stats.intervals import nps_interval, z_value
 from ..stats.scoring import NPSCounts, counts
+from .windows import check_window, suggest_window, suppressed_share, trailing_sums
 
 Correction = Literal["holm", "bh", "bonferroni", "none"]
 CORRECTION_NAMES = {
@@ -158,6 +159,7 @@ def nps_by_period(
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
     min_n: int = 30,
+    window: int = 1,
     file: str | None = None,
 ) -> pd.DataFrame:
     """NPS per period (week or month) and segment, with intervals; small cells suppressed.
@@ -174,6 +176,11 @@ def nps_by_period(
             adjusted Wald, Rocks 2016).
         min_n: cells with fewer responses are suppressed: ``nps``, the category counts and the
             interval are missing and ``note`` says why (``n`` is kept).
+        window: periods pooled into each cell: ``4`` gives each week the NPS of the trailing 4
+            weeks (that week and the 3 before, read from before ``start`` too), so a small
+            programme sees a trend (:func:`nps_analysis.analyses.windows.trailing_sums`). When most
+            cells are suppressed, ``attrs["suggested_window"]`` is the smallest of 4, 13, 26, 52
+            periods that would show most of them (``describe_suppression`` says it in words).
 
     Returns:
         One row per period and segment, every period between the first and the last present for
@@ -182,6 +189,7 @@ def nps_by_period(
         ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``. ``attrs`` hold the settings.
     """
     by = [by] if isinstance(by, str) else list(by or [])
+    window = check_window(window)
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
                                timezone_column=timezone_column, file=file)
     require_frame_columns(frame, by, what="responses", file=file)
@@ -199,9 +207,15 @@ def nps_by_period(
     last = _period_bounds(end, freq=freq) if end is not None else (
         table["period"].max().to_period(pfreq) if len(table) else None)
     if first is None or last is None:
-        periods = pd.DatetimeIndex([])
+        periods = shown = pd.DatetimeIndex([])
     else:
-        periods = pd.period_range(first, last, freq=pfreq).start_time
+        # Counts from the data's first period on: a trailing window of the first period shown (and
+        # any window the report may suggest) reaches back before it.
+        lead = first - (window - 1)
+        if len(table):
+            lead = min(lead, table["period"].min().to_period(pfreq))
+        periods = pd.period_range(lead, last, freq=pfreq).start_time
+        shown = pd.period_range(first, last, freq=pfreq).start_time
     if by:
         segments = table[by].drop_duplicates()
         grid = segments.merge(pd.DataFrame({"period": periods}), how="cross")
@@ -210,6 +224,9 @@ def nps_by_period(
     table = grid.merge(table, on=["period", *by], how="left")
     for col in ("detractors", "passives", "promoters", "n"):
         table[col] = table[col].fillna(0).astype(np.int64)
+    suggested, suggested_hidden = _window_advice(table, by=by, min_n=min_n, window=window, shown=shown)
+    table = trailing_sums(table, by=by, window=window)
+    table = table[table["period"].isin(shown)]
     with np.errstate(invalid="ignore", divide="ignore"):
         table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / table["n"].where(table["n"] > 0)
     table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps"]]
@@ -217,9 +234,24 @@ def nps_by_period(
     table = table.sort_values([*by, "period"], kind="stable").reset_index(drop=True)
     table.attrs.update(
         freq=freq, by=by, timezone=timezone, min_n=min_n, method=method, confidence_level=confidence_level,
-        suppressed=int(table["suppressed"].sum()),
+        suppressed=int(table["suppressed"].sum()), window=window, suggested_window=suggested,
+        suggested_suppressed=suggested_hidden,
     )
     return table
+
+
+def _window_advice(
+    table: pd.DataFrame, *, by: list[str], min_n: int, window: int, shown: pd.DatetimeIndex
+) -> tuple[int | None, int | None]:
+    """The window to suggest when most shown cells are suppressed, and how many it would leave."""
+    now = trailing_sums(table, by=by, window=window)
+    if suppressed_share(now.loc[now["period"].isin(shown), "n"], min_n) <= 0.5:
+        return None, None
+    k = suggest_window(table, by=by, min_n=min_n, window=window, within=shown)
+    if k is None:
+        return None, None
+    pooled = trailing_sums(table, by=by, window=k)
+    return k, int((pooled.loc[pooled["period"].isin(shown), "n"] < min_n).sum())
 
 
 # -------------------------------------------------------------------------------- period changes
@@ -300,6 +332,9 @@ def period_changes(
     freq = table.attrs.get("freq", "W")
     by = list(table.attrs.get("by", [c for c in table.columns if c not in _TABLE_VALUE_COLUMNS]))
     min_n = table.attrs.get("min_n", 0)
+    # Trailing windows overlap: a window is compared with the one just before it, not with the
+    # window one period earlier, so that the two samples are independent.
+    lag = int(table.attrs.get("window", 1))
     pfreq = period_freq(freq)
     periods = pd.to_datetime(table["period"]).dt.to_period(pfreq)
     if period is None:
@@ -312,7 +347,7 @@ def period_changes(
     rows = []
     for target in targets:
         now = keyed[keyed["_p"] == target]
-        before = keyed[keyed["_p"] == target - 1][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed"]]
+        before = keyed[keyed["_p"] == target - lag][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed"]]
         merged = now.merge(before, on=by, how="left", suffixes=("", "_prev")) if by else now.assign(_k=0).merge(
             before.assign(_k=0), on="_k", how="left", suffixes=("", "_prev")).drop(columns="_k")
         merged["_target"] = target
@@ -341,7 +376,7 @@ def period_changes(
     out = pd.DataFrame(
         {
             "period": [t.start_time for t in m["_target"]],
-            "previous_period": [(t - 1).start_time for t in m["_target"]],
+            "previous_period": [(t - lag).start_time for t in m["_target"]],
             **{c: m[c].to_numpy() for c in by},
             "n": m["n"].to_numpy(),
             "previous_n": m["n_prev"].fillna(0).astype(np.int64).to_numpy(),
@@ -366,7 +401,7 @@ def period_changes(
     n_tested = int(tested.sum())
     seg = ", ".join(by) if by else "overall"
     when = "every period against the one before" if isinstance(period, str) and period == "all" else (
-        f"{targets[0].start_time.date()} against {(targets[0] - 1).start_time.date()}")
+        f"{targets[0].start_time.date()} against {(targets[0] - lag).start_time.date()}")
     out.attrs.update(
         family=(
             f"{n_tested} comparison(s) of {when}, one per segment ({seg}) with n >= {min_n} in both "
@@ -379,7 +414,9 @@ def period_changes(
         freq=freq,
         by=by,
         method=(f"difference of two independent NPS, {method} SE sqrt(V1/n1 + V2/n2)"
-                f"{' on counts + 3/4, 3/2, 3/4' if method == 'adjusted-wald' else ''}; two-sided z test"),
+                f"{' on counts + 3/4, 3/2, 3/4' if method == 'adjusted-wald' else ''}; two-sided z test"
+                f"{f'; trailing windows of {lag} periods against the window before' if lag > 1 else ''}"),
+        window=lag,
     )
     return out
 

@@ -618,7 +618,7 @@ def _read_recorded(results_file: Path, emit: Callable[[str], None]) -> dict[str,
 
 def bundled_notebook(name: str) -> Path:
     """A notebook of the kit: ``notebooks/<name>.ipynb`` in the checkout (installed editable)."""
-    path = Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"
+    path = Path(__file__).resolve().parents[2] / "notebooks" / f"{name}.ipynb"
     if not path.is_file():
         raise NPSInputError("notebook not found (is the package installed from a checkout?)", file=str(path))
     return path

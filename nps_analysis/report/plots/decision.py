@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .edges import clip_limits, period_limits
+
 
 def plot_monitoring(decision: Any, *, ax: Any = None, title: str | None = None) -> Any:
     """Effect (treatment minus control, NPS points) at every look with its interval and the margin.
@@ -34,14 +36,18 @@ def plot_monitoring(decision: Any, *, ax: Any = None, title: str | None = None) 
         "group-sequential": f"{level} repeated confidence interval at each look",
         "fixed": f"{level} fixed-horizon interval (valid at one planned look only)",
     }[decision.design]
-    lower = history["ci_lower"].to_numpy(dtype=float)
-    upper = history["ci_upper"].to_numpy(dtype=float)
+    # A difference of two NPS lies in -200..200: wider limits (at the first looks) are clipped there.
+    lower, upper = clip_limits(history["ci_lower"], history["ci_upper"], low=-200.0, high=200.0)
     shown = np.isfinite(lower) & np.isfinite(upper)
-    ax.fill_between(x[shown], lower[shown], upper[shown], color="tab:blue", alpha=0.18, step=None, label=band_label)
+    if shown.sum() >= 2:
+        ax.fill_between(x[shown], lower[shown], upper[shown], color="tab:blue", alpha=0.18, step=None, label=band_label)
+    elif shown.any():  # one look: a band of one point is invisible, draw the interval as a bar
+        ax.vlines(x[shown], lower[shown], upper[shown], color="tab:blue", alpha=0.35, lw=6, label=band_label)
     if decision.design != "fixed":
-        ax.plot(x, history["running_lower"].where(np.isfinite(history["running_lower"])), color="tab:blue", lw=1.2, ls="--",
+        run_lower, run_upper = clip_limits(history["running_lower"], history["running_upper"], low=-200.0, high=200.0)
+        ax.plot(x, np.where(np.isfinite(run_lower), run_lower, np.nan), color="tab:blue", lw=1.2, ls="--",
                 drawstyle="steps-post", label="running intersection (used for the decision)")
-        ax.plot(x, history["running_upper"].where(np.isfinite(history["running_upper"])), color="tab:blue", lw=1.2, ls="--",
+        ax.plot(x, np.where(np.isfinite(run_upper), run_upper, np.nan), color="tab:blue", lw=1.2, ls="--",
                 drawstyle="steps-post")
     ax.plot(x, history["effect"], color="tab:blue", marker="o", ms=3.5, lw=1.5, label="observed difference (one marker per look)")
     ax.axhline(-decision.margin, color="tab:red", ls="--", lw=1.5, label=f"do-no-harm margin (-{decision.margin:g} points)")
@@ -51,12 +57,18 @@ def plot_monitoring(decision: Any, *, ax: Any = None, title: str | None = None) 
         low = min(float(lower[finite].min()), -decision.margin) - 5
         high = max(float(upper[finite].max()), 0.0) + 5
         ax.set_ylim(max(low, -200), min(high, 200))
+    else:  # only wide or unbounded intervals so far: the whole range a difference can take
+        ax.set_ylim(-205, 205)
     if decision.decided_at_look:
         k = decision.decided_at_look - 1
         colour = {"ROLL_BACK": "tab:red", "KEEP": "tab:green"}.get(decision.decision, "0.3")
         ax.axvline(x.iloc[k], color=colour, lw=1.2)
         ax.annotate(f"{decision.decision} (look {k + 1})", (x.iloc[k], ax.get_ylim()[1]), xytext=(4, -14),
                     textcoords="offset points", color=colour, fontweight="bold")
+    if pd.api.types.is_datetime64_any_dtype(x):
+        limits = period_limits(x, freq=None)
+        if limits is not None:
+            ax.set_xlim(*limits)
     ax.set_ylabel("NPS difference (points)")
     ax.set_xlabel("look")
     ax.set_title(title or f"{decision.treatment} - {decision.control}: {decision.decision} ({decision.design} design)")

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .edges import error_extents, interval_band, no_data, period_limits
+
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
     import matplotlib.pyplot as plt
@@ -35,13 +37,24 @@ def plot_nps_trend(
     """
     fig, ax = _axes(ax, (9, 4.5))
     by = list(table.attrs.get("by", []))
+    hidden = int(table["suppressed"].sum()) if "suppressed" in table else 0
+    limits = period_limits(table.loc[table["nps"].notna(), "period"], freq=table.attrs.get("freq"))
+    if limits is None:
+        # Nothing to draw: say why instead of an empty axis that matplotlib dates from 1970.
+        why = (f"all {len(table)} cells have fewer than {table.attrs.get('min_n')} answers"
+               if len(table) else "no answers in these periods")
+        no_data(ax, f"No NPS to show: {why}.")
+        ax.set_title(title or "NPS over time")
+        fig.tight_layout()
+        return fig
     groups = table.groupby(by, sort=True) if by else [((), table)]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(map(str, key)) if by else "NPS"
         x = pd.to_datetime(g["period"])
         line = ax.plot(x, g["nps"], marker="o", ms=3.5, lw=1.5, label=label)[0]
-        ax.fill_between(x, g["ci_lower"], g["ci_upper"], color=line.get_color(), alpha=0.15)
+        interval_band(ax, x, g["nps"], g["ci_lower"], g["ci_upper"], color=line.get_color())
+    ax.set_xlim(*limits)
     if changes is not None and changes["significant"].any():
         sig = changes[changes["significant"]]
         for direction, marker, colour in (("down", "v", "tab:red"), ("up", "^", "tab:green")):
@@ -52,8 +65,8 @@ def plot_nps_trend(
     level = int(round(100 * table.attrs.get("confidence_level", 0.95)))
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_ylabel(f"NPS (points) with {level}% interval")
-    ax.set_xlabel(f"period ({table.attrs.get('freq', '')})")
-    hidden = int(table["suppressed"].sum()) if "suppressed" in table else 0
+    window = int(table.attrs.get("window", 1))
+    ax.set_xlabel(f"period ({table.attrs.get('freq', '')})" + (f", each point the trailing {window} periods" if window > 1 else ""))
     ax.set_title(title or "NPS over time"
                  + (f" ({hidden} cells with n < {table.attrs.get('min_n')} not shown)" if hidden else ""))
     ax.legend(loc="best", fontsize=8)
@@ -67,10 +80,16 @@ def plot_compliance(table: pd.DataFrame, *, ax: Any = None, title: str | None = 
     fig, ax = _axes(ax, (8, 0.45 * max(len(table), 3) + 1.2))
     keys = [c for c in table.columns if c not in _VALUE_COLUMNS]
     rated = table[table["due"] > 0].reset_index(drop=True)
+    if rated.empty:
+        no_data(ax, "No follow-up deadline has passed yet: no compliance to show.")
+        ax.set_title(title or "Follow-up compliance")
+        fig.tight_layout()
+        return fig
     labels = [", ".join(str(row[c]) for c in keys) or "all" for _, row in rated.iterrows()]
     y = np.arange(len(rated))
     share = rated["share_in_time"].to_numpy(dtype=float)
-    err = np.vstack([share - rated["ci_lower"], rated["ci_upper"] - share])
+    # At 0% and 100% the Wilson limits can land a hair inside the estimate: clipped extents.
+    err = error_extents(share, rated["ci_lower"], rated["ci_upper"])
     ax.errorbar(share, y, xerr=err, fmt="o", color="tab:blue", capsize=3)
     for yi, (s, n) in enumerate(zip(share, rated["due"], strict=True)):
         ax.annotate(f"{s:.0f}% of {int(n)}", (s, yi), xytext=(6, 4), textcoords="offset points", fontsize=8)
