@@ -31,6 +31,7 @@ from .analyses.gap_tables import GAP_LABELS
 from .analyses.guardrails import Guardrail, parse_guardrail
 from .analyses.importance import IPA_QUADRANTS, ImportancePerformance, importance_performance
 from .analyses.paired_gap import PairedGapResult, paired_gap
+from .analyses.primary import PRIMARY_CHOICES, primary_records, primary_table, resolve_primary
 from .analyses.recovery import (
     FollowupEffect,
     HoldoutComparison,
@@ -53,7 +54,16 @@ from .analyses.self_assessment import (
 )
 from .analyses.tracking import cohort_table, nps_by_period, period_changes
 from .analyses.windows import describe_suppression, suggest_window
+from .report.digest import write_digest
 from .report.exports import export_queue, write_alerts
+from .report.headlines import (
+    experiment_headline,
+    gap_headline,
+    queue_headline,
+    rollback_headline,
+    self_assessment_total_text,
+    weekly_headline,
+)
 from .report.parameters import notebook_parameters
 from .report.plots import experiment as plots
 from .report.plots.decision import plot_monitoring
@@ -110,6 +120,17 @@ ResultMixin.table_renderer = table_for_result
 
 __all__ = [
     "RunFolder",
+    "experiment_headline",
+    "gap_headline",
+    "queue_headline",
+    "rollback_headline",
+    "self_assessment_total_text",
+    "weekly_headline",
+    "write_digest",
+    "PRIMARY_CHOICES",
+    "primary_records",
+    "primary_table",
+    "resolve_primary",
     "mask_text",
     "read_roster",
     "format_record",

@@ -197,14 +197,17 @@ class Decision(ResultMixin):
     def _repr_html_(self) -> str:
         import html
 
+        cls = {"ROLL_BACK": "nps-alert", "KEEP": "nps-ok"}.get(self.decision, "nps-headline")
+        when = f", decided at look {self.decided_at_look}" if self.decided_at_look else ""
         head = (
-            f"<p><b>{html.escape(self.decision)}</b>: {html.escape(self.treatment)} vs "
-            f"{html.escape(self.control)}, effect {self.effect:+.1f} NPS points "
-            f"[{self.ci_lower:+.1f}, {self.ci_upper:+.1f}], margin -{self.margin:g}, "
-            f"{self.looks} looks, {self.design} design</p>"
+            f'<div class="{cls}"><b>{html.escape(self.decision)}</b>: {html.escape(self.treatment)} vs '
+            f"{html.escape(self.control)}, NPS difference {self.effect:+.1f} points "
+            f"({self.ci_lower:.1f} to {self.ci_upper:.1f}), do-no-harm margin -{self.margin:g} points, "
+            f"{self.looks} looks{when}, {html.escape(self.design)} design.</div>"
         )
-        rules = self.rules_frame()[["outcome", "metric", "rule", "text", "first_look"]]
-        return head + self.table_html(rules, headers={"text": "rule as applied", "outcome": "holds"})
+        # The verdict and its numbers only: the rule trace has its own table (rules_frame), shown
+        # once in the report.
+        return head
 
 
 # ------------------------------------------------------------------------------ vectorized decision core

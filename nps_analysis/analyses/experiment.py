@@ -39,6 +39,7 @@ from .formatting import (
     p_text,
     round_or_none,
 )
+from .primary import primary_sentences
 
 # ------------------------------------------------------------------------------------ loading
 
@@ -329,8 +330,13 @@ def conclusion(
     response: ResponseRates | None = None,
     power: pd.DataFrame | None = None,
     segments: pd.DataFrame | None = None,
+    primary: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """The experiment's conclusion in plain sentences, written from the numbers.
+
+    With ``primary`` (the records of :func:`nps_analysis.analyses.primary.primary_records`) each
+    treatment's paragraph is led by the analysis declared before the data, whose verdict decides,
+    with the other analysis beside it; the power caveat follows the declared verdict.
 
     Paragraphs separated by blank lines (Markdown): balance first (problems undermine everything
     after them); then one paragraph per treatment (``CompareResult.summary``: the difference with
@@ -364,14 +370,20 @@ def conclusion(
         paragraphs.append(" ".join(balance))
 
     several = len(many.comparisons) > 1
+    primary_by = {str(rec.get("treatment")): rec for rec in (primary or [])}
     power_by = {} if power is None else {str(r["treatment"]): r for r in power.to_dict("records")}
     for comp in many.comparisons:
         r = comp.result
         if r is None:
             paragraphs.append(f"{comp.treatment} could not be compared with {comp.control}: {comp.note}.")
             continue
-        sentences = [r.summary(str(comp.treatment), str(comp.control))]
-        if several:
+        declared = primary_by.get(str(comp.treatment))
+        if declared is not None:
+            sentences = [primary_sentences(declared, n_comparisons=len(many.comparisons),
+                                           correction_name=correction_name(many.correction), level=r.confidence_level)]
+        else:
+            sentences = [r.summary(str(comp.treatment), str(comp.control))]
+        if several and declared is None:
             verdict = "significant" if comp.significant else "not significant"
             sentences.append(
                 f"With the {correction_name(many.correction)} correction for {len(many.comparisons)} "
@@ -380,6 +392,8 @@ def conclusion(
         pw = power_by.get(str(comp.treatment))
         alpha = 1 - r.confidence_level
         not_significant = not (comp.significant if several else r.pvalue < alpha)
+        if declared is not None and declared.get("primary_estimate") is not None:
+            not_significant = not declared["primary_estimate"]["significant"]
         if pw and not_significant and is_finite(pw.get("power_at_mde")) and pw["power_at_mde"] < pw["target_power"]:
             sentences.append(
                 f"With {pw['n_treatment']} and {pw['n_control']} answers the experiment had only "

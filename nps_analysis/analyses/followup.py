@@ -291,7 +291,8 @@ def followup_queue(
         (``overdue``, ``open``, ``contacted late``, ``contacted in time``, ``resolved``),
         ``hours_to_contact``, ``late_hours``, ``overdue_hours``, ``hours_left`` and ``due``
         (deadline at or before ``as_of``). Sorted with what needs doing first on top: overdue
-        (longest first), open (least time left first), then the rest. ``attrs`` holds
+        and open answers by category (detractors, passives, promoters), within a category the
+        longest overdue first, then the least time left; then the rest by status. ``attrs`` holds
         ``as_of``, ``deadlines``, ``clock``, ``unrouted``, ``missing_score`` and ``not_yet_submitted``.
     """
     if clock not in ("elapsed", "local"):
@@ -389,10 +390,16 @@ def followup_queue(
     q["hours_left"] = np.where(open_, ((dl - as_of_utc) / hour).to_numpy(), np.nan)
     q["due"] = (dl <= as_of_utc).to_numpy() & ~held
 
+    # What needs doing comes first (overdue and open answers), by category priority (detractors,
+    # then passives, then promoters: DOMAIN.md's deadlines), then the longest overdue, then the
+    # least time left; the rest (contacted, resolved, holdout) follows by status.
     rank = pd.Categorical(q["status"], categories=list(STATUSES), ordered=True).codes
+    q["_todo"] = np.where(np.isin(q["status"].to_numpy(), ["overdue", "open"]), 0, 1)
+    q["_category"] = pd.Categorical(q["category"], categories=list(CATEGORIES), ordered=True).codes
     q["_rank"] = rank
     q["_urgency"] = np.where(overdue, -q["overdue_hours"], q["hours_left"])
-    q = q.sort_values(["_rank", "_urgency", "submitted_utc"], kind="stable").drop(columns=["_rank", "_urgency"])
+    keys = ["_todo", "_category", "_urgency", "_rank", "submitted_utc"]
+    q = q.sort_values(keys, kind="stable").drop(columns=["_todo", "_category", "_rank", "_urgency"])
     q = q.reset_index(drop=True)
     attrs = {
         "as_of": as_of_utc.isoformat(),

@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
 
 from ..sources.errors import NPSInputError
 from ..sources.instruments import SELF_ASSESSMENT_AREAS
@@ -19,6 +22,16 @@ from .self_assessment import SelfAssessment, SuperiorService
 
 def _fmt(x: float, digits: int = 2) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:+.{digits}f}"
+
+
+def _correction_of(result: Any) -> str:
+    """The correction named in a gap result's family text ("Holm (holm)"), for a sentence."""
+    family = str(getattr(result, "dimension_family", "") or getattr(result, "family", "") or "")
+    return family.split(", ")[-1] + " correction" if ", " in family else "multiplicity correction"
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else (f"p = {p:.3f}" if p < 0.0995 else f"p = {min(p, 1.0):.2f}")
 
 
 def gap_narrative(
@@ -66,13 +79,14 @@ def gap_narrative(
         s = superior
         lines.append(
             f"- Superior service: {s.headline()} Difference {s.difference:+.0f} points "
-            f"({level} CI {s.ci_lower:+.0f} to {s.ci_upper:+.0f}; {s.test}, p = {s.pvalue:.2g})."
+            f"({level} CI {s.ci_lower:+.0f} to {s.ci_upper:+.0f}; {s.test}, {_p_text(s.pvalue)})."
         )
     if assessment is not None:
         a = assessment
-        who = "the rater" if a.n_raters == 1 else f"{a.n_raters} raters (range {a.total_min:.1f}-{a.total_max:.1f})"
+        who = "the rater" if a.n_raters == 1 else f"{a.n_raters} raters (range {a.total_min:.2f}-{a.total_max:.2f})"
         lines.append(
-            f"- Self-assessment: total {a.total:.1f} of 35 over {who}: **{a.band}**. Weakest area: "
+            # Two decimals: 27.97 is "adequate"; written 28.0 it would read as an asset (>= 28).
+            f"- Self-assessment: total {a.total:.2f} of 35 over {who}: **{a.band}**. Weakest area: "
             f"{SELF_ASSESSMENT_AREAS[a.weakest_area()]} ({a.area_means[a.weakest_area()]:.2f}); strongest: "
             f"{SELF_ASSESSMENT_AREAS[a.strongest_area()]} ({a.area_means[a.strongest_area()]:.2f})."
         )
@@ -83,7 +97,9 @@ def gap_narrative(
         lines.append(
             f"- Customers against the self-assessment: largest area gap in "
             f"{SELF_ASSESSMENT_AREAS.get(worst.dimension, worst.dimension)} ({_fmt(worst.gap)} points); "
-            + (f"significant gaps in {', '.join(flagged)}." if flagged else "no area gap is significant.")
+            + (f"significant gaps in {', '.join(flagged)}" if flagged else "no area gap is significant")
+            + f" after the {_correction_of(assessment_gap)} "
+            "(the intervals are not corrected, so one can exclude 0 while its label says no clear gap)."
         )
     if importance is not None:
         focus = importance.quadrant("concentrate here")
@@ -111,6 +127,21 @@ class GapInputs:
     self_assessment_customers: str | None
     importance: str | None
     sample: bool
+
+    def sources_table(self) -> pd.DataFrame:
+        """What the report reads, by file name (a report shows no folders): ``part, file``."""
+        from pathlib import Path
+
+        parts = [("company answers", self.company), ("customer answers", self.customers),
+                 ("self-assessment (company)", self.self_assessment),
+                 ("self-assessment (customers)", self.self_assessment_customers),
+                 ("importance ratings", self.importance)]
+        rows = [{"part": part, "file": Path(str(f)).name if f else "skipped"} for part, f in parts]
+        if self.superior_item:
+            rows.append({"part": "superior-service item", "file": self.superior_item})
+        frame = pd.DataFrame(rows)
+        frame.attrs["caption"] = "Bundled samples" if self.sample else "Files read"
+        return frame
 
 
 def gap_inputs(

@@ -49,8 +49,8 @@ class RunFolder:
 
     def _repr_html_(self) -> str:
         where = html.escape(_shown(self.path))
-        if self.managed:
-            return f'<p class="nps-runfolder">Files of this run: <code>{where}</code></p>'
+        if self.managed:  # the runner's report header names the run; no folder path in a report
+            return '<p class="nps-runfolder">Files of this run are written to its run folder.</p>'
         return (
             f'<p class="nps-runfolder">Files of this run are written to a new run folder: '
             f"<code>{where}</code> (nothing is written to the current folder).</p>"

@@ -42,7 +42,7 @@ _EXACT_KIND: dict[str, str] = {
 _SUFFIX_KIND: tuple[tuple[str, str], ...] = (
     ("_pvalue", "p"), ("_p", "p"), ("_hours", "hours"), ("_days", "days"), ("_count", "count"),
     ("_share", "share"), ("_rate", "share"), ("_percent", "percent"), ("_pct", "percent"),
-    ("_nps", "points"), ("_points", "points"), ("_mean", "scale"), ("_se", "scale"),
+    ("_nps", "points"), ("_points", "points"), ("_difference", "points"), ("_mean", "scale"), ("_se", "scale"),
     ("_odds_ratio", "ratio"), ("_ratio", "ratio"), ("_at", "datetime"), ("_local", "datetime"),
     ("_utc", "datetime"), ("_date", "date"),
 )
@@ -261,6 +261,8 @@ def _key(column: Any) -> str:
 def column_kind(column: Any, values: pd.Series | None = None) -> str:
     """The kind of a column from its name, then from its values (see :data:`KINDS`)."""
     key = _key(column)
+    if "%" in str(column):  # "response rate %": the values are percentages already
+        return "percent"
     if key in _EXACT_KIND:
         return _EXACT_KIND[key]
     if key.startswith("p_adjusted") or key.startswith("p_value") or key in ("p_value",):
@@ -500,7 +502,7 @@ table.nps-table caption { caption-side: top; text-align: left; color: #555; padd
 table.nps-table th { background: #f3f4f6; text-align: left; font-weight: 600; vertical-align: bottom;
   padding: 4px 8px; border-bottom: 1px solid #c9ccd1; }
 table.nps-table td { padding: 3px 8px; border-bottom: 1px solid #eceef1; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 table.nps-table td.num, table.nps-table th.num { text-align: right; white-space: nowrap;
   font-variant-numeric: tabular-nums; }
 table.nps-table td.verdict, table.nps-table th.verdict { font-weight: 600; white-space: nowrap; }
@@ -537,15 +539,20 @@ def table_html(table: Table) -> str:
             tds.append(f"<td{attr}>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
     caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
-    return (
-        f'<table class="nps-table">{caption}<thead><tr>{"".join(head_cells)}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    # A two-column "label | value" table needs no header row when its headers are blank.
+    head = "" if all(not str(c).strip() for c in frame.columns) else f'<thead><tr>{"".join(head_cells)}</tr></thead>'
+    return f'<table class="nps-table">{caption}{head}<tbody>{"".join(rows)}</tbody></table>'
 
 
-def show(frame: Any, **options: Any) -> Table:
-    """:func:`format_table` for the last line of a notebook cell: ``show(gap.table())``."""
-    return format_table(frame, **options)
+
+def show(frame: Any, **options: Any) -> Any:
+    """:func:`format_table` for the last line of a notebook cell: ``show(gap.table())``.
+
+    Anything that is not a table (a note, ``None``) is returned as it is, so a cell can end in
+    ``nps.show(x)`` whatever ``x`` turned out to be."""
+    if isinstance(frame, (pd.DataFrame, pd.Series, Table)) or hasattr(frame, "to_frame"):
+        return format_table(frame, **options)
+    return frame
 
 
 # ---------------------------------------------------------------------------- one result, vertical

@@ -165,6 +165,7 @@ def self_assessment_scorecard(result: SelfAssessment) -> Any:
     right.set_ylim(0, 1)
     right.set_yticks([])
     right.set_xlabel("total (sum of the 7 area scores, 7-35)")
-    right.set_title(f"Total {result.total:.1f}: {result.band}", fontsize=9)
+    # Two decimals: a total of 27.97 is "adequate"; shown as 28.0 it would read as an asset.
+    right.set_title(f"Total {result.total:.2f}: {result.band}", fontsize=9)
     right.legend(loc="lower left", fontsize=8, frameon=False)
     return fig
