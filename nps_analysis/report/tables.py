@@ -38,6 +38,7 @@ _EXACT_KIND: dict[str, str] = {
     "overdue_hours": "hours", "hours_left": "hours", "hours_to_contact": "hours",
     "share": "share", "rate": "share", "power_at_mde": "share", "target_power": "share",
     "variance_reduction": "share", "recovery_rate": "share", "confidence_level": "share",
+    "alpha": "p", "treatment_value": "points", "control_value": "points",
 }
 _SUFFIX_KIND: tuple[tuple[str, str], ...] = (
     ("_pvalue", "p"), ("_p", "p"), ("_hours", "hours"), ("_days", "days"), ("_count", "count"),
@@ -340,9 +341,9 @@ def _verdict_class(value: str, kind: str = "text") -> str:
     if kind == "bool" or low in ("significant", "not significant", "yes", "no"):
         # "significant" draws the eye; it is not good or bad in itself
         return "nps-v-flag" if low in ("yes", "significant") else ""
-    if low in {b.replace("_", " ") for b in _BAD} or low.startswith(("roll", "significant ", "gap ")):
+    if low in {b.replace("_", " ") for b in _BAD} or low.startswith(("roll", "harm", "gap ", "overdue")):
         return "nps-v-bad"
-    if low in _GOOD or low.startswith(("keep", "no clear", "no gap")):
+    if low in _GOOD or low.startswith(("keep", "no clear", "no gap", "non-inferior", "no harm", "contacted in")):
         return "nps-v-good"
     return "nps-v-neutral"
 
