@@ -21,6 +21,7 @@ from ..sources.dates import to_instant, to_utc
 from ..sources.errors import NPSInputError
 from ..sources.privacy import known_personal_values, mask_personal, mask_text
 from ..sources.scores import CATEGORIES, category_labels, parse_scores
+from .formatting import p_text
 from .tracking import (
     Correction,
     assign_periods,
@@ -297,8 +298,8 @@ def alert_list(
                             f"NPS of {segment} fell from {row['previous_nps']:+.0f} ({label} "
                             f"{row['previous_period'].date()}, n = {int(row['previous_n'])}) to {row['nps']:+.0f} "
                             f"({label} {row['period'].date()}, n = {int(row['n'])}): {row['difference']:+.0f} "
-                            f"points, 95% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}, adjusted p = "
-                            f"{row['pvalue_adjusted']:.3g}"
+                            f"points, 95% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}, adjusted "
+                            f"{p_text(row['pvalue_adjusted'])}"
                         ),
                     }
                 )

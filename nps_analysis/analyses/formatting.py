@@ -25,7 +25,10 @@ def p_cell(p: Any) -> str:
     """A p-value for a table cell: ``0.023``, ``< 0.001``, ``-`` when missing."""
     if not is_finite(p):
         return "-"
-    return "< 0.001" if p < 0.001 else f"{float(f'{p:.2g}'):g}"
+    if p < 0.001:
+        return "< 0.001"
+    # Two significant digits, but never more than three decimals (0.0012 is written 0.001).
+    return f"{p:.3f}" if p < 0.01 else f"{float(f'{p:.2g}'):g}"
 
 
 def flag_box(message: str, alert: bool, *, always: bool = True) -> str:
@@ -43,9 +46,7 @@ def flag_box(message: str, alert: bool, *, always: bool = True) -> str:
 def p_text(p: float | None) -> str:
     if p is None or not math.isfinite(p):
         return "p not available"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {float(f'{p:.2g}'):g}"
+    return f"p = {p_cell(p)}" if p >= 0.001 else "p < 0.001"
 
 
 def is_finite(x: Any) -> bool:

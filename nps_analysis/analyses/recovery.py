@@ -19,6 +19,7 @@ from ..sources.scores import CATEGORIES, category_labels, parse_scores
 from ..stats.intervals import newcombe_interval
 from ..stats.scoring import NPSCounts, wilson_interval
 from .followup import validate_followup_log
+from .formatting import p_text
 
 
 def resurvey_pairs(
@@ -336,7 +337,7 @@ class HoldoutComparison(ResultMixin):
             f"Randomised holdout, {self.category}s compared as assigned: at the re-survey the follow-up arm "
             f"scored NPS {c.treatment.nps:+.0f} (n = {int(c.treatment.n)}) and the holdout {c.control.nps:+.0f} "
             f"(n = {int(c.control.n)}), a difference of {c.difference:+.1f} points ({level}% CI "
-            f"{c.ci_lower:+.1f} to {c.ci_upper:+.1f}, p = {c.pvalue:.3g}). "
+            f"{c.ci_lower:+.1f} to {c.ci_upper:+.1f}, {p_text(c.pvalue)}). "
             f"{self.recovery_contact:.0f}% against {self.recovery_holdout:.0f}% were no longer {self.category}s "
             f"({self.recovery_difference:+.0f} points, {level}% CI {self.recovery_ci_lower:+.0f} to "
             f"{self.recovery_ci_upper:+.0f})."

@@ -21,6 +21,7 @@ from ..sources.scores import parse_scores
 from ..stats import multiplicity
 from ..stats.intervals import nps_interval, z_value
 from ..stats.scoring import NPSCounts, counts
+from .formatting import p_text
 from .windows import check_window, suggest_window, suppressed_share, trailing_sums
 
 Correction = Literal["holm", "bh", "bonferroni", "none"]
@@ -438,7 +439,7 @@ def describe_changes(changes: pd.DataFrame) -> str:
         lines.append(
             f"{who}: NPS {verb} from {row['previous_nps']:+.0f} to {row['nps']:+.0f} "
             f"({row['difference']:+.0f} points, {level}% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}; "
-            f"adjusted p = {row['pvalue_adjusted']:.3g})."
+            f"adjusted {p_text(row['pvalue_adjusted'])})."
         )
     family = changes.attrs.get("family", "")
     untested = int((changes["pvalue"].isna()).sum())

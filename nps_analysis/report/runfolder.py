@@ -49,15 +49,18 @@ class RunFolder:
 
     def _repr_html_(self) -> str:
         where = html.escape(_shown(self.path))
-        if self.managed:  # the runner's report header names the run; no folder path in a report
-            return '<p class="nps-runfolder">Files of this run are written to its run folder.</p>'
+        if self.managed:  # the runner's report header names the run: nothing to add
+            return ""
         return (
             f'<p class="nps-runfolder">Files of this run are written to a new run folder: '
             f"<code>{where}</code> (nothing is written to the current folder).</p>"
         )
 
     def _repr_markdown_(self) -> str:
-        return f"Files of this run: `{_shown(self.path)}`"
+        return "" if self.managed else f"Files of this run: `{_shown(self.path)}`"
+
+    def __repr__(self) -> str:
+        return f"RunFolder({_shown(self.path)!r}, managed={self.managed})"
 
 
 def _shown(path: Path) -> str:

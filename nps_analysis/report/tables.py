@@ -504,8 +504,9 @@ table.nps-table th { background: #f3f4f6; text-align: left; font-weight: 600; ve
   padding: 4px 8px; border-bottom: 1px solid #c9ccd1; }
 table.nps-table td { padding: 3px 8px; border-bottom: 1px solid #eceef1; vertical-align: top;
   overflow-wrap: break-word; }
-table.nps-table td.num, table.nps-table th.num { text-align: right; white-space: nowrap;
-  font-variant-numeric: tabular-nums; }
+table.nps-table th { white-space: normal; }
+table.nps-table td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.nps-table th.num { text-align: right; }
 table.nps-table td.verdict, table.nps-table th.verdict { font-weight: 600; white-space: nowrap; }
 table.nps-table td.nps-v-bad { background: #fdecea; color: #8a1c12; }
 table.nps-table td.nps-v-good { background: #edf7ed; color: #1e4620; }

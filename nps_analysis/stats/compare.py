@@ -508,7 +508,8 @@ def format_pvalue(p: float) -> str:
         return "p not available"
     if p < 0.001:
         return "p < 0.001"
-    return f"p = {float(f'{p:.2g}'):g}"
+    # Two significant digits, but never more than three decimals (0.0012 is written 0.001).
+    return f"p = {p:.3f}" if p < 0.01 else f"p = {float(f'{p:.2g}'):g}"
 
 
 def _summary_sentence(r: CompareResult, treatment: str, control: str) -> str:
