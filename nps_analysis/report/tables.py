@@ -274,6 +274,11 @@ def column_kind(column: Any, values: pd.Series | None = None) -> str:
     for prefix, kind in _PREFIX_KIND:
         if key.startswith(prefix):
             return kind
+    words = key.split("_")
+    if "hours" in words:
+        return "hours"
+    if "days" in words:
+        return "days"
     if values is None:
         return "text"
     if pd.api.types.is_bool_dtype(values):
@@ -420,7 +425,9 @@ def format_table(
             estimate = stem or next((c for c in _ESTIMATES if c in data.columns), "")
             stem_kind = hints.get(estimate) or column_kind(estimate, data[estimate] if estimate in data.columns else None)
             if stem_kind in ("text", "count", "number"):
-                stem_kind = "points" if not estimate else "scale"
+                # An estimate the names do not tell: a gap on a 1-5 scale gets two decimals,
+                # anything else (points, percentages, hours) one.
+                stem_kind = "scale" if estimate in ("gap", "mean", "estimate") else "points"
             decimals = {"points": 1, "hours": 1, "days": 1, "share": 1}.get(stem_kind, 2)
             lo_vals, hi_vals = data[col].tolist(), data[hi].tolist()
             if stem_kind == "share":
@@ -438,6 +445,8 @@ def format_table(
             done.update({col, hi})
             continue
         kind = hints.get(col) or column_kind(col, data[col])
+        if kind == "share" and col not in hints and _over_one(data[col]):
+            kind = "percent"  # a "share" already in percent (41.3, not 0.413)
         name = _header(col, kind, explicit)
         while name in cells:
             name += " "
@@ -468,6 +477,13 @@ def format_table(
     )
     caption = caption if caption is not None else frame.attrs.get("caption")
     return Table(out, verdict=verdict_header, caption=caption, classes=tuple(classes), numeric=numeric)
+
+
+def _over_one(values: pd.Series) -> bool:
+    """Whether a numeric column holds a value beyond 1 in size (percentages, not proportions)."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = numbers[np.isfinite(numbers)]
+    return bool(len(finite)) and float(np.abs(finite).max()) > 1.0
 
 
 def _pick_verdict(
@@ -518,8 +534,12 @@ NOTEBOOK_CSS = f"<style>{TABLE_CSS}</style>"
 
 def table_html(table: Table) -> str:
     """HTML of a formatted table: ``<table class="nps-table">`` with classes only (the report
-    sanitiser keeps ``class``), every cell escaped."""
+    sanitiser keeps ``class``), every cell escaped. A table without rows is one line saying so."""
     frame = table.frame
+    if frame.empty:
+        lead = f"{table.caption} " if table.caption else ""
+        return f'<p class="nps-empty">{html.escape(lead)}None.</p>'
+
     numeric = set(table.numeric)
     head_cells = []
     for col in frame.columns:
