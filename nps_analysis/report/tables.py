@@ -537,8 +537,8 @@ def table_html(table: Table) -> str:
     sanitiser keeps ``class``), every cell escaped. A table without rows is one line saying so."""
     frame = table.frame
     if frame.empty:
-        lead = f"{table.caption} " if table.caption else ""
-        return f'<p class="nps-empty">{html.escape(lead)}None.</p>'
+        lead = f"{table.caption.rstrip('. ')}: none." if table.caption else "No rows."
+        return f'<p class="nps-empty">{html.escape(lead)}</p>'
 
     numeric = set(table.numeric)
     head_cells = []
