@@ -79,8 +79,13 @@ def _leaks(files: dict[str, str]) -> dict[str, list[str]]:
 @pytest.mark.parametrize("notebook", ["weekly_tracking", "closed_loop"])
 def test_no_privacy_case_leaks_from_any_output(tmp_path, notebook):
     data, roster = _hostile_responses(tmp_path)
-    params = {"data_path": str(data), "roster_path": str(roster)}
+    # A user's own file: the columns are named (the bundled run fills them in itself).
+    params = {"data_path": str(data), "roster_path": str(roster), "team_column": "team", "comment_column": "comment",
+              "id_column": "response_id", "customer_column": "customer_id", "timezone_column": "timezone"}
+    if notebook == "weekly_tracking":
+        params.update(key_account_column="account_tier")
     if notebook == "closed_loop":
+        params.update(holdout_column="followup_arm")
         params.update(log_path=str(datasets.sample_path("loop_followups")),
                       root_causes_path=str(datasets.sample_path("loop_root_causes")))
     result = run_notebook(ROOT / "notebooks" / f"{notebook}.ipynb", params, output_dir=tmp_path / "reports",

@@ -49,7 +49,7 @@ from .record import (
 log = logging.getLogger("nps_analysis.runner")
 
 KERNEL_NAME = "python3"
-RUN_FILES = ("executed.ipynb", "report.html", "results.json", "parameters.yaml", "run.log")
+RUN_FILES = ("executed.ipynb", "report.html", "report.pdf", "results.json", "parameters.yaml", "run.log")
 
 
 # ------------------------------------------------------------------------------ parameter types
