@@ -75,15 +75,19 @@ def plan_schedule(schedule: str | os.PathLike[str]) -> tuple[list[PlannedRun], P
               - {subset: {region: North}}
               - {subset: {region: South}}
     """
-    import yaml
+    from .parameters import MAX_YAML_CHARS, safe_yaml_load
 
     path = Path(schedule)
     if not path.is_file():
-        raise NPSInputError("schedule file not found", file=str(path))
+        raise NPSInputError("schedule file not found (or not a regular file)", file=str(path))
+    if path.stat().st_size > MAX_YAML_CHARS * 4:
+        raise NPSInputError(f"the schedule file is larger than {MAX_YAML_CHARS:,} characters", file=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise NPSInputError(f"not valid YAML: {exc}", file=str(path)) from None
+        data = safe_yaml_load(path.read_text(encoding="utf-8"), what="the schedule file")
+    except UnicodeDecodeError:
+        raise NPSInputError("the schedule file is not UTF-8 text", file=str(path)) from None
+    except NPSInputError as exc:
+        raise NPSInputError(str(exc), file=str(path)) from None
     if isinstance(data, list):
         data = {"runs": data}
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
