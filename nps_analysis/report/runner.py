@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.errors import NPSInputError
+from ..sources.privacy import mask_message
 from .html import PAPERMILL_ERROR_TAG, prepare_exporter, report_title, write_report_html
 from .index import write_index
 from .parameters import (
@@ -500,13 +501,15 @@ def _error_record(
     else:
         kind, text = exc.__class__.__name__, message or str(exc)
         trace = "".join(traceback.format_exception(exc))
+    # Messages quote values (a malformed row's contents): e-mails and phones are masked here too,
+    # since the record reaches results.json, run.log and the index.
     return {
         "type": kind,
-        "message": strip_ansi(text),
+        "message": mask_message(strip_ansi(text)),
         "cell_index": tracker.current,
         "execution_count": None,
         "cell_source": None,
-        "traceback": trace,
+        "traceback": mask_message(trace) if trace else trace,
     }
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .errors import NPSInputError, describe_rows
+from .errors import NPSInputError, describe_rows, masked_error
 from .files import (
     DELIMITERS,
     detect_extra_header_rows,
@@ -200,16 +200,20 @@ def load(
         except NPSInputError as exc:
             hint = score_hint(frame[score], score_labels)
             if hint:
-                raise NPSInputError(
+                exc = NPSInputError(
                     f"{exc.args[0].split(': ', 2)[-1]}{hint}", file=file, column=score, rows=exc.rows, count=exc.count
-                ) from None
-            raise
+                )
+            # The bad values may be a shifted row's name, e-mail or phone: mask them as any output.
+            raise masked_error(exc, frame) from None
         values = parsed.values
         if parsed.invalid:
             invalid_rows = np.isin(row_numbers, [r for r, _ in parsed.invalid])
             _mark(bad, reason_of, reasons, invalid_rows, f"invalid {score!r}: not a whole number {low}-{high}")
     if id_column is not None:
-        _check_ids(frame, id_column, group_column, row_numbers, on_invalid, file, bad, reason_of, reasons)
+        try:
+            _check_ids(frame, id_column, group_column, row_numbers, on_invalid, file, bad, reason_of, reasons)
+        except NPSInputError as exc:
+            raise masked_error(exc, frame) from None
 
     quarantined = int(bad.sum())
     qfile: str | None = None
