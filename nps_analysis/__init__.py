@@ -78,8 +78,9 @@ from .sources.bigfile import read_source
 from .sources.errors import NPSInputError
 from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
 from .sources.load import LoadReport, load, load_report
-from .sources.privacy import mask_personal, mask_text, read_roster
+from .sources.privacy import mask_personal, mask_text
 from .sources.results import ResultMixin
+from .sources.roster import read_roster
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped

@@ -18,7 +18,6 @@ import pandas as pd
 
 from ..samples import sample_path
 from ..sources.errors import NPSInputError
-from ..sources.sql import is_query_or_table
 
 
 @dataclass(frozen=True)
@@ -175,13 +174,15 @@ class Columns:
         sample: whether this is the bundled-sample run (its columns were filled in).
         values: parameter -> column name (``""`` absent) or list of columns.
         database: the DuckDB database holding the table named by ``path``, if any.
+        query: a read-only DuckDB ``SELECT`` read instead of ``path`` (``path`` is then ``None``).
     """
 
     analysis: str
-    path: str | Path
+    path: str | Path | None
     sample: bool
     values: dict[str, Any] = field(default_factory=dict)
     database: str | None = None
+    query: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -282,7 +283,7 @@ class Columns:
         from ..sources.load import load
 
         with contextlib.suppress(Exception):
-            return [str(c) for c in load(self.path, database=self.database).columns]
+            return [str(c) for c in load(self.path, database=self.database, query=self.query).columns]
         return None
 
     def with_ids(self, frame: pd.DataFrame, *, name: str = "row") -> tuple[pd.DataFrame, str]:
@@ -324,7 +325,7 @@ class Columns:
 
         with self.checked():
             return load(self.path, score=self.values["score_column"], columns=self.needed,
-                        database=self.database, **options)
+                        database=self.database, query=self.query, **options)
 
 
 def team_scope(
@@ -356,6 +357,7 @@ def resolve_columns(
     /,
     *,
     database: str | None = None,
+    query: str | None = None,
     **given: Any,
 ) -> Columns:
     """The column parameters of a notebook run: the sample's columns for the bundled run, else checked names.
@@ -368,8 +370,9 @@ def resolve_columns(
 
     Args:
         analysis: one of :data:`ANALYSES` (the notebook's name).
-        data_path: the notebook's ``data_path`` (a file, a DuckDB query or a table name).
+        data_path: the notebook's ``data_path`` (a file, or a table name in ``database``).
         database: the DuckDB database holding the table named by ``data_path``.
+        query: the notebook's ``query`` (a read-only DuckDB ``SELECT``), read instead of ``data_path``.
         **given: the notebook's column parameters (``score_column=...``, ``segment_columns=[...]``);
             parameters not given take their defaults.
 
@@ -389,7 +392,7 @@ def resolve_columns(
     unknown = set(given) - set(roles)
     if unknown:
         raise ValueError(f"{analysis} has no column parameter(s) {sorted(unknown)}; it has {list(roles)}")
-    sample = not data_path
+    sample = not data_path and not query
     values: dict[str, Any] = {}
     for name, role in roles.items():
         value = given.get(name, role.default)
@@ -406,13 +409,16 @@ def resolve_columns(
             if sample and not value:
                 value = str(role.sample)
         values[name] = value
+    path: str | Path | None
     if sample:
-        path: str | Path = sample_path(SAMPLES[analysis])
-    elif is_query_or_table(str(data_path), database or None):
-        path = str(data_path)
+        path = sample_path(SAMPLES[analysis])
+    elif query:
+        path = None
+    elif database:
+        path = str(data_path)  # a table name in the database
     else:
         path = Path(data_path)  # type: ignore[arg-type]
-    return Columns(analysis, path, sample, values, database or None)
+    return Columns(analysis, path, sample, values, database or None, query or None)
 
 
 __all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns", "team_scope"]

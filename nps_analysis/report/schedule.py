@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.errors import NPSInputError
+from .index import write_index
 from .parameters import ParameterError, check_parameters, notebook_parameters
-from .runner import RunResult, log, run_notebook
+from .runner import RunResult, close_run, log, plan_run, run_notebook, run_status
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,19 @@ def plan_schedule(schedule: str | os.PathLike[str]) -> tuple[list[PlannedRun], P
               - {subset: {region: North}}
               - {subset: {region: South}}
     """
-    import yaml
+    from .parameters import MAX_YAML_CHARS, safe_yaml_load
 
     path = Path(schedule)
     if not path.is_file():
-        raise NPSInputError("schedule file not found", file=str(path))
+        raise NPSInputError("schedule file not found (or not a regular file)", file=str(path))
+    if path.stat().st_size > MAX_YAML_CHARS * 4:
+        raise NPSInputError(f"the schedule file is larger than {MAX_YAML_CHARS:,} characters", file=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise NPSInputError(f"not valid YAML: {exc}", file=str(path)) from None
+        data = safe_yaml_load(path.read_text(encoding="utf-8"), what="the schedule file")
+    except UnicodeDecodeError:
+        raise NPSInputError("the schedule file is not UTF-8 text", file=str(path)) from None
+    except NPSInputError as exc:
+        raise NPSInputError(str(exc), file=str(path)) from None
     if isinstance(data, list):
         data = {"runs": data}
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
@@ -148,21 +153,24 @@ def run_schedule(
 ) -> ScheduleResult:
     """Run every notebook and parameter set of a schedule file, ``jobs`` at a time.
 
-    All parameters are checked before the first run starts. A failing run does not stop the
-    others; the result lists the runs in schedule order and the failures (``summary()``), and
-    ``exit_code`` is 1 if any failed. Relative paths in the schedule (notebooks, ``output_dir``,
-    and data paths read by the kernel) are relative to the schedule file's folder.
+    All parameters are checked before the first run starts, and every run is then reserved with a
+    ``planned`` record (:func:`plan_run`), so each planned run ends with a record whatever
+    happens: ``ok`` or ``failed`` (a failing notebook, or any exception escaping one run, which
+    does not stop the others), ``skipped`` with the reason when the schedule is stopped (SIGTERM,
+    Ctrl-C) before the run starts, ``killed`` when its process dies mid-run. ``exit_code`` is 1 if
+    any run failed. Relative paths in the schedule (notebooks, ``output_dir``, and data paths read
+    by the kernel) are relative to the schedule file's folder.
 
     Args:
         jobs: runs at once (default :func:`default_jobs`, the number of cores). Each run has its
             own kernel and its own ``run.log``; console lines are prefixed with ``[notebook run_id]``
-            when ``jobs > 1``; ``index.html`` is rebuilt under a lock after every run and once at the end.
+            when ``jobs > 1``; ``index.html`` is rebuilt under a lock after every run and once at
+            the end. Stopped with ``jobs > 1``, the runs not started are ``skipped`` and the runs
+            under way finish and record themselves.
         pdf: write ``report.pdf`` for every run.
         private: files ``0600`` (see :func:`~nps_analysis.report.runner.run_notebook`).
     """
     from concurrent.futures import ThreadPoolExecutor
-
-    from .index import write_index
 
     planned, default_out, base = plan_schedule(schedule)
     out = Path(output_dir) if output_dir is not None else default_out
@@ -173,28 +181,49 @@ def run_schedule(
     parallel = jobs > 1
     # A progress bar per run makes no sense when runs interleave: plain lines then.
     bar = False if parallel else progress
+    ids = [plan_run(p.notebook, p.parameters, output_dir=out, schedule=str(schedule)) for p in planned]
+    write_index(out)
 
-    def one(i: int, p: PlannedRun) -> RunResult:
+    def one(i: int, p: PlannedRun, run_id: str) -> RunResult:
         log.info("schedule run %d/%d: %s %s", i, len(planned), p.notebook.name, p.parameters or "")
-        return run_notebook(
-            p.notebook, p.parameters, output_dir=out, timeout=p.timeout, progress=bar, cwd=base, pdf=pdf,
-            private=private, log_label=parallel,
-        )
-
-    if not parallel:
-        runs = [one(i, p) for i, p in enumerate(planned, 1)]
-    else:
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nps-run")
         try:
-            futures = [pool.submit(one, i, p) for i, p in enumerate(planned, 1)]
-            runs = [f.result() for f in futures]
+            return run_notebook(
+                p.notebook, p.parameters, output_dir=out, timeout=p.timeout, progress=bar, cwd=base,
+                run_id=run_id, planned=True, pdf=pdf, private=private, log_label=parallel,
+            )
         except KeyboardInterrupt:
-            # Stopped (Ctrl-C, SIGTERM): runs not started yet never start; the runs under way
-            # end with this process and the index marks them "killed" (their pid is gone).
-            pool.shutdown(wait=False, cancel_futures=True)
             raise
+        except Exception as exc:  # noqa: BLE001 - one run's failure never stops the schedule
+            log.exception("schedule run %d/%d failed outside its notebook", i, len(planned))
+            return close_run(p.notebook, run_id, output_dir=out, status="failed", error_type=type(exc).__name__,
+                             message=f"the run could not complete: {exc}")
+
+    runs: list[RunResult] = []
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nps-run") if parallel else None
+    try:
+        if pool is None:
+            for i, (p, run_id) in enumerate(zip(planned, ids, strict=True), 1):
+                runs.append(one(i, p, run_id))
+        else:
+            futures = [pool.submit(one, i, p, run_id) for i, (p, run_id) in enumerate(zip(planned, ids, strict=True), 1)]
+            runs = [f.result() for f in futures]
+    except KeyboardInterrupt as stop:
+        why = stop or "SIGTERM or Ctrl-C"
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        for p, run_id in zip(planned, ids, strict=True):
+            status = run_status(out, p.notebook, run_id)
+            if status == "running" and pool is None:  # the run that was going: failed
+                close_run(p.notebook, run_id, output_dir=out, status="failed", error_type="Interrupted",
+                          message=f"the run was stopped before it finished ({why})")
+            elif status == "planned":
+                close_run(p.notebook, run_id, output_dir=out, status="skipped", error_type="Skipped",
+                          message=f"the schedule was stopped ({why}) before this run started")
+        write_index(out)
+        raise
+    if pool is not None:
         pool.shutdown()
-        write_index(out)  # once more, after the last run: every run is listed
+    write_index(out)  # once more, after the last run: every run is listed
     result = ScheduleResult(runs)
     log.info("%s", result.summary())
     return result

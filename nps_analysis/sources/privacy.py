@@ -49,6 +49,11 @@ _TEXT_WORDS = frozenset(
 
 
 
+def words_of(column: Any) -> list[str]:
+    """The lower-case words of a column name (``"Customer E-mail"`` -> ``["customer", "email"]``)."""
+    return _words(column)
+
+
 def _words(column: Any) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", str(column).lower().replace("e-mail", "email")) if w]
 
@@ -87,31 +92,6 @@ def personal_columns(frame: pd.DataFrame) -> dict[str, str]:
 def is_text_column(column: Any) -> bool:
     """Whether a column's name marks it as free text (comments, concerns, actions, five whys)."""
     return bool(_TEXT_WORDS.intersection(_words(column)))
-
-
-def read_roster(path: str | Any | None) -> list[str]:
-    """Names of staff and customers from a roster file, for ``roster=``: a text file with one name a
-    line (``#`` starts a comment), or a CSV/Excel/Parquet table whose name columns
-    (:func:`personal_columns`, plus ``agent``/``employee``/``staff`` name columns) are read.
-    ``None`` or ``""`` gives an empty roster."""
-    from pathlib import Path
-
-    if path is None or str(path).strip() == "":
-        return []
-    p = Path(path)
-    if not p.is_file():
-        from .errors import NPSInputError
-
-        raise NPSInputError("roster file not found", file=str(p))
-    if p.suffix.lower() in ("", ".txt", ".lst"):
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
-        return sorted({ln.split("#", 1)[0].strip() for ln in lines} - {""})
-    from .files import read_table
-
-    table = read_table(p)
-    columns = [c for c in table.columns if personal_kind(c) == "name" or "name" in _words(c)]
-    values = table[columns].stack().dropna().astype(str).str.strip() if columns else pd.Series(dtype=str)
-    return sorted(set(values) - {""})
 
 
 def known_personal_values(*frames: pd.DataFrame | None, roster: Iterable[str] = ()) -> dict[str, list[str]]:
@@ -337,3 +317,11 @@ def find_personal_data(text: str, values: Iterable[str]) -> list[str]:
     """The values (names, e-mails, phone numbers, addresses) that occur in ``text``
     (see :func:`personal_data_finder`)."""
     return personal_data_finder(values)(text)
+
+
+def mask_message(text: str, *, names: Iterable[str] = (), addresses: Iterable[str] = ()) -> str:
+    """One message (an error, a log line) with e-mail addresses, phone numbers and the given names
+    and addresses masked, as :func:`mask_text` masks free text."""
+    if not isinstance(text, str) or not text:
+        return text
+    return str(mask_text([text], names=names, addresses=addresses).iloc[0])
