@@ -74,7 +74,7 @@ runs:
 
 
 def schedule_times(tmp: Path, pdf: bool) -> tuple[float, float]:
-    from nps_analysis.runner import run_schedule
+    from nps_analysis.report.schedule import run_schedule
 
     teams = ["Americas", "North", "West"]
     weeks = ["2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09"]
@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _report import machine, markdown_table, write_section
-    from nps_analysis.runner import run_notebook
+    from nps_analysis.report.runner import run_notebook
 
     lines = [f"Machine: {machine()}", ""]
     with tempfile.TemporaryDirectory() as tmp_name:
