@@ -1,0 +1,141 @@
+"""How many standard errors each roll-back rule needs at each look, for every design, vectorised.
+
+One function serves ``decide`` and the simulations: the harm bound and the non-inferiority bound
+get their own multipliers (alpha allocation of the rules), after a stated minimum information.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# ----------------------------------------------------------------------- existing kit code (phase 1)
+from ..sequential import cs_multiplier  # noqa: E402
+
+# --------------------------------------------------------------------------------------------------
+from .information import (
+    horizon_level,
+    information_fractions,
+    mixture_multiplier,
+    rule_alphas,
+    spending_bounds,
+)
+
+#: No rule is applied at a look before each arm holds this many answers: below it the plug-in
+#: variance and the normal approximation of a skewed -1/0/+1 mean are not trustworthy (the
+#: audit's 90%-promoter, late-arm scenario; measured in docs/validation.md).
+MIN_RESPONSES_PER_ARM = 50
+#: ... nor, in the group-sequential design, before this share of the planned information.
+MIN_INFORMATION_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class RuleMultipliers:
+    """Multipliers (standard errors) of the harm and non-inferiority bounds at each look.
+
+    ``harm``: the bound that shows harm beyond the margin (upper bound of a higher-is-better
+    metric) spans ``harm * se``; ``noninf``: the bound that shows non-inferiority. ``tested``:
+    looks where the rules apply (``inf`` multipliers elsewhere). ``fractions``: information
+    fractions (group-sequential) or horizon fractions (sequential with ``planned_days``).
+    ``harm_alpha``, ``noninf_alpha``: the one-sided levels; ``level``: the mixture levels
+    ``(harm, non-inferiority)`` of the horizon-tuned sequence, else ``nan``.
+    """
+
+    harm: np.ndarray
+    noninf: np.ndarray
+    tested: np.ndarray
+    fractions: np.ndarray
+    harm_alpha: float
+    noninf_alpha: float
+    level: tuple[float, float]
+
+
+def rule_multipliers(
+    n_treatment: Any,
+    var_treatment: Any,
+    n_control: Any,
+    var_control: Any,
+    *,
+    design: str,
+    alpha: float,
+    metrics: int = 1,
+    planned_responses: float | None = None,
+    elapsed_days: Any | None = None,
+    planned_days: float | None = None,
+    looks_per_day: float = 1.0,
+    spending: str = "obrien-fleming",
+    min_responses: int = MIN_RESPONSES_PER_ARM,
+    min_fraction: float = MIN_INFORMATION_FRACTION,
+) -> RuleMultipliers:
+    """Multipliers of the two rule bounds per look (looks on the last axis), by design.
+
+    Alpha: ROLL_BACK is a union over ``metrics`` (harm bound at one-sided ``alpha / (2 metrics)``);
+    KEEP an intersection-union (non-inferiority bound at one-sided ``alpha / 2``); see
+    :func:`nps_analysis.stats.information.rule_alphas`.
+
+    Designs:
+      * ``"sequential"`` with ``planned_days``: the normal-mixture confidence sequence tuned to the
+        horizon (:func:`nps_analysis.stats.information.horizon_level`): at a look ``e`` days after
+        both arms started, the multiplier is ``mixture_multiplier(e / planned_days, a)``: the
+        sequence is tightest at the horizon, with ``t* = planned_days`` times the observed daily
+        rate, and its level ``a`` makes the exact one-sided crossing probability over
+        ``planned_days * looks_per_day`` looks equal to the rule's alpha. Looks after the
+        horizon are not tested (the guarantee covers the horizon only).
+      * ``"sequential"`` without ``planned_days``: the confidence sequence valid for ever
+        (Ville's inequality) at level ``2 x`` the rule's one-sided alpha, tightest at
+        ``planned_responses``.
+      * ``"group-sequential"``: one-sided Lan-DeMets spending at each rule's level on the
+        observed information fractions (:func:`information_fractions`), repeated confidence
+        bounds ``estimate -/+ b_k se`` (Jennison & Turnbull 2000, ch. 7 and 9).
+      * ``"fixed"``: ``z`` quantiles of the rules' levels.
+    Every design tests a look only once each arm has ``min_responses`` answers; the
+    group-sequential design also needs ``min_fraction`` of the planned information (the error
+    share of the skipped looks is spent at the first tested one).
+    """
+    from scipy.stats import norm
+
+    n_t = np.asarray(n_treatment, dtype=float)
+    n_c = np.asarray(n_control, dtype=float)
+    shape = np.broadcast(n_t, n_c).shape
+    harm_a, noninf_a = rule_alphas(alpha, metrics)
+    tested = (n_t >= min_responses) & (n_c >= min_responses)
+    fractions = np.full(shape, np.nan)
+    level: tuple[float, float] = (math.nan, math.nan)
+    if design == "fixed":
+        harm = np.full(shape, float(norm.isf(harm_a)))
+        noninf = np.full(shape, float(norm.isf(noninf_a)))
+    elif design == "sequential" and planned_days is not None:
+        if elapsed_days is None:
+            raise ValueError("a planned horizon needs the days elapsed at each look")
+        if not planned_days > 0:
+            raise ValueError(f"planned_days must be positive, got {planned_days!r}")
+        looks = max(1, int(math.ceil(planned_days * looks_per_day)))
+        fractions = np.broadcast_to(np.asarray(elapsed_days, dtype=float) / planned_days, shape)
+        tested = tested & (fractions <= 1.0 + 1e-9)
+        harm_level = horizon_level(harm_a, looks)
+        noninf_level = horizon_level(noninf_a, looks)
+        level = (harm_level, noninf_level)
+        harm = mixture_multiplier(fractions, harm_level)
+        noninf = mixture_multiplier(fractions, noninf_level)
+    elif design == "sequential":
+        if planned_responses is None:
+            raise ValueError("the sequential design needs planned_responses or planned_days")
+        total = n_t + n_c
+        harm = cs_multiplier(total, alpha=2 * harm_a, planned_n=planned_responses)
+        noninf = cs_multiplier(total, alpha=2 * noninf_a, planned_n=planned_responses)
+    elif design == "group-sequential":
+        if planned_responses is None:
+            raise ValueError("the group-sequential design needs planned_responses")
+        fractions = information_fractions(n_t, var_treatment, n_c, var_control, planned_responses=planned_responses)
+        tested = tested & (fractions >= min_fraction)
+        harm = spending_bounds(fractions, alpha=harm_a, spending=spending, eligible=tested)
+        noninf = harm if noninf_a == harm_a else spending_bounds(fractions, alpha=noninf_a, spending=spending, eligible=tested)
+        tested = tested & np.isfinite(noninf)
+    else:
+        raise ValueError(f"design must be 'sequential', 'group-sequential' or 'fixed', got {design!r}")
+    harm = np.where(tested, np.broadcast_to(harm, shape), np.inf)
+    noninf = np.where(tested, np.broadcast_to(noninf, shape), np.inf)
+    return RuleMultipliers(harm, noninf, tested, np.asarray(fractions), harm_a, noninf_a, level)
