@@ -131,8 +131,13 @@ def rule_multipliers(
             raise ValueError("the group-sequential design needs planned_responses")
         fractions = information_fractions(n_t, var_treatment, n_c, var_control, planned_responses=planned_responses)
         tested = tested & (fractions >= min_fraction)
-        harm = spending_bounds(fractions, alpha=harm_a, spending=spending, eligible=tested)
-        noninf = harm if noninf_a == harm_a else spending_bounds(fractions, alpha=noninf_a, spending=spending, eligible=tested)
+        if noninf_a == harm_a:
+            harm = noninf = spending_bounds(fractions, alpha=harm_a, spending=spending, eligible=tested)
+        else:  # both rules in one batched recursion
+            levels = np.array([harm_a, noninf_a]).reshape((2,) + (1,) * (fractions.ndim - 1))
+            both = spending_bounds(np.stack([fractions, fractions]), alpha=np.broadcast_to(levels, (2,) + shape[:-1]),
+                                   spending=spending, eligible=np.stack([tested, tested]))
+            harm, noninf = both[0], both[1]
         tested = tested & np.isfinite(noninf)
     else:
         raise ValueError(f"design must be 'sequential', 'group-sequential' or 'fixed', got {design!r}")

@@ -47,7 +47,7 @@ from ..sequential import spending_function  # noqa: E402
 
 #: Half-width of the integration grid on the score scale ``S = Z sqrt(t)`` (``t <= 1``), in
 #: standard deviations of ``S`` at full information.
-GRID_HALF_WIDTH = 10.0
+GRID_HALF_WIDTH = 8.5
 #: Grid spacing: a fifth of the increments' standard deviation (10th percentile over the tested
 #: looks, so that one tiny increment does not blow up the grid), clipped to these bounds.
 _MIN_STEP, _MAX_STEP = 0.005, 0.015
@@ -163,6 +163,29 @@ def _remove_above(mass: np.ndarray, u: np.ndarray, x0: float, h: float) -> np.nd
     return mass * np.where(np.isfinite(u)[..., None], keep, 1.0)
 
 
+def _newton(mass: np.ndarray, u: np.ndarray, sd: np.ndarray, target: np.ndarray, x0: float, h: float) -> np.ndarray:
+    """One Newton step for ``sum_i mass_i P(N(x_i, sd^2) >= u) = target`` (cells ``x_i``).
+
+    Only cells within 9 standard deviations of ``u`` can contribute; the sum runs over them.
+    """
+    from scipy.special import ndtr
+
+    width = int(math.ceil(9.0 * float(sd.max()) / h))
+    centre = np.rint((u - x0) / h).astype(np.int64)
+    idx = np.clip(centre[:, None] + np.arange(-width, width + 1)[None, :], 0, mass.shape[-1] - 1)
+    near = np.take_along_axis(mass, idx, axis=-1)
+    # clipped duplicates at the grid's edge carry no mass (S never gets there): count them once
+    dup = np.concatenate([np.zeros((idx.shape[0], 1), dtype=bool), idx[:, 1:] == idx[:, :-1]], axis=1)
+    near = np.where(dup, 0.0, near)
+    z = (u[:, None] - (x0 + h * idx)) / sd[:, None]
+    above_window = np.take_along_axis(_upper_tail(mass), np.clip(idx[:, -1:] + 1, 0, mass.shape[-1]), axis=-1)[:, 0]
+    crossing = (near * ndtr(-z)).sum(axis=-1) + above_window
+    slope = (near * np.exp(-0.5 * z * z)).sum(axis=-1) / (sd * math.sqrt(2 * math.pi))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(slope > 0, (crossing - target) / slope, 0.0)
+    return u + np.clip(step, -h, h)
+
+
 def _grid_step(fractions: np.ndarray, eligible: np.ndarray) -> float:
     prev = np.zeros(fractions.shape[:-1])
     steps = []
@@ -178,10 +201,67 @@ def _grid_step(fractions: np.ndarray, eligible: np.ndarray) -> float:
     return float(np.clip(sd / 5.0, _MIN_STEP, _MAX_STEP))
 
 
+def _spending_chunk(flat: np.ndarray, tested: np.ndarray, a: np.ndarray, spending: Any, h: float) -> np.ndarray:
+    """The recursion of :func:`spending_bounds` on a block of screened rows."""
+    from scipy.stats import norm
+
+    rows, looks = flat.shape
+    half = int(math.ceil(GRID_HALF_WIDTH / h))
+    x0 = -half * h
+    frac_tested = np.minimum(np.where(tested, flat, 0.0), 1.0)
+    spent_at = np.empty_like(frac_tested)
+    for level in np.unique(a):  # spending functions take one level at a time
+        sel = a[:, 0] == level
+        spent_at[sel] = np.minimum(spending_function(spending, frac_tested[sel], float(level)), level)
+    bounds = np.full(flat.shape, np.inf)
+    mass = np.zeros((rows, 2 * half + 1))
+    started = np.zeros(rows, dtype=bool)
+    prev_t = np.zeros(rows)
+    prev_spent = np.zeros(rows)
+    for k in range(looks):
+        r = np.flatnonzero(tested[:, k])
+        if r.size == 0:
+            continue
+        tk = flat[r, k]
+        first = ~started[r]
+        step_sd = np.sqrt(np.where(first, tk, tk - prev_t[r]))
+        m = mass[r]
+        before = m.copy()
+        if first.any():  # first tested look: the marginal law of S_1
+            kh = int(min(half, math.ceil(9.0 * float(step_sd[first].max()) / h)))
+            m[first] = 0.0
+            m[first, half - kh : half + kh + 1] = _cell_masses(step_sd[first], kh, h)
+        if (~first).any():
+            kh = int(min(half, math.ceil(9.0 * float(step_sd[~first].max()) / h)))
+            m[~first] = _convolve(m[~first], _cell_masses(step_sd[~first], kh, h))
+        target = np.maximum(spent_at[r, k] - prev_spent[r], 0.0)
+        u = _bound_for(_upper_tail(m), target, x0, h)
+        # the first look is exact; later ones get one Newton step on the exact crossing
+        # probability sum_i m_i P(N(x_i, d) >= u) from the previous look's cell masses
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(first, norm.isf(np.clip(target, 1e-300, 1.0)) * np.sqrt(tk), u)
+            later = np.flatnonzero(~first & np.isfinite(u) & (target >= _TINY))
+            if later.size:
+                u = u.copy()
+                u[later] = _newton(before[later], u[later], step_sd[later], target[later], x0, h)
+            tiny = target < _TINY
+            u = np.where(tiny, np.where(target > 0, norm.isf(np.maximum(target, 1e-300)) * np.sqrt(tk), np.inf), u)
+        bounds[r, k] = u / np.sqrt(tk)
+        mass[r] = _remove_above(m, u, x0, h)
+        started[r] = True
+        prev_t[r] = tk
+        prev_spent[r] = np.maximum(prev_spent[r], spent_at[r, k])
+    return bounds
+
+
+#: Rows of simulated experiments handled together (keeps the grid arrays in cache).
+_CHUNK = 256
+
+
 def spending_bounds(
     fractions: Any,
     *,
-    alpha: float,
+    alpha: float | Any,
     spending: str | Callable[[np.ndarray, float], np.ndarray] = "obrien-fleming",
     eligible: Any | None = None,
 ) -> np.ndarray:
@@ -192,21 +272,23 @@ def spending_bounds(
     exceeds the last tested one; elsewhere the bound is ``inf``. The error ``f(t_k) - f(t_j)`` is
     spent at a tested look ``k`` (``j`` the previous tested look, ``f`` the Lan-DeMets spending
     function at one-sided level ``alpha``, fractions above 1 counted as 1), so skipping early looks
-    (a minimum information) spends their share at the first look that is tested.
+    (a minimum information) spends their share at the first look that is tested. ``alpha`` may be
+    an array over the leading dimensions (one level per row: both rules of several metrics in one
+    call).
 
     Method: the sub-density of the score ``S = Z sqrt(t)`` on the continuation region is carried
-    as cell probabilities on a fixed grid over ``+/- 10`` (spacing a quarter of the smallest
+    as cell probabilities on a fixed grid over ``+/- 8.5`` (spacing a fifth of the small
     increments' standard deviation, within [0.005, 0.015]); each increment is a convolution (FFT)
     with the cell probabilities of ``N(0, t_k - t_j)``; the bound is where the upper tail equals
     the error to spend (Jennison & Turnbull 2000, ch. 19, with cell masses in place of Simpson's
-    rule so that one grid serves every look). Agrees with the exact recursion of
-    :func:`nps_analysis.sequential.group_sequential_boundary` (``sides=1``) to about 0.01 in z.
+    rule so that one grid serves every look), then one Newton step on the exact crossing
+    probability from the previous look's cell masses. Agrees with the exact recursion of
+    :func:`nps_analysis.sequential.group_sequential_boundary` (``sides=1``) to about 0.005 in z.
 
     Example:
         >>> [round(float(b), 2) for b in spending_bounds([0.2, 0.4, 0.6, 0.8, 1.0], alpha=0.025)]
         [4.88, 3.36, 2.68, 2.29, 2.03]
     """
-    from scipy.stats import norm
 
     t = np.asarray(fractions, dtype=float)
     scalar_rows = t.ndim == 1
@@ -223,43 +305,14 @@ def spending_bounds(
         tk = np.where(ok[:, k], flat[:, k], -np.inf)
         tested[:, k] = ok[:, k] & (tk > prev * (1 + 1e-12)) & (prev < 1.0)
         prev = np.where(tested[:, k], tk, prev)
+    a = np.broadcast_to(np.asarray(alpha, dtype=float), t.shape[:-1]).reshape(rows, 1)
+    if np.any(~(a > 0)) or np.any(a >= 0.5):
+        raise ValueError(f"alpha must lie in (0, 0.5) (one-sided), got {alpha!r}")
     h = _grid_step(flat, tested)
-    half = int(math.ceil(GRID_HALF_WIDTH / h))
-    x0 = -half * h
-    n_cells = 2 * half + 1
-    spent_at = np.minimum(spending_function(spending, np.minimum(np.where(tested, flat, 0.0), 1.0), alpha), alpha)
     bounds = np.full(flat.shape, np.inf)
-    mass = np.zeros((rows, n_cells))
-    started = np.zeros(rows, dtype=bool)
-    prev_t = np.zeros(rows)
-    prev_spent = np.zeros(rows)
-    for k in range(looks):
-        r = np.flatnonzero(tested[:, k])
-        if r.size == 0:
-            continue
-        tk = flat[r, k]
-        first = ~started[r]
-        step_sd = np.sqrt(np.where(first, tk, tk - prev_t[r]))
-        kernel_half = int(min(half, math.ceil(9.0 * float(step_sd.max()) / h)))
-        kernel = _cell_masses(step_sd, kernel_half, h)
-        m = mass[r]
-        if first.any():  # first tested look: the marginal law of S_1
-            m[first] = 0.0
-            m[first, half - kernel_half : half + kernel_half + 1] = kernel[first]
-        if (~first).any():
-            m[~first] = _convolve(m[~first], kernel[~first])
-        target = np.maximum(spent_at[r, k] - prev_spent[r], 0.0)
-        tail = _upper_tail(m)
-        u = _bound_for(tail, target, x0, h)
-        tiny = target < _TINY
-        with np.errstate(divide="ignore"):
-            u = np.where(tiny, np.where(target > 0, norm.isf(np.maximum(target, 1e-300)) * np.sqrt(tk), np.inf), u)
-        b = u / np.sqrt(tk)
-        bounds[r, k] = b
-        mass[r] = _remove_above(m, u, x0, h)
-        started[r] = True
-        prev_t[r] = tk
-        prev_spent[r] = np.maximum(prev_spent[r], spent_at[r, k])
+    for lo in range(0, rows, _CHUNK):
+        sl = slice(lo, lo + _CHUNK)
+        bounds[sl] = _spending_chunk(flat[sl], tested[sl], a[sl], spending, h)
     out = bounds.reshape(t.shape)
     return out[0] if scalar_rows else out
 
