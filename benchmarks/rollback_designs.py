@@ -76,9 +76,10 @@ def simulate(rng, reps, scenario, effect):
             lam[0] = first_day
         arrivals = rng.poisson(lam, size=(reps, DAYS))
         out[arm] = np.cumsum(rng.multinomial(arrivals, p), axis=1)
-    both = max(start_t, start_c)
-    elapsed = np.clip(np.arange(1, DAYS + 1) - both + 1, 0, None).astype(float)
-    return out, elapsed
+    days = np.arange(1, DAYS + 1)
+    elapsed = np.clip(days - max(start_t, start_c) + 1, 0, None).astype(float)
+    active = np.stack([np.clip(days - start + 1, 0, None) for start in (start_t, start_c)]).astype(float)
+    return out, (elapsed, active)
 
 
 def expected_total(scenario) -> float:
@@ -97,8 +98,9 @@ DESIGNS = {
 }
 
 
-def bounds(counts, elapsed, key, metrics=1):
+def bounds(counts, days, key, metrics=1):
     """Lower (non-inferiority) and upper (harm) bounds in points, and tested looks."""
+    elapsed, active = days
     n, mean, var = seq.nps_moments(counts)
     diff = 100 * (mean[0] - mean[1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -112,7 +114,8 @@ def bounds(counts, elapsed, key, metrics=1):
                                 elapsed_days=elapsed, planned_days=DAYS)
     elif key in ("gs-obf", "gs-pocock"):
         m = db.rule_multipliers(n[0], var[0], n[1], var[1], design="group-sequential", alpha=ALPHA, metrics=metrics,
-                                planned_responses=planned, spending="obrien-fleming" if key == "gs-obf" else "pocock")
+                                planned_responses=planned, spending="obrien-fleming" if key == "gs-obf" else "pocock",
+                                allocation=db.arrival_allocation(n[0], n[1], active[0], active[1]))
     elif key in ("gs-obf-n", "gs-pocock-n"):
         # what decide() did before: fractions N_k / P, two-sided symmetric alpha / metrics, no minimum
         frac = (n[0] + n[1]) / planned

@@ -53,6 +53,29 @@ class RuleMultipliers:
     level: tuple[float, float]
 
 
+def arrival_allocation(n_treatment: Any, n_control: Any, active_treatment: Any, active_control: Any) -> np.ndarray:
+    """Planned treatment share from the arms' arrival rates since each arm's first answer.
+
+    ``r = n / active days`` per arm, share ``r_T / (r_T + r_C)`` clipped to [0.05, 0.95]; 0.5
+    before both arms have answers. Arrivals carry no information on the effect, so using them
+    to plan the maximum information keeps the spending valid; a late arm is planned at its real
+    rate (not at its small share of the answers so far) and a 1:3 design as 1:3.
+
+    Example:
+        >>> float(arrival_allocation(40, 480, 1, 12))
+        0.5
+    """
+    n_t = np.asarray(n_treatment, dtype=float)
+    n_c = np.asarray(n_control, dtype=float)
+    d_t = np.asarray(active_treatment, dtype=float)
+    d_c = np.asarray(active_control, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_t, r_c = n_t / d_t, n_c / d_c
+        share = r_t / (r_t + r_c)
+    ok = (n_t > 0) & (n_c > 0) & (d_t > 0) & (d_c > 0) & np.isfinite(share)
+    return np.clip(np.where(ok, share, 0.5), 0.05, 0.95)
+
+
 def rule_multipliers(
     n_treatment: Any,
     var_treatment: Any,
@@ -69,6 +92,7 @@ def rule_multipliers(
     spending: str = "obrien-fleming",
     min_responses: int = MIN_RESPONSES_PER_ARM,
     min_fraction: float = MIN_INFORMATION_FRACTION,
+    allocation: float | Any = 0.5,
 ) -> RuleMultipliers:
     """Multipliers of the two rule bounds per look (looks on the last axis), by design.
 
@@ -88,8 +112,9 @@ def rule_multipliers(
         (Ville's inequality) at level ``2 x`` the rule's one-sided alpha, tightest at
         ``planned_responses``.
       * ``"group-sequential"``: one-sided Lan-DeMets spending at each rule's level on the
-        observed information fractions (:func:`information_fractions`), repeated confidence
-        bounds ``estimate -/+ b_k se`` (Jennison & Turnbull 2000, ch. 7 and 9).
+        observed information fractions (:func:`information_fractions` with the planned treatment
+        share ``allocation``), repeated confidence bounds ``estimate -/+ b_k se`` (Jennison &
+        Turnbull 2000, ch. 7 and 9).
       * ``"fixed"``: ``z`` quantiles of the rules' levels.
     Every design tests a look only once each arm has ``min_responses`` answers; the
     group-sequential design also needs ``min_fraction`` of the planned information (the error
@@ -129,7 +154,9 @@ def rule_multipliers(
     elif design == "group-sequential":
         if planned_responses is None:
             raise ValueError("the group-sequential design needs planned_responses")
-        fractions = information_fractions(n_t, var_treatment, n_c, var_control, planned_responses=planned_responses)
+        fractions = information_fractions(
+            n_t, var_treatment, n_c, var_control, planned_responses=planned_responses, allocation=allocation
+        )
         tested = tested & (fractions >= min_fraction)
         if noninf_a == harm_a:
             harm = noninf = spending_bounds(fractions, alpha=harm_a, spending=spending, eligible=tested)

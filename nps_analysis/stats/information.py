@@ -82,7 +82,7 @@ def information_fractions(
     var_control: Any,
     *,
     planned_responses: float,
-    allocation: float = 0.5,
+    allocation: float | Any = 0.5,
 ) -> np.ndarray:
     """Observed information over the planned maximum, at each look.
 
@@ -90,7 +90,10 @@ def information_fractions(
     V_C/((1 - a) P))`` for ``P = planned_responses`` split with treatment share ``a``, both with
     the variances estimated at look ``k`` (information monitoring with the variance re-estimated,
     Jennison & Turnbull 2000, sec. 7.2.2; Mehta & Tsiatis 2001). With equal arms and variances
-    this is ``N_k / P``; with a late or small arm it is what the data really hold.
+    this is ``N_k / P``; with a late or small arm it is what the data really hold. ``allocation``
+    is the planned treatment share (may vary by look: ``decide`` uses the ratio of the arms'
+    arrival rates since each arm's first answer, so a late arm is planned at its real rate and a
+    1:3 split is planned as 1:3).
 
     Example:
         >>> [round(float(x), 3) for x in information_fractions([10, 100], 0.6, [100, 100], 0.6, planned_responses=400)]
@@ -98,11 +101,12 @@ def information_fractions(
     """
     if not planned_responses > 0:
         raise ValueError(f"planned_responses must be positive, got {planned_responses!r}")
-    if not 0 < allocation < 1:
+    share = np.asarray(allocation, dtype=float)
+    if not np.all((share > 0) & (share < 1)):
         raise ValueError(f"allocation must lie strictly between 0 and 1, got {allocation!r}")
     v_t = np.asarray(var_treatment, dtype=float)
     v_c = np.asarray(var_control, dtype=float)
-    planned = information(allocation * planned_responses, v_t, (1 - allocation) * planned_responses, v_c)
+    planned = information(share * planned_responses, v_t, (1 - share) * planned_responses, v_c)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = information(n_treatment, v_t, n_control, v_c) / planned
     return np.where(np.isfinite(t), t, 0.0)
