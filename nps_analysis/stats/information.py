@@ -350,6 +350,8 @@ def crossing_probability(z_bounds: Any, fractions: Any) -> float:
         kernel = _cell_masses(np.array([sd]), kh, h)
         if k == 0:
             mass[0, half - kh : half + kh + 1] = kernel[0]
+        elif kernel.shape[-1] < 256:  # short kernels: direct convolution beats the FFT
+            mass = np.convolve(mass[0], kernel[0], mode="same")[None, :]
         else:
             mass = _convolve(mass, kernel)
         u = np.array([b[k] * math.sqrt(t[k])])
@@ -411,7 +413,7 @@ def horizon_level(alpha_side: float, looks: int) -> float:
     lo, hi = math.log(alpha_side), math.log(0.9)
     if excess(hi) < 0:
         return 0.9
-    return float(math.exp(brentq(excess, lo, hi, xtol=1e-6)))
+    return float(math.exp(brentq(excess, lo, hi, xtol=1e-5)))
 
 
 # ------------------------------------------------------------------------------ alpha allocation
