@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import write_section  # noqa: E402
 
-from nps_analysis import datasets  # noqa: E402
-from nps_analysis import sequential as seq  # noqa: E402
+from nps_analysis.samples import latent as datasets  # noqa: E402
 from nps_analysis.stats import decision_bounds as db  # noqa: E402
 from nps_analysis.stats import information as info  # noqa: E402
+from nps_analysis.stats import sequential as seq  # noqa: E402
 
 ALPHA = 0.05
 MARGIN = 5.0

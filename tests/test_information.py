@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal, norm
 
-from nps_analysis.sequential import cs_multiplier, group_sequential_boundary
 from nps_analysis.stats import decision_bounds as db
 from nps_analysis.stats import information as info
+from nps_analysis.stats.sequential import cs_multiplier, group_sequential_boundary
 
 
 def test_information_is_inverse_variance_of_the_difference():

@@ -12,10 +12,6 @@ from typing import Any
 
 import numpy as np
 
-# ----------------------------------------------------------------------- existing kit code (phase 1)
-from ..sequential import cs_multiplier  # noqa: E402
-
-# --------------------------------------------------------------------------------------------------
 from .information import (
     horizon_level,
     information_fractions,
@@ -23,6 +19,7 @@ from .information import (
     rule_alphas,
     spending_bounds,
 )
+from .sequential import cs_multiplier
 
 #: No rule is applied at a look before each arm holds this many answers: below it the plug-in
 #: variance and the normal approximation of a skewed -1/0/+1 mean are not trustworthy (the

@@ -40,10 +40,7 @@ from typing import Any
 
 import numpy as np
 
-# ----------------------------------------------------------------------- existing kit code (phase 1)
-from ..sequential import spending_function  # noqa: E402
-
-# --------------------------------------------------------------------------------------------------
+from .sequential import spending_function
 
 #: Half-width of the integration grid on the score scale ``S = Z sqrt(t)`` (``t <= 1``), in
 #: standard deviations of ``S`` at full information.
