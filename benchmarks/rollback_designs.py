@@ -88,27 +88,34 @@ def expected_total(scenario) -> float:
 
 
 DESIGNS = {
-    "cs-default": "sequential, default tuning (before)",
+    "cs-default": "sequential, default tuning",
     "cs-horizon": "sequential, planned_days = 30",
     "gs-obf-n": "GS O'Brien-Fleming, N_k/P (before)",
     "gs-obf": "GS O'Brien-Fleming, information",
     "gs-pocock-n": "GS Pocock, N_k/P (before)",
     "gs-pocock": "GS Pocock, information",
-    "fixed-once": "fixed test once at day 30",
+    "fixed-once": "fixed test once at day 30 (margin-restricted SE)",
 }
 
 
 def bounds(counts, days, key, metrics=1):
     """Lower (non-inferiority) and upper (harm) bounds in points, and tested looks."""
     elapsed, active = days
-    n, mean, var = seq.nps_moments(counts)
+    n, mean, wald_var = seq.nps_moments(counts)
     diff = 100 * (mean[0] - mean[1])
+    var = wald_var
+    if not key.endswith("-n"):  # decide() now: standard errors estimated under the margin
+        padded = counts + np.asarray(seq.VARIANCE_PSEUDO_COUNTS)
+        total = padded.sum(axis=-1)
+        smooth = (padded[..., 2] - padded[..., 0]) / total
+        square = (padded[..., 2] + padded[..., 0]) / total
+        var = np.stack(db.margin_variances(n[0], smooth[0], square[0], n[1], smooth[1], square[1], null=-MARGIN / 100))
     with np.errstate(divide="ignore", invalid="ignore"):
         se = 100 * np.sqrt(var[0] / n[0] + var[1] / n[1])
     planned = expected_total(CURRENT[0])
     if key == "cs-default":
         m = db.rule_multipliers(n[0], var[0], n[1], var[1], design="sequential", alpha=ALPHA, metrics=metrics,
-                                planned_responses=seq.default_planned_responses(MARGIN, alpha=ALPHA), min_responses=1)
+                                planned_responses=seq.default_planned_responses(MARGIN, alpha=ALPHA))
     elif key == "cs-horizon":
         m = db.rule_multipliers(n[0], var[0], n[1], var[1], design="sequential", alpha=ALPHA, metrics=metrics,
                                 elapsed_days=elapsed, planned_days=DAYS)
@@ -164,7 +171,9 @@ def main() -> int:
     emit(f"Settings: alpha = {ALPHA}: false ROLL_BACK and false KEEP each target <= 2.5% (one-sided); margin {MARGIN:g} "
          f"points; a look every day for {DAYS} days; NPS alone (no guardrails) unless stated; Poisson daily arrivals; "
          f"{args.reps:,} replicates per cell, seed {args.seed}; ± is one Monte Carlo standard error. Group-sequential "
-         f"designs plan the expected {DAYS}-day total. New designs test a look only once each arm has "
+         f"designs plan the expected {DAYS}-day total. Designs marked (before) are decide() before issue 14 "
+         "(fractions N_k/P, plug-in variance, no minimum); the others are decide() now: standard errors estimated under the "
+         "margin, and a look is tested only once each arm has "
          f"{db.MIN_RESPONSES_PER_ARM} answers (group-sequential: and {db.MIN_INFORMATION_FRACTION:.0%} of the planned information).")
     emit()
     emit("### 1. True effect exactly at the margin (-5): false ROLL_BACK / false KEEP / coverage at every tested look, %")

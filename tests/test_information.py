@@ -128,3 +128,18 @@ def test_horizon_sequence_stops_testing_after_the_horizon():
                             elapsed_days=np.arange(1, 41), planned_days=30)
     assert np.isfinite(m.harm[29]) and np.isinf(m.harm[30:]).all()
     assert m.harm[29] == pytest.approx(float(info.mixture_multiplier(1.0, info.horizon_level(0.025, 30))))
+
+
+def test_margin_variances_move_the_means_onto_the_null_in_proportion_to_their_variances():
+    # m_T = .3, m_C = .2, E[Y^2] = .7 in both arms, n = 100 and 300, null difference -0.05
+    v_t, v_c = 0.7 - 0.09, 0.7 - 0.04
+    w_t, w_c = v_t / 100, v_c / 300
+    e = 0.1 + 0.05
+    m_t, m_c = 0.3 - e * w_t / (w_t + w_c), 0.2 + e * w_c / (w_t + w_c)
+    assert m_t - m_c == pytest.approx(-0.05)
+    got = db.margin_variances(100, 0.3, 0.7, 300, 0.2, 0.7, null=-0.05)
+    assert [float(x) for x in got] == pytest.approx([0.7 - m_t**2, 0.7 - m_c**2])
+    same = db.margin_variances(100, 0.3, 0.7, 300, 0.2, 0.7, null=0.1)
+    assert [float(x) for x in same] == pytest.approx([v_t, v_c])
+    empty = db.margin_variances(0, 0.0, 0.0, 300, 0.2, 0.7, null=0.0)
+    assert float(empty[1]) == pytest.approx(v_c)

@@ -18,11 +18,17 @@ import pandas as pd
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
-from ..stats.decision_bounds import MIN_RESPONSES_PER_ARM, arrival_allocation, rule_multipliers
+from ..stats.decision_bounds import (
+    MIN_RESPONSES_PER_ARM,
+    arrival_allocation,
+    margin_variances,
+    rule_multipliers,
+)
 from ..stats.information import rule_alphas
 from ..stats.scoring import NPSCounts
 from ..stats.sequential import (
     SPENDING_FUNCTIONS,
+    VARIANCE_PSEUDO_COUNTS,
     check_alpha,
     default_planned_responses,
     difference_cs,
@@ -360,22 +366,33 @@ def _cumulative(values: np.ndarray, arm: np.ndarray, looks: np.ndarray, n_looks:
     return np.cumsum(stats, axis=1)
 
 
-def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n, mean, variance) per arm and look from cumulative (n, sum, sumsq)."""
+def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(n, mean, variance, smoothed mean, smoothed mean of squares) per arm and look.
+
+    From cumulative (n, sum, sumsq). The smoothed moments are those the variance is computed
+    from (pseudo-counts), so that ``variance = square - mean^2`` (``None`` for numeric columns,
+    whose variance is not a function of their mean).
+    """
     n, s1, s2 = cum[..., 0], cum[..., 1], cum[..., 2]
+    smooth = square = None
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = s1 / n
         if kind == "nps":
             counts = np.stack([(s2 - s1) / 2, n - s2, (s2 + s1) / 2], axis=-1)
             _, _, var = nps_moments(counts)
+            padded = counts + np.asarray(VARIANCE_PSEUDO_COUNTS)
+            total = padded.sum(axis=-1)
+            smooth = (padded[..., 2] - padded[..., 0]) / total
+            square = (padded[..., 2] + padded[..., 0]) / total
         elif kind == "share":
             # Variance on (x + 1/2)/(n + 1): positive at 0 or n successes, consistent.
             p = (s1 + 0.5) / (n + 1.0)
             var = p * (1 - p)
+            smooth = square = p
         else:
             var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.inf)
             var = np.maximum(var, 0.0)
-    return n, mean, var
+    return n, mean, var, smooth, square
 
 
 # ------------------------------------------------------------------------------------------ decide
@@ -428,8 +445,11 @@ def decide(
     them: an intersection-union test, no split); the harm bound has ``alpha / (2 metrics)``
     (ROLL_BACK on any metric: Bonferroni). No rule is applied before each arm has
     ``min_responses`` answers (group-sequential: and 10% of the planned information), where the
-    normal approximation of a small, skewed sample is not yet trustworthy
-    (``nps_analysis.stats.decision_bounds``; measured in docs/validation.md).
+    normal approximation of a small, skewed sample is not yet trustworthy. Standard errors of
+    NPS and the share guardrails are estimated with the arm means restricted to the margin, where
+    the rules test (score-test convention, Farrington & Manning 1990;
+    :func:`nps_analysis.stats.decision_bounds.margin_variances`): a small arm whose mean drifts
+    from the margin no longer gets a spuriously small variance (docs/validation.md).
 
     Args:
         data: survey rows (a DataFrame, or a file read with :func:`nps_analysis.io.load`).
@@ -526,7 +546,11 @@ def decide(
         values = _metric_values(m, sub, scores, file=file, frame=frame, rows=rows)
         # Numeric columns are centred first so sums of squares do not lose precision.
         offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
-        n, mean, var = _moments(m.kind, _cumulative(values - offset, arm, look_code, n_looks))
+        n, mean, var, smooth, square = _moments(m.kind, _cumulative(values - offset, arm, look_code, n_looks))
+        if smooth is not None:
+            # standard errors estimated under the margin, where the rules test (score-test style)
+            null = (-m.margin if m.direction == "higher_is_better" else m.margin) / m.scale
+            var = np.stack(margin_variances(n[0], smooth[0], square[0], n[1], smooth[1], square[1], null=null))
         moments.append((n, mean + offset, var))
     n_nps = moments[0][0]
     both = (n_nps[0] > 0) & (n_nps[1] > 0)

@@ -50,6 +50,61 @@ class RuleMultipliers:
     level: tuple[float, float]
 
 
+def margin_variances(
+    n_treatment: Any,
+    mean_treatment: Any,
+    second_treatment: Any,
+    n_control: Any,
+    mean_control: Any,
+    second_control: Any,
+    *,
+    null: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each arm's per-answer variance re-estimated with the arm means restricted to the margin.
+
+    The rules test ``difference = null`` (the margin) from both sides, so the standard error is
+    estimated where the test is made: the score-test convention of Farrington & Manning (1990,
+    *Statistics in Medicine* 9:1447-1454) for a difference of proportions with a non-zero null,
+    here in one step for any bounded value whose variance is ``E[Y^2] - mean^2`` (NPS: ``E[Y^2]``
+    is the share of promoters plus detractors; a 0/1 share: the share). The means move onto
+    ``m_T - m_C = null`` in proportion to their variances, ``m_T* = m_T - e w_T``, ``m_C* = m_C +
+    e w_C`` with ``e = m_T - m_C - null`` and ``w = (V/n) / (V_T/n_T + V_C/n_C)``, and
+    ``V* = E[Y^2] - m*^2`` (at least a tenth of the unrestricted variance). With the plug-in
+    variance, a small arm whose mean happens to lie far from the margin also gets a small
+    variance (for NPS, ``V = E[Y^2] - m^2``), which inflated false KEEP with a late treatment and
+    false ROLL_BACK with a late control under Pocock spending (docs/validation.md).
+
+    Args:
+        n_*, mean_*, second_*: answers, mean and mean of the squared value per arm (any shape).
+        null: the difference under test (treatment minus control, in the value's units).
+
+    Returns:
+        ``(V_T*, V_C*)``; the unrestricted variances where an arm is empty.
+
+    Example:
+        >>> vt, vc = margin_variances(100, 0.3, 0.7, 100, 0.2, 0.7, null=0.0)
+        >>> round(float(vt), 4), round(float(vc), 4)
+        (0.6365, 0.6365)
+    """
+    n_t = np.asarray(n_treatment, dtype=float)
+    n_c = np.asarray(n_control, dtype=float)
+    m_t = np.asarray(mean_treatment, dtype=float)
+    m_c = np.asarray(mean_control, dtype=float)
+    s_t = np.asarray(second_treatment, dtype=float)
+    s_c = np.asarray(second_control, dtype=float)
+    v_t, v_c = s_t - m_t**2, s_c - m_c**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_t, w_c = v_t / n_t, v_c / n_c
+        total = w_t + w_c
+        excess = m_t - m_c - null
+        r_t = s_t - (m_t - excess * w_t / total) ** 2
+        r_c = s_c - (m_c + excess * w_c / total) ** 2
+    ok = (n_t > 0) & (n_c > 0) & np.isfinite(r_t) & np.isfinite(r_c) & (total > 0)
+    r_t = np.where(ok, np.maximum(r_t, 0.1 * v_t), v_t)
+    r_c = np.where(ok, np.maximum(r_c, 0.1 * v_c), v_c)
+    return r_t, r_c
+
+
 def arrival_allocation(n_treatment: Any, n_control: Any, active_treatment: Any, active_control: Any) -> np.ndarray:
     """Planned treatment share from the arms' arrival rates since each arm's first answer.
 
