@@ -94,7 +94,7 @@ DESIGNS = {
     "gs-obf": "GS O'Brien-Fleming, information",
     "gs-pocock-n": "GS Pocock, N_k/P (before)",
     "gs-pocock": "GS Pocock, information",
-    "fixed-once": "fixed test once at day 30 (margin-restricted SE)",
+    "fixed-once": "fixed test once at day 30",
 }
 
 
@@ -172,7 +172,7 @@ def main() -> int:
          f"points; a look every day for {DAYS} days; NPS alone (no guardrails) unless stated; Poisson daily arrivals; "
          f"{args.reps:,} replicates per cell, seed {args.seed}; ± is one Monte Carlo standard error. Group-sequential "
          f"designs plan the expected {DAYS}-day total. Designs marked (before) are decide() before issue 14 "
-         "(fractions N_k/P, plug-in variance, no minimum); the others are decide() now: standard errors estimated under the "
+         "(fractions N_k/P, plug-in variance, no minimum); the others are decide() now: variances half plug-in, half restricted to the "
          "margin, and a look is tested only once each arm has "
          f"{db.MIN_RESPONSES_PER_ARM} answers (group-sequential: and {db.MIN_INFORMATION_FRACTION:.0%} of the planned information).")
     emit()

@@ -43,8 +43,9 @@ def _daily_cumulative_counts(frame, arm):
 
 
 def _margin_se(t, c, *, margin):
-    """Standard error (points) by hand: Rocks' pseudo-counts, then the arm means moved onto the
-    margin (m_T - m_C = -margin/100) in proportion to their variances, V* = E[Y^2] - m*^2."""
+    """Standard error (points) by hand: Rocks' pseudo-counts; the plug-in variance E[Y^2] - m^2
+    averaged with V* = E[Y^2] - m*^2, the arm means moved onto the margin (m_T - m_C =
+    -margin/100) in proportion to their variances."""
     t, c = np.atleast_2d(t).astype(float), np.atleast_2d(c).astype(float)
     n_t, n_c = t.sum(axis=1), c.sum(axis=1)
     a_t, a_c = t + [0.75, 1.5, 0.75], c + [0.75, 1.5, 0.75]
@@ -54,8 +55,8 @@ def _margin_se(t, c, *, margin):
     s_c = (a_c[:, 2] + a_c[:, 0]) / a_c.sum(axis=1)
     w_t, w_c = (s_t - m_t**2) / n_t, (s_c - m_c**2) / n_c
     excess = m_t - m_c + margin / 100
-    v_t = s_t - (m_t - excess * w_t / (w_t + w_c)) ** 2
-    v_c = s_c - (m_c + excess * w_c / (w_t + w_c)) ** 2
+    v_t = (s_t - m_t**2 + s_t - (m_t - excess * w_t / (w_t + w_c)) ** 2) / 2
+    v_c = (s_c - m_c**2 + s_c - (m_c + excess * w_c / (w_t + w_c)) ** 2) / 2
     return 100 * np.sqrt(v_t / n_t + v_c / n_c)
 
 

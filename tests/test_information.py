@@ -137,8 +137,10 @@ def test_margin_variances_move_the_means_onto_the_null_in_proportion_to_their_va
     e = 0.1 + 0.05
     m_t, m_c = 0.3 - e * w_t / (w_t + w_c), 0.2 + e * w_c / (w_t + w_c)
     assert m_t - m_c == pytest.approx(-0.05)
-    got = db.margin_variances(100, 0.3, 0.7, 300, 0.2, 0.7, null=-0.05)
+    got = db.margin_variances(100, 0.3, 0.7, 300, 0.2, 0.7, null=-0.05, restriction=1.0)
     assert [float(x) for x in got] == pytest.approx([0.7 - m_t**2, 0.7 - m_c**2])
+    half = db.margin_variances(100, 0.3, 0.7, 300, 0.2, 0.7, null=-0.05)
+    assert [float(x) for x in half] == pytest.approx([(v_t + 0.7 - m_t**2) / 2, (v_c + 0.7 - m_c**2) / 2])
     same = db.margin_variances(100, 0.3, 0.7, 300, 0.2, 0.7, null=0.1)
     assert [float(x) for x in same] == pytest.approx([v_t, v_c])
     empty = db.margin_variances(0, 0.0, 0.0, 300, 0.2, 0.7, null=0.0)
