@@ -445,9 +445,9 @@ def decide(
     them: an intersection-union test, no split); the harm bound has ``alpha / (2 metrics)``
     (ROLL_BACK on any metric: Bonferroni). No rule is applied before each arm has
     ``min_responses`` answers (group-sequential: and 10% of the planned information), where the
-    normal approximation of a small, skewed sample is not yet trustworthy. Standard errors of
-    NPS and the share guardrails are estimated with the arm means restricted to the margin, where
-    the rules test (score-test convention, Farrington & Manning 1990;
+    normal approximation of a small, skewed sample is not yet trustworthy. The variances of NPS
+    and the share guardrails are the average of the plug-in one and one with the arm means
+    restricted to the margin, where the rules test (Farrington & Manning 1990;
     :func:`nps_analysis.stats.decision_bounds.margin_variances`): a small arm whose mean drifts
     from the margin no longer gets a spuriously small variance (docs/validation.md).
 
