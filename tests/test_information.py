@@ -145,3 +145,31 @@ def test_margin_variances_move_the_means_onto_the_null_in_proportion_to_their_va
     assert [float(x) for x in same] == pytest.approx([v_t, v_c])
     empty = db.margin_variances(0, 0.0, 0.0, 300, 0.2, 0.7, null=0.0)
     assert float(empty[1]) == pytest.approx(v_c)
+
+
+def test_late_control_pocock_keeps_false_rollback_near_alpha_with_observed_information():
+    """The audit's corner, small: control starts on day 11, 40 answers per arm per day, true effect
+    exactly at the margin, Pocock spending, daily looks for 30 days (1,000 seeded replicates)."""
+    rng = np.random.default_rng(14)
+    reps, days = 1000, 30
+    p_c = np.array([0.25, 0.30, 0.45])
+    p_t = np.array([0.275, 0.30, 0.425])  # NPS 15 against 20: exactly at a 5-point margin
+    lam = np.full((2, days), 40.0)
+    lam[1, :10] = 0.0
+    counts = np.stack([np.cumsum(rng.multinomial(rng.poisson(lam[a], size=(reps, days)), p), axis=1)
+                       for a, p in enumerate((p_t, p_c))])
+    n = counts.sum(axis=-1).astype(float)
+    padded = counts + np.array([0.75, 1.5, 0.75])
+    smooth = (padded[..., 2] - padded[..., 0]) / padded.sum(axis=-1)
+    square = (padded[..., 2] + padded[..., 0]) / padded.sum(axis=-1)
+    diff = 100 * ((counts[0, ..., 2] - counts[0, ..., 0]) / n[0] - (counts[1, ..., 2] - counts[1, ..., 0]) / np.maximum(n[1], 1))
+    active = np.stack([np.arange(1, days + 1), np.clip(np.arange(1, days + 1) - 10, 0, None)]).astype(float)
+    v = np.stack(db.margin_variances(n[0], smooth[0], square[0], n[1], smooth[1], square[1], null=-0.05))
+    m = db.rule_multipliers(n[0], v[0], n[1], v[1], design="group-sequential", alpha=0.05, planned_responses=40 * 30 + 40 * 20,
+                            spending="pocock", allocation=db.arrival_allocation(n[0], n[1], active[0], active[1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = 100 * np.sqrt(v[0] / n[0] + v[1] / n[1])
+        upper = np.where(m.tested, diff + m.harm * se, np.inf)
+    false_rollback = float((upper < -5).any(axis=1).mean())
+    assert false_rollback <= 0.025 + 2 * math.sqrt(0.025 * 0.975 / reps)
+    assert not m.tested[:, :10].any()  # no control answers, no look
