@@ -35,6 +35,16 @@ DESIGNS = [
 ]
 
 
+def designs(answers: int) -> list[tuple[str, dict]]:
+    """The designs, plus group-sequential ones planned at every answer, so all 365 looks are tested
+    (with the default plan, 8,163 responses, the maximum information is reached in a few days)."""
+    planned = [
+        (f"group-sequential, {name}, planned_responses = {answers:,}", dict(design="group-sequential", spending=sp, planned_responses=answers))
+        for name, sp in (("O'Brien-Fleming", "obrien-fleming"), ("Pocock", "pocock"))
+    ]
+    return DESIGNS + planned
+
+
 def frame(answers: int, days: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     arm = np.where(rng.random(answers) < 0.5, "treatment", "control")
@@ -67,7 +77,7 @@ def main() -> int:
     emit("|---|---|---|---|---|---|")
     base = {}
     for guard_label, guardrails in (("none", ()), ("detractor_share=5, promoter_share=5", ("detractor_share=5", "promoter_share=5"))):
-        for label, kw in DESIGNS:
+        for label, kw in designs(args.answers):
             t0 = time.perf_counter()
             nps.decide(data, **cols, guardrails=guardrails, **kw)  # warm-up: imports and caches
             cold = time.perf_counter() - t0
