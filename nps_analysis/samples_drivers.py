@@ -1,0 +1,237 @@
+"""Seeded survey data with known driver weights and known comment-theme effects, for the drivers
+and themes analyses, their tests and validation, and the bundled ``data/sample_drivers.csv``.
+
+Model: six attribute ratings (1-5) share one common factor; the latent satisfaction is a known
+linear combination of the drivers' latent values plus a shift for each comment theme mentioned
+plus noise, cut into 0-10 answers with the kit's baseline distribution (``datasets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# --- kit imports (phase 1: today's flat modules) ---------------------------------------------
+from .datasets import BASELINE_DISTRIBUTION, data_dir, write_csv
+
+# ----------------------------------------------------------------------------------------------
+
+#: Weights of the drivers' latent values in the latent satisfaction (true ranking: speed first,
+#: ease last with weight 0).
+DRIVER_WEIGHTS: dict[str, float] = {
+    "speed": 0.32, "staff": 0.25, "product": 0.18, "price": 0.11, "billing": 0.06, "ease": 0.0,
+}
+#: Each driver's latent mean: speed and price are rated low, staff and ease high (performance).
+DRIVER_PERFORMANCE: dict[str, float] = {
+    "speed": -0.5, "staff": 0.4, "product": 0.0, "price": -0.3, "billing": 0.2, "ease": 0.3,
+}
+#: Correlation of the drivers' latent values (one common factor).
+DRIVER_CORRELATION = 0.35
+#: Rating cut points on the latent scale (1-5).
+RATING_CUTS: tuple[float, ...] = (-1.4, -0.7, 0.1, 0.9)
+
+#: Planted themes: share of comments mentioning each, and its latent shift (SD units).
+THEME_SHARES: dict[str, float] = {
+    "waiting time": 0.18, "staff attitude": 0.08, "friendly staff": 0.15, "price": 0.12,
+    "billing": 0.07, "product quality": 0.10,
+}
+THEME_EFFECTS: dict[str, float] = {
+    "waiting time": -0.6, "staff attitude": -0.8, "friendly staff": 0.5, "price": -0.3,
+    "billing": -0.5, "product quality": -0.4,
+}
+LANGUAGE_SHARES: dict[str, float] = {"en": 0.55, "fr": 0.2, "de": 0.15, "es": 0.1}
+TEAMS: tuple[str, ...] = ("North", "South", "East", "West")
+
+#: Sentences that mention a theme (each holds a keyword of ``analyses.themes.THEME_KEYWORDS``).
+THEME_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "waiting time": ("I had to wait far too long on the phone.", "The delivery was delayed twice.",
+                         "Slow answers, the queue never moved."),
+        "staff attitude": ("The agent was rude to me.", "Staff were unhelpful and arrogant.",
+                           "A very impolite person at the desk."),
+        "friendly staff": ("Friendly and helpful staff.", "The technician was kind and polite.",
+                           "A very friendly team, always helpful."),
+        "price": ("Far too expensive for what you get.", "The price went up again.",
+                  "Costs are higher than elsewhere."),
+        "billing": ("My invoice was wrong.", "I was charged twice on my bill.",
+                    "The refund took a month to arrive."),
+        "product quality": ("The app crashes all the time.", "It broke after a week.",
+                            "Full of bugs, the screen is broken."),
+    },
+    "fr": {
+        "waiting time": ("J'ai dû attendre trop longtemps.", "La livraison a eu du retard.",
+                         "Une attente interminable au téléphone."),
+        "staff attitude": ("Le conseiller était impoli.", "Personnel désagréable.",
+                           "Le vendeur était arrogant."),
+        "friendly staff": ("Personnel très aimable.", "Accueil chaleureux et sympathique.",
+                           "Le technicien était serviable et aimable."),
+        "price": ("Trop cher pour ce que c'est.", "Le prix a encore augmenté.",
+                  "Les tarifs sont trop élevés."),
+        "billing": ("Ma facture était fausse.", "On m'a facturé deux fois.",
+                    "Erreur sur la facture et le prélèvement."),
+        "product quality": ("L'application plante tout le temps.", "Produit cassé au bout d'une semaine.",
+                            "Plein de bugs."),
+    },
+    "de": {
+        "waiting time": ("Ich musste viel zu lange warten.", "Die Lieferung hatte Verspätung.",
+                         "Lange Wartezeit am Telefon."),
+        "staff attitude": ("Der Mitarbeiter war unfreundlich.", "Sehr unhöflicher Service.",
+                           "Arrogantes Personal."),
+        "friendly staff": ("Sehr freundliches Personal.", "Hilfsbereit und nett.",
+                           "Der Techniker war höflich und freundlich."),
+        "price": ("Viel zu teuer.", "Der Preis ist gestiegen.", "Hohe Kosten."),
+        "billing": ("Die Rechnung war falsch.", "Doppelt abgebucht.", "Die Rückerstattung fehlt."),
+        "product quality": ("Die App stürzt ständig ab.", "Nach einer Woche kaputt.", "Voller Fehler."),
+    },
+    "es": {
+        "waiting time": ("Tuve que esperar demasiado.", "La entrega llegó con retraso.",
+                         "Mucha espera al teléfono."),
+        "staff attitude": ("El agente fue grosero.", "Personal maleducado.", "Muy antipático."),
+        "friendly staff": ("Personal muy amable.", "Atención simpática y amable.",
+                           "El técnico fue muy servicial."),
+        "price": ("Demasiado caro.", "El precio subió otra vez.", "Tarifas muy altas."),
+        "billing": ("La factura estaba mal.", "Me cobraron dos veces.", "Error en el recibo."),
+        "product quality": ("La aplicación se cuelga siempre.", "Se rompió en una semana.",
+                            "Lleno de fallos."),
+    },
+}
+#: Comments that mention no theme, several of them negated keywords ("no complaints").
+NEUTRAL_SENTENCES: dict[str, tuple[str, ...]] = {
+    "en": ("No complaints.", "Nothing to add.", "All good, no problems.", "Not slow at all.",
+           "Thanks for everything."),
+    "fr": ("Pas de problème.", "Rien à signaler.", "Aucune plainte.", "Merci pour tout."),
+    "de": ("Keine Probleme.", "Alles gut.", "Keine Beschwerden.", "Danke für alles."),
+    "es": ("Sin problemas.", "Todo bien.", "Ninguna queja.", "Gracias por todo."),
+}
+
+
+def _check_shares(shares: Mapping[str, float], what: str) -> None:
+    bad = [k for k, v in shares.items() if not 0 <= v <= 1]
+    if bad:
+        raise ValueError(f"{what}: shares must be in [0, 1]: {', '.join(bad)}")
+
+
+def drivers_data(
+    n: int = 2000,
+    *,
+    seed: int = 2031,
+    weights: Mapping[str, float] | None = None,
+    theme_shares: Mapping[str, float] | None = None,
+    theme_effects: Mapping[str, float] | None = None,
+    languages: Mapping[str, float] | None = None,
+    comment_rate: float = 0.75,
+    missing_rate: float = 0.02,
+    weeks: int = 12,
+    start: str = "2026-08-03",
+) -> pd.DataFrame:
+    """Survey answers with known driver weights and known theme effects.
+
+    Latent driver values ``xi_j = sqrt(rho) f + sqrt(1 - rho) e_j + performance_j`` (rho =
+    :data:`DRIVER_CORRELATION`) are cut into 1-5 ratings at :data:`RATING_CUTS`. Latent
+    satisfaction ``s = sum_j w_j xi_j + sum_t delta_t m_t + e``, where ``m_t`` says whether the
+    comment mentions theme t (independently, with probability ``theme_shares[t]`` among
+    commenters), ``delta_t = theme_effects[t]`` and the noise makes ``var(s) = 1``; ``s`` minus its
+    mean is cut into 0-10 with the kit's baseline distribution. ``missing_rate`` of the
+    ``billing`` ratings are blank (customers without bills), for the complete-case policy.
+
+    Returns:
+        Columns ``respondent_id``, ``submitted_at`` (UTC), ``team``, ``plan``, ``language``,
+        ``score``, the driver ratings, ``comment``. ``attrs`` holds the truth: ``weights``,
+        ``theme_effects``, ``theme_shares`` and the planted mentions per theme
+        (``attrs["mentions"]``, a dict theme -> list of 0/1 per row).
+    """
+    rng = np.random.default_rng(seed)
+    w = dict(DRIVER_WEIGHTS if weights is None else weights)
+    shares = dict(THEME_SHARES if theme_shares is None else theme_shares)
+    effects = dict(THEME_EFFECTS if theme_effects is None else theme_effects)
+    langs = dict(LANGUAGE_SHARES if languages is None else languages)
+    _check_shares(shares, "theme_shares")
+    unknown = [t for t in shares if t not in THEME_SENTENCES["en"]]
+    if unknown:
+        raise ValueError(f"no sentences for theme(s) {', '.join(unknown)}")
+    names = list(w)
+    rho = DRIVER_CORRELATION
+    factor = rng.standard_normal(n)
+    latent = np.sqrt(rho) * factor[:, None] + np.sqrt(1 - rho) * rng.standard_normal((n, len(names)))
+    perf = np.array([DRIVER_PERFORMANCE.get(d, 0.0) for d in names])
+    ratings = 1 + np.searchsorted(np.asarray(RATING_CUTS), latent + perf)
+    beta = np.array([w[d] for d in names])
+    corr = np.full((len(names), len(names)), rho) + (1 - rho) * np.eye(len(names))
+    lang_names = list(langs)
+    lang_p = np.array([langs[k] for k in lang_names]) / sum(langs.values())
+    language = rng.choice(lang_names, size=n, p=lang_p)
+    commented = rng.random(n) < comment_rate
+    themes = list(shares)
+    mentions = (rng.random((n, len(themes))) < np.array([shares[t] for t in themes])) & commented[:, None]
+    delta = np.array([effects.get(t, 0.0) for t in themes])
+    var_drivers = float(beta @ corr @ beta)
+    var_themes = float(np.sum(delta**2 * np.array([shares[t] for t in themes]) * comment_rate
+                              * (1 - np.array([shares[t] for t in themes]) * comment_rate)))
+    noise_var = 1.0 - var_drivers - var_themes
+    if noise_var <= 0.05:
+        raise ValueError("driver weights and theme effects explain all the variance; make them smaller")
+    s = latent @ beta + mentions @ delta + np.sqrt(noise_var) * rng.standard_normal(n)
+    s -= perf @ beta + comment_rate * float(delta @ np.array([shares[t] for t in themes]))
+    from scipy.stats import norm
+
+    cuts = norm.ppf(np.cumsum(BASELINE_DISTRIBUTION)[:-1])
+    score = np.searchsorted(cuts, s)
+    comments = np.full(n, None, dtype=object)
+    pick = rng.random((n, len(themes), 2))
+    twice = rng.random((n, len(themes))) < 0.5
+    for i in np.flatnonzero(commented):
+        lang = language[i]
+        parts = []
+        for t in np.flatnonzero(mentions[i]):
+            sentences = THEME_SENTENCES[lang][themes[t]]
+            first = int(pick[i, t, 0] * len(sentences))
+            parts.append(sentences[first])
+            if twice[i, t]:
+                second = (first + 1 + int(pick[i, t, 1] * (len(sentences) - 1))) % len(sentences)
+                parts.append(sentences[second])
+        if not parts:
+            neutral = NEUTRAL_SENTENCES[lang]
+            parts.append(neutral[int(pick[i, 0, 0] * len(neutral))])
+        comments[i] = " ".join(parts)
+    frame = pd.DataFrame({
+        "respondent_id": [f"R{i + 1:05d}" for i in range(n)],
+        "submitted_at": pd.Timestamp(start, tz="UTC")
+        + pd.to_timedelta(np.sort(rng.random(n)) * weeks * 7 * 86400, unit="s").round("s"),
+        "team": rng.choice(TEAMS, size=n),
+        "plan": rng.choice(["basic", "premium"], size=n, p=[0.7, 0.3]),
+        "language": language,
+        "score": score.astype(int),
+    })
+    for j, d in enumerate(names):
+        frame[d] = ratings[:, j].astype(float)
+    if "billing" in frame.columns and missing_rate > 0:
+        frame.loc[rng.random(n) < missing_rate, "billing"] = np.nan
+    frame["comment"] = comments
+    frame.attrs.update(
+        weights=w, theme_effects=effects, theme_shares=shares,
+        mentions={t: mentions[:, k].astype(int).tolist() for k, t in enumerate(themes)},
+    )
+    return frame
+
+
+def drivers_sample() -> pd.DataFrame:
+    """The bundled ``data/sample_drivers.csv``: 2,000 answers, seed 2031."""
+    frame = drivers_data()
+    frame.attrs.clear()
+    return frame
+
+
+def sample_drivers_path(directory: str | Path | None = None) -> Path:
+    """Path of ``sample_drivers.csv`` (written when missing)."""
+    path = Path(directory) if directory is not None else data_dir()
+    path = path / "sample_drivers.csv"
+    if not path.exists():
+        write_csv(drivers_sample(), path)
+    return path
+
+
+def planted_theme_names() -> Sequence[str]:
+    return tuple(THEME_SHARES)
