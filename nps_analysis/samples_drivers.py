@@ -48,54 +48,60 @@ TEAMS: tuple[str, ...] = ("North", "South", "East", "West")
 #: Sentences that mention a theme (each holds a keyword of ``analyses.themes.THEME_KEYWORDS``).
 THEME_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
-        "waiting time": ("I had to wait far too long on the phone.", "The delivery was delayed twice.",
-                         "Slow answers, the queue never moved."),
-        "staff attitude": ("The agent was rude to me.", "Staff were unhelpful and arrogant.",
-                           "A very impolite person at the desk."),
-        "friendly staff": ("Friendly and helpful staff.", "The technician was kind and polite.",
+        "waiting time": ("I had to wait far too long on the phone.", "The wait for the delivery was too long.",
+                         "Long wait, the queue never moved."),
+        "staff attitude": ("The agent was rude to me.", "Rude and unhelpful staff.",
+                           "A rude, impolite person at the desk."),
+        "friendly staff": ("Friendly and helpful staff.", "The technician was friendly and polite.",
                            "A very friendly team, always helpful."),
-        "price": ("Far too expensive for what you get.", "The price went up again.",
-                  "Costs are higher than elsewhere."),
-        "billing": ("My invoice was wrong.", "I was charged twice on my bill.",
-                    "The refund took a month to arrive."),
-        "product quality": ("The app crashes all the time.", "It broke after a week.",
-                            "Full of bugs, the screen is broken."),
+        "price": ("The price is much too expensive.", "The price went up again.",
+                  "Too expensive, the price is higher than elsewhere."),
+        "billing": ("My invoice was wrong.", "I was charged twice, the invoice is wrong.",
+                    "The refund for my wrong invoice took a month."),
+        "product quality": ("The app crashes all the time.", "The app broke after a week.",
+                            "The app is full of bugs and crashes."),
     },
     "fr": {
-        "waiting time": ("J'ai dû attendre trop longtemps.", "La livraison a eu du retard.",
+        "waiting time": ("J'ai dû attendre trop longtemps.", "Une attente trop longue pour la livraison.",
                          "Une attente interminable au téléphone."),
-        "staff attitude": ("Le conseiller était impoli.", "Personnel désagréable.",
-                           "Le vendeur était arrogant."),
-        "friendly staff": ("Personnel très aimable.", "Accueil chaleureux et sympathique.",
-                           "Le technicien était serviable et aimable."),
-        "price": ("Trop cher pour ce que c'est.", "Le prix a encore augmenté.",
-                  "Les tarifs sont trop élevés."),
-        "billing": ("Ma facture était fausse.", "On m'a facturé deux fois.",
-                    "Erreur sur la facture et le prélèvement."),
-        "product quality": ("L'application plante tout le temps.", "Produit cassé au bout d'une semaine.",
-                            "Plein de bugs."),
+        "staff attitude": ("Le conseiller était impoli.", "Personnel impoli et désagréable.",
+                           "Un vendeur impoli et arrogant."),
+        "friendly staff": ("Personnel très aimable.", "Accueil aimable et chaleureux.",
+                           "Le technicien était aimable et serviable."),
+        "price": ("Le prix est trop cher.", "Le prix a encore augmenté.",
+                  "Trop cher, le prix est plus élevé qu'ailleurs."),
+        "billing": ("Ma facture était fausse.", "On m'a facturé deux fois, la facture est fausse.",
+                    "Erreur sur la facture."),
+        "product quality": ("L'application plante tout le temps.",
+                            "L'application est cassée au bout d'une semaine.",
+                            "L'application est pleine de bugs."),
     },
     "de": {
-        "waiting time": ("Ich musste viel zu lange warten.", "Die Lieferung hatte Verspätung.",
+        "waiting time": ("Ich musste viel zu lange warten.", "Die Wartezeit war zu lange.",
                          "Lange Wartezeit am Telefon."),
-        "staff attitude": ("Der Mitarbeiter war unfreundlich.", "Sehr unhöflicher Service.",
-                           "Arrogantes Personal."),
-        "friendly staff": ("Sehr freundliches Personal.", "Hilfsbereit und nett.",
+        "staff attitude": ("Der Mitarbeiter war unfreundlich.", "Unfreundlicher und unhöflicher Service.",
+                           "Unfreundliches, arrogantes Personal."),
+        "friendly staff": ("Sehr freundliches Personal.", "Freundlich und hilfsbereit.",
                            "Der Techniker war höflich und freundlich."),
-        "price": ("Viel zu teuer.", "Der Preis ist gestiegen.", "Hohe Kosten."),
-        "billing": ("Die Rechnung war falsch.", "Doppelt abgebucht.", "Die Rückerstattung fehlt."),
-        "product quality": ("Die App stürzt ständig ab.", "Nach einer Woche kaputt.", "Voller Fehler."),
+        "price": ("Der Preis ist viel zu teuer.", "Der Preis ist gestiegen.", "Zu teuer, hohe Kosten."),
+        "billing": ("Die Rechnung war falsch.", "Doppelt abgebucht, die Rechnung ist falsch.",
+                    "Die Rückerstattung der Rechnung fehlt."),
+        "product quality": ("Die App stürzt ständig ab.", "Die App war nach einer Woche kaputt.",
+                            "Die App ist voller Fehler."),
     },
     "es": {
-        "waiting time": ("Tuve que esperar demasiado.", "La entrega llegó con retraso.",
+        "waiting time": ("Tuve que esperar demasiado.", "La espera fue demasiado larga.",
                          "Mucha espera al teléfono."),
-        "staff attitude": ("El agente fue grosero.", "Personal maleducado.", "Muy antipático."),
-        "friendly staff": ("Personal muy amable.", "Atención simpática y amable.",
-                           "El técnico fue muy servicial."),
-        "price": ("Demasiado caro.", "El precio subió otra vez.", "Tarifas muy altas."),
-        "billing": ("La factura estaba mal.", "Me cobraron dos veces.", "Error en el recibo."),
-        "product quality": ("La aplicación se cuelga siempre.", "Se rompió en una semana.",
-                            "Lleno de fallos."),
+        "staff attitude": ("El agente fue grosero.", "Personal grosero y maleducado.",
+                           "Muy grosero y antipático."),
+        "friendly staff": ("Personal muy amable.", "Atención amable y simpática.",
+                           "El técnico fue muy amable y servicial."),
+        "price": ("El precio es demasiado caro.", "El precio subió otra vez.",
+                  "Demasiado caro, tarifas muy altas."),
+        "billing": ("La factura estaba mal.", "Me cobraron dos veces en la factura.",
+                    "Error en la factura y el recibo."),
+        "product quality": ("La aplicación se cuelga siempre.", "La aplicación se rompió en una semana.",
+                            "La aplicación está llena de fallos."),
     },
 }
 #: Comments that mention no theme, several of them negated keywords ("no complaints").
@@ -140,8 +146,8 @@ def drivers_data(
     Returns:
         Columns ``respondent_id``, ``submitted_at`` (UTC), ``team``, ``plan``, ``language``,
         ``score``, the driver ratings, ``comment``. ``attrs`` holds the truth: ``weights``,
-        ``theme_effects``, ``theme_shares`` and the planted mentions per theme
-        (``attrs["mentions"]``, a dict theme -> list of 0/1 per row).
+        ``theme_effects`` and ``theme_shares``; :func:`planted_mentions` gives the planted
+        themes of each comment.
     """
     rng = np.random.default_rng(seed)
     w = dict(DRIVER_WEIGHTS if weights is None else weights)
@@ -210,11 +216,19 @@ def drivers_data(
     if "billing" in frame.columns and missing_rate > 0:
         frame.loc[rng.random(n) < missing_rate, "billing"] = np.nan
     frame["comment"] = comments
-    frame.attrs.update(
-        weights=w, theme_effects=effects, theme_shares=shares,
-        mentions={t: mentions[:, k].astype(int).tolist() for k, t in enumerate(themes)},
-    )
+    frame.attrs.update(weights=w, theme_effects=effects, theme_shares=shares)
     return frame
+
+
+def planted_mentions(frame: pd.DataFrame, comment: str = "comment") -> pd.DataFrame:
+    """The planted themes of each comment of :func:`drivers_data` (booleans, one column per theme):
+    a comment mentions theme t exactly when it contains one of t's sentences."""
+    text = pd.Series(frame[comment].to_numpy(dtype=object)).fillna("").astype(str)
+    out = {}
+    for theme in THEME_SENTENCES["en"]:
+        sentences = {s for lang in THEME_SENTENCES.values() for s in lang[theme]}
+        out[theme] = text.map(lambda c, ss=sentences: any(s in c for s in ss)).to_numpy(dtype=bool)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def drivers_sample() -> pd.DataFrame:

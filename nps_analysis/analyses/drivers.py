@@ -173,10 +173,12 @@ class KeyDrivers(ResultMixin):
         return importance_performance_table(self, centre=centre)
 
     def fix_first(self) -> list[str]:
-        """Significant drivers in the ``concentrate here`` quadrant, most important first."""
+        """Drivers in the ``concentrate here`` quadrant, most important first; with a bootstrap
+        (``n_resamples > 0``) only those whose importance is significant."""
         ipa = self.importance_performance()
         focus = set(ipa.quadrant("concentrate here"))
-        return [d.driver for d in self.drivers if d.driver in focus and d.significant]
+        return [d.driver for d in self.drivers
+                if d.driver in focus and (d.significant or not self.n_resamples)]
 
     def summary(self) -> str:
         """A few sentences written from the numbers."""
@@ -211,6 +213,14 @@ class KeyDriversBy(ResultMixin):
             if all(r.group.get(k) == v for k, v in group.items()):
                 return r
         raise KeyError(group)
+
+
+def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs``: pandas deep-copies them on every column access, which
+    costs seconds when a loader attached per-row metadata."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -436,6 +446,7 @@ def key_drivers(
     """
     if not isinstance(frame, pd.DataFrame):
         raise NPSInputError("key_drivers needs a DataFrame with one row per respondent")
+    frame = _without_attrs(frame)
     if method not in METHOD_NAMES:
         raise NPSInputError(f"method must be one of {', '.join(METHOD_NAMES)}, got {method!r}")
     names = [] if drivers is None else ([drivers] if isinstance(drivers, str) else [str(d) for d in drivers])
