@@ -130,6 +130,7 @@ def drivers_data(
     languages: Mapping[str, float] | None = None,
     comment_rate: float = 0.75,
     missing_rate: float = 0.02,
+    contact_rate: float = 0.02,
     weeks: int = 12,
     start: str = "2026-08-03",
 ) -> pd.DataFrame:
@@ -141,7 +142,8 @@ def drivers_data(
     comment mentions theme t (independently, with probability ``theme_shares[t]`` among
     commenters), ``delta_t = theme_effects[t]`` and the noise makes ``var(s) = 1``; ``s`` minus its
     mean is cut into 0-10 with the kit's baseline distribution. ``missing_rate`` of the
-    ``billing`` ratings are blank (customers without bills), for the complete-case policy.
+    ``billing`` ratings are blank (customers without bills), for the complete-case policy;
+    ``contact_rate`` of the comments end with an invented phone number or e-mail address.
 
     Returns:
         Columns ``respondent_id``, ``submitted_at`` (UTC), ``team``, ``plan``, ``language``,
@@ -188,6 +190,7 @@ def drivers_data(
     comments = np.full(n, None, dtype=object)
     pick = rng.random((n, len(themes), 2))
     twice = rng.random((n, len(themes))) < 0.5
+    contact = rng.random(n) < contact_rate
     for i in np.flatnonzero(commented):
         lang = language[i]
         parts = []
@@ -201,6 +204,10 @@ def drivers_data(
         if not parts:
             neutral = NEUTRAL_SENTENCES[lang]
             parts.append(neutral[int(pick[i, 0, 0] * len(neutral))])
+        if contact[i]:
+            # Invented contact details, so reports show that example comments are masked.
+            parts.append(f"Call me on +44 20 7946 {i % 10000:04d}." if i % 2 else
+                         f"Write to customer{i}@example.com.")
         comments[i] = " ".join(parts)
     frame = pd.DataFrame({
         "respondent_id": [f"R{i + 1:05d}" for i in range(n)],

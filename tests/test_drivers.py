@@ -275,3 +275,11 @@ def test_result_is_immutable_and_json_safe():
         res.r_squared = 1.0  # type: ignore[misc]
     json.dumps(res.to_dict())
     assert "explain" in res.summary()
+
+
+def test_bundled_sample_is_the_seeded_generator_byte_for_byte(tmp_path):
+    from nps_analysis.samples_drivers import sample_drivers_path
+
+    bundled = sample_drivers_path()
+    fresh = sample_drivers_path(tmp_path)
+    assert bundled.read_bytes() == fresh.read_bytes()

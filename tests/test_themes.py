@@ -96,7 +96,7 @@ def test_without_negation_the_counts_equal_tracking_comment_themes():
     frame = drivers_data(600, seed=3, languages={"en": 1.0})
     mine = th.match_themes(frame["comment"], DEFAULT_THEMES, negation=False)
     theirs = comment_themes(frame, text="comment", themes=DEFAULT_THEMES, by=None)
-    assert mine[list(DEFAULT_THEMES)].sum().to_dict() == dict(zip(theirs["theme"], theirs["mentions"]))
+    assert mine[list(DEFAULT_THEMES)].sum().to_dict() == dict(zip(theirs["theme"], theirs["mentions"], strict=True))
 
 
 def test_keyword_themes_recover_the_planted_themes_in_every_language():
