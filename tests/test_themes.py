@@ -222,3 +222,28 @@ def test_respondent_base_counts_non_commenters_as_not_mentioning():
     row = res.theme("price")
     assert row.share == pytest.approx(100 * row.mentions / res.n_respondents)
     assert res.n_respondents == len(frame) and pd.isna(frame["comment"]).any()
+
+
+def test_charts_draw_from_the_results():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nps_analysis.analyses.drivers import key_drivers
+    from nps_analysis.report.plots import drivers as charts
+
+    frame = drivers_data(600, seed=12)
+    kd = key_drivers(frame, "score", ["speed", "staff", "product", "price"], n_resamples=30)
+    impact = th.theme_impact(frame)
+    trend = th.theme_trend(impact, frame, by="team")
+    figures = [charts.drivers_chart(kd), charts.asymmetry_chart(kd),
+               charts.drivers_importance_performance_chart(kd), charts.theme_impact_chart(impact),
+               charts.theme_trend_chart(trend, by="team")]
+    assert "share of R" in figures[0].axes[0].get_xlabel()
+    assert "derived importance" in figures[2].axes[0].get_ylabel()
+    assert len(figures[3].axes[0].patches) == sum(
+        1 for r in impact.themes if r.theme != "unthemed" and r.mentions > 0)
+    assert len(figures[4].axes) == frame["team"].nunique()
+    for fig in figures:
+        plt.close(fig)
