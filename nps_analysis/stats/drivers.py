@@ -361,18 +361,27 @@ def bootstrap_importance(
         x = np.concatenate([x[:, :p], rng.standard_normal((len(x), 1)), x[:, p:]], axis=1)
     # Moments per resample are the expensive part (touching every row); the importance itself is
     # then computed once for the whole batch of small matrices.
-    corr = np.concatenate(list(bootstrap_correlations(x, weights, n_resamples, rng, chunk=chunk)))
-    if not noise:
-        plain = _safe_importance(corr, method)
-        excess = None
-    elif method == "shapley":
-        plain, augmented = _shapley_with_noise(corr, p)
-        excess = augmented.weights[:, :p] - augmented.weights[:, p:p + 1]
-    else:
-        keep = [*range(p), p + 1]
-        plain = _safe_importance(corr[:, keep][:, :, keep], method)
-        augmented = _safe_importance(corr, method)
-        excess = augmented.weights[:, :p] - augmented.weights[:, p:p + 1]
+    corr_all = np.concatenate(list(bootstrap_correlations(x, weights, n_resamples, rng, chunk=chunk)))
+    # Shapley holds R^2 of every subset per resample: batch so that table stays near 32 MiB.
+    q = corr_all.shape[-1] - 1
+    batch = max(1, (1 << 22) // (1 << q)) if method == "shapley" else len(corr_all)
+    parts = []
+    for start in range(0, len(corr_all), batch):
+        corr = corr_all[start:start + batch]
+        if not noise:
+            plain, excess = _safe_importance(corr, method), None
+        elif method == "shapley":
+            plain, augmented = _shapley_with_noise(corr, p)
+            excess = augmented.weights[:, :p] - augmented.weights[:, p:p + 1]
+        else:
+            keep = [*range(p), p + 1]
+            plain = _safe_importance(corr[:, keep][:, :, keep], method)
+            augmented = _safe_importance(corr, method)
+            excess = augmented.weights[:, :p] - augmented.weights[:, p:p + 1]
+        parts.append((plain, excess))
+    plain = Importance(*(np.concatenate([getattr(pl, f) for pl, _ in parts])
+                         for f in ("weights", "r_squared", "beta")))
+    excess = np.concatenate([ex for _, ex in parts]) if noise else None
     failed = int(np.isnan(plain.weights).any(axis=1).sum())
     return BootstrapImportance(plain.weights, plain.r_squared, plain.beta, excess, failed)
 
