@@ -247,3 +247,12 @@ def test_charts_draw_from_the_results():
     assert len(figures[4].axes) == frame["team"].nunique()
     for fig in figures:
         plt.close(fig)
+
+
+def test_names_in_personal_columns_are_masked_in_examples_by_default():
+    frame = drivers_data(300, seed=13, languages={"en": 1.0})
+    frame["customer_name"] = "Ingrid Halvorsen"
+    idx = frame.index[frame["comment"].fillna("").str.contains("rude")]
+    frame.loc[idx, "comment"] = "Ingrid Halvorsen here: the agent was rude."
+    shown = th.theme_impact(frame).theme("staff attitude").examples
+    assert shown and all("Ingrid" not in e and "Halvorsen" not in e for e in shown)

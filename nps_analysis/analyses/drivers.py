@@ -609,3 +609,150 @@ def describe_drivers(result: KeyDrivers) -> str:
             parts.append("No driver acts differently on detractors and promoters "
                          f"({cat.correction}-adjusted).")
     return " ".join(parts)
+
+
+# ------------------------------------------------------------------------------ notebook inputs
+
+#: Column roles of the bundled sample (``data/sample_drivers.csv``).
+SAMPLE_COLUMNS: dict[str, Any] = {
+    "score": "score", "drivers": ["speed", "staff", "product", "price", "billing", "ease"],
+    "comment": "comment", "time": "submitted_at", "team": "team", "segments": ["plan"],
+}
+
+
+@dataclass(frozen=True)
+class DriversInputs:
+    """The frame and the resolved column roles for the drivers report, with one-line notes for
+    the sections that are skipped because a column is absent."""
+
+    frame: pd.DataFrame = field(repr=False)
+    source: str
+    score: str
+    drivers: tuple[str, ...]
+    comment: str
+    time: str
+    team: str
+    segments: tuple[str, ...]
+    weight: str
+    notes: tuple[str, ...]
+
+    def check(self) -> pd.DataFrame:
+        """Data check: one row per column used, its role, answers present and missing, range."""
+        rows = []
+        roles = [(self.score, "score"), *((d, "driver") for d in self.drivers), (self.comment, "comment"),
+                 (self.time, "time"), (self.team, "team"), *((s, "segment") for s in self.segments),
+                 (self.weight, "weight")]
+        for column, role in roles:
+            if not column:
+                continue
+            values = self.frame[column]
+            text = values.astype("string").str.strip()
+            present = values.notna() & (text != "").fillna(False)
+            numeric = pd.to_numeric(values, errors="coerce") if role in ("score", "driver", "weight") else None
+            rows.append({
+                "column": column, "role": role, "present": int(present.sum()),
+                "missing": int((~present).sum()),
+                "min": float(numeric.min()) if numeric is not None else math.nan,
+                "max": float(numeric.max()) if numeric is not None else math.nan,
+                "distinct": int(values[present].nunique()),
+            })
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<li>{n}</li>" for n in self.notes)
+        return (f"<p>{self.source}: {len(self.frame)} rows.</p>" + (f"<ul>{notes}</ul>" if notes else "")
+                + self.check().to_html(index=False))
+
+
+def drivers_inputs(
+    data_path: str = "",
+    *,
+    score_column: str = "",
+    driver_columns: Sequence[str] = (),
+    comment_column: str = "",
+    time_column: str = "",
+    team_column: str = "",
+    segment_columns: Sequence[str] = (),
+    weight_column: str = "",
+) -> DriversInputs:
+    """Load the answers for the drivers report and resolve the column roles.
+
+    ``data_path`` "" means the bundled sample; then every empty column parameter takes the sample's
+    column. With your own file, an empty optional column (comment, time, team, weight) means the
+    file has none and its section is skipped with a note; the score and at least two driver
+    columns are required.
+    """
+    from ..io import load
+    from ..samples_drivers import sample_drivers_path
+
+    sample = not data_path
+    path = str(sample_drivers_path()) if sample else data_path
+
+    def pick(given: Any, key: str) -> Any:
+        return given if given or not sample else SAMPLE_COLUMNS[key]
+
+    score = pick(score_column, "score") or "score"
+    drivers = [str(d) for d in (pick(list(driver_columns), "drivers") or [])]
+    comment, time = pick(comment_column, "comment"), pick(time_column, "time")
+    team, segments = pick(team_column, "team"), [str(s) for s in pick(list(segment_columns), "segments")]
+    if len(drivers) < 2:
+        raise NPSInputError("name at least 2 driver columns (driver_columns=[...]) for your own data")
+    wanted = [c for c in [*drivers, comment, time, team, *segments, weight_column] if c]
+    frame = load(path, score=score, columns=wanted)
+    notes = []
+    if not comment:
+        notes.append("No comment column: the themes sections are skipped.")
+    if not time:
+        notes.append("No time column: the theme trend is skipped.")
+    elif not team:
+        notes.append("No team column: the theme trend shows all answers together.")
+    if not segments:
+        notes.append("No segment columns: the drivers are not split by segment.")
+    if not weight_column:
+        notes.append("No weight column: every answer counts once.")
+    source = "bundled sample data/sample_drivers.csv" if sample else str(data_path)
+    return DriversInputs(frame, source, score, tuple(drivers), comment, time, team, tuple(segments),
+                         weight_column, tuple(notes))
+
+
+def what_to_fix_first(drivers: KeyDrivers, themes: Any = None, *, max_items: int = 3) -> str:
+    """A "what to fix first" paragraph written from the numbers: the significant drivers that are
+    important and rated below the others, the costliest significant comment themes (a
+    ``ThemeImpact``) with their bound, and the asymmetric drivers. Markdown."""
+    parts = []
+    ipa = {i.item: i for i in drivers.importance_performance().items}
+    first = drivers.fix_first()[:max_items]
+    level = f"{100 * drivers.confidence_level:g}%"
+    lo_scale, hi_scale = drivers.scale
+    for name in first:
+        d = drivers.driver(name)
+        ci = (f" ({level} CI {100 * d.ci_lower / drivers.r_squared:.0f} to "
+              f"{100 * d.ci_upper / drivers.r_squared:.0f}%)" if math.isfinite(d.ci_lower) else "")
+        parts.append(f"**{name}**: {d.share:.0f}% of the explained variance{ci}, rated "
+                     f"{d.mean_rating:.2f} on {lo_scale:g}-{hi_scale:g}, below the drivers' average of "
+                     f"{drivers.importance_performance().performance_centre:.2f}.")
+    if not first:
+        top = drivers.drivers[0]
+        parts.append(f"No driver is both important and rated below the others; the most important is "
+                     f"**{top.driver}** ({top.share:.0f}% of the explained variance, "
+                     f"{ipa[top.driver].quadrant}).")
+    if themes is not None:
+        costly = [r for r in themes.themes if r.theme != "unthemed" and r.significant
+                  and r.difference < 0][:max_items]
+        for r in costly:
+            parts.append(f"Comments on **{r.theme}** ({r.share:.0f}% of comments): NPS {r.nps_with:+.0f} "
+                         f"against {r.nps_without:+.0f} without; fixing it would move NPS by at most "
+                         f"{r.fix_effect:.1f} points (association, not cause).")
+        if not costly:
+            parts.append("No comment theme comes with a significantly lower NPS.")
+    cat = drivers.categorical
+    if cat is not None:
+        for d in (d for d in cat.drivers if d.asymmetric):
+            side = ("keeps customers out of the detractors" if d.stronger_for == "detractors"
+                    else "turns customers into promoters")
+            parts.append(f"{d.driver} mainly {side} (the two effects differ, {cat.correction}-adjusted "
+                         f"p = {d.asymmetry_pvalue_adjusted:.3g}).")
+    parts.append(f"R\u00b2 = {drivers.r_squared:.2f}: the ratings explain "
+                 f"{'little' if drivers.r_squared < 0.2 else 'part'} of the score; importance is "
+                 "association in survey data, not proof that changing a rating changes NPS.")
+    return " ".join(parts)

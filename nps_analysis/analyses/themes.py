@@ -19,7 +19,7 @@ import pandas as pd
 # --- kit imports (phase 1: today's flat modules) ---------------------------------------------
 from ..compare import adjust_pvalues, compare, correction_method
 from ..errors import NPSInputError
-from ..privacy import mask_text
+from ..privacy import known_personal_values, mask_text
 from ..results import ResultMixin
 from ..scoring import NPSCounts, parse_scores, wilson_limits
 from ..tracking import DEFAULT_THEMES, assign_periods, keyword_pattern
@@ -476,7 +476,8 @@ def theme_impact(
     confidence_level: float = 0.95,
     correction: str = "holm",
     examples: int = 3,
-    names: Sequence[str] = (),
+    names: Sequence[str] | None = None,
+    addresses: Sequence[str] | None = None,
     random_state: int = 0,
 ) -> ThemeImpact:
     """Each comment theme's share and its NPS gap: NPS of those who mention it minus NPS of the
@@ -499,8 +500,9 @@ def theme_impact(
         base: ``"commenters"`` (default: respondents with a non-empty comment; ``share`` is the
             share of comments) or ``"respondents"`` (everyone with a score; non-commenters count
             as not mentioning).
-        examples: masked example comments per theme (``privacy.mask_text``: e-mails, phones and
-            the given ``names``).
+        examples: masked example comments per theme (``privacy.mask_text``: e-mails, phone
+            numbers, and the ``names`` and ``addresses``; by default those found in the frame's
+            personal columns, e.g. ``customer_name``, by ``privacy.known_personal_values``).
         random_state: seeds the choice of examples and the discovery.
     """
     if not isinstance(frame, pd.DataFrame):
@@ -561,7 +563,11 @@ def theme_impact(
     pvals = np.array([r.pvalue if r is not None else np.nan for r in results])
     adjusted, reject = adjust_pvalues(pvals, correction=correction_name, alpha=1 - confidence_level)
     rng = np.random.default_rng(random_state)
-    shown = mask_text(body.where(body != "", None), names=list(names)) if examples else None
+    known = known_personal_values(frame) if names is None or addresses is None else {}
+    shown = mask_text(body.where(body != "", None),
+                      names=list(known.get("name", []) if names is None else names),
+                      addresses=list(known.get("address", []) if addresses is None else addresses),
+                      ) if examples else None
     rows = []
     for j, theme in enumerate(names_list):
         cw = NPSCounts(*map(int, with_counts[j]))
