@@ -25,7 +25,7 @@ from _report import VALIDATION, machine, markdown_table, write_section  # noqa: 
 
 from nps_analysis.analyses.drivers import key_drivers  # noqa: E402
 from nps_analysis.analyses.themes import theme_impact  # noqa: E402
-from nps_analysis.samples_drivers import drivers_data  # noqa: E402
+from nps_analysis.samples.drivers import drivers_data  # noqa: E402
 
 
 def drivers_frame(n: int, p: int, seed: int = 5) -> pd.DataFrame:

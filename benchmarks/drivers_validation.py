@@ -21,7 +21,7 @@ from _report import VALIDATION, machine, markdown_table, write_section  # noqa: 
 
 from nps_analysis.analyses.drivers import category_drivers  # noqa: E402
 from nps_analysis.analyses.themes import theme_impact  # noqa: E402
-from nps_analysis.samples_drivers import THEME_EFFECTS, drivers_data  # noqa: E402
+from nps_analysis.samples.drivers import THEME_EFFECTS, drivers_data  # noqa: E402
 from nps_analysis.stats import drivers as sd  # noqa: E402
 
 #: Population for the importance checks: 6 correlated drivers (equicorrelation 0.4) with known

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from nps_analysis.analyses.drivers import category_drivers, key_drivers
-from nps_analysis.errors import NPSInputError
-from nps_analysis.gap import importance_performance
-from nps_analysis.samples_drivers import DRIVER_WEIGHTS, drivers_data
+from nps_analysis.analyses.importance import importance_performance
+from nps_analysis.samples.drivers import DRIVER_WEIGHTS, drivers_data
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.stats import drivers as sd
 
 DRIVERS = list(DRIVER_WEIGHTS)
@@ -277,9 +277,8 @@ def test_result_is_immutable_and_json_safe():
     assert "explain" in res.summary()
 
 
-def test_bundled_sample_is_the_seeded_generator_byte_for_byte(tmp_path):
-    from nps_analysis.samples_drivers import sample_drivers_path
+def test_bundled_sample_is_registered_and_regenerates_byte_for_byte(tmp_path):
+    from nps_analysis import samples
 
-    bundled = sample_drivers_path()
-    fresh = sample_drivers_path(tmp_path)
-    assert bundled.read_bytes() == fresh.read_bytes()
+    (fresh,) = samples.regenerate_samples(["drivers"], directory=tmp_path)
+    assert fresh.read_bytes() == samples.sample_path("drivers").read_bytes()

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nps_analysis.analyses import themes as th
-from nps_analysis.compare import compare
-from nps_analysis.errors import NPSInputError
-from nps_analysis.samples_drivers import THEME_EFFECTS, drivers_data, planted_mentions
-from nps_analysis.scoring import NPSCounts
-from nps_analysis.tracking import DEFAULT_THEMES, comment_themes
+from nps_analysis.analyses.alerts import DEFAULT_THEMES, comment_themes
+from nps_analysis.samples.drivers import THEME_EFFECTS, drivers_data, planted_mentions
+from nps_analysis.sources.errors import NPSInputError
+from nps_analysis.stats.compare import compare
+from nps_analysis.stats.scoring import NPSCounts
 
 # Filler words that are neither keywords nor negations nor clause breaks in any language.
 FILLER = st.lists(st.sampled_from(["the", "very", "really", "today", "again", "our", "quite", "la",

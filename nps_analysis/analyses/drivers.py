@@ -15,15 +15,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules) ---------------------------------------------
-from ..compare import adjust_pvalues
-from ..errors import NPSInputError, describe_rows
-from ..gap import IPA_QUADRANTS, ImportancePerformance, IPAItem
-from ..results import ResultMixin
-from ..scoring import parse_scores
+from ..sources.errors import NPSInputError, describe_rows
+from ..sources.results import ResultMixin
+from ..sources.scores import parse_scores
 from ..stats import drivers as sd
-
-# ----------------------------------------------------------------------------------------------
+from ..stats.multiplicity import adjust_pvalues
+from .importance import IPA_QUADRANTS, ImportancePerformance, IPAItem
 
 Method = Literal["relative-weights", "shapley"]
 
@@ -682,11 +679,11 @@ def drivers_inputs(
     file has none and its section is skipped with a note; the score and at least two driver
     columns are required.
     """
-    from ..io import load
-    from ..samples_drivers import sample_drivers_path
+    from ..samples import sample_path
+    from ..sources.load import load
 
     sample = not data_path
-    path = str(sample_drivers_path()) if sample else data_path
+    path = str(sample_path("drivers")) if sample else data_path
 
     def pick(given: Any, key: str) -> Any:
         return given if given or not sample else SAMPLE_COLUMNS[key]

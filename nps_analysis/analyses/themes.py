@@ -16,15 +16,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules) ---------------------------------------------
-from ..compare import adjust_pvalues, compare, correction_method
-from ..errors import NPSInputError
-from ..privacy import known_personal_values, mask_text
-from ..results import ResultMixin
-from ..scoring import NPSCounts, parse_scores, wilson_limits
-from ..tracking import DEFAULT_THEMES, assign_periods, keyword_pattern
-
-# ----------------------------------------------------------------------------------------------
+from ..sources.errors import NPSInputError
+from ..sources.privacy import known_personal_values, mask_text
+from ..sources.results import ResultMixin
+from ..sources.scores import parse_scores
+from ..stats.compare import compare
+from ..stats.multiplicity import adjust_pvalues, correction_method
+from ..stats.scoring import NPSCounts, wilson_limits
+from .alerts import DEFAULT_THEMES, keyword_pattern
+from .tracking import assign_periods
 
 UNTHEMED = "unthemed"
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es")

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# --- kit imports (phase 1: today's flat modules) ---------------------------------------------
-from ..errors import NPSInputError
-
-# ----------------------------------------------------------------------------------------------
+from ..sources.errors import NPSInputError
 
 #: Largest number of drivers for exact Shapley shares (2^p subsets).
 MAX_SHAPLEY_DRIVERS = 15

@@ -10,12 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules) ---------------------------------------------
 from ...analyses.drivers import KeyDrivers
 from ...analyses.themes import UNTHEMED, ThemeImpact
-from ...plots_gap import importance_performance_chart
-
-# ----------------------------------------------------------------------------------------------
+from .gap import importance_performance_chart
 
 #: Okabe-Ito colour-blind-safe colours, as in the other charts.
 SIGNIFICANT = "#0072b2"

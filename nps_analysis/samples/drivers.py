@@ -9,15 +9,11 @@ plus noise, cut into 0-10 answers with the kit's baseline distribution (``datase
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules) ---------------------------------------------
-from .datasets import BASELINE_DISTRIBUTION, data_dir, write_csv
-
-# ----------------------------------------------------------------------------------------------
+from .latent import BASELINE_DISTRIBUTION, cutpoints
 
 #: Weights of the drivers' latent values in the latent satisfaction (true ranking: speed first,
 #: ease last with weight 0).
@@ -183,10 +179,7 @@ def drivers_data(
         raise ValueError("driver weights and theme effects explain all the variance; make them smaller")
     s = latent @ beta + mentions @ delta + np.sqrt(noise_var) * rng.standard_normal(n)
     s -= perf @ beta + comment_rate * float(delta @ np.array([shares[t] for t in themes]))
-    from scipy.stats import norm
-
-    cuts = norm.ppf(np.cumsum(BASELINE_DISTRIBUTION)[:-1])
-    score = np.searchsorted(cuts, s)
+    score = np.searchsorted(cutpoints(BASELINE_DISTRIBUTION), s)
     comments = np.full(n, None, dtype=object)
     pick = rng.random((n, len(themes), 2))
     twice = rng.random((n, len(themes))) < 0.5
@@ -239,19 +232,10 @@ def planted_mentions(frame: pd.DataFrame, comment: str = "comment") -> pd.DataFr
 
 
 def drivers_sample() -> pd.DataFrame:
-    """The bundled ``data/sample_drivers.csv``: 2,000 answers, seed 2031."""
+    """The bundled ``data/sample_drivers.csv`` (sample ``"drivers"``): 2,000 answers, seed 2031."""
     frame = drivers_data()
     frame.attrs.clear()
     return frame
-
-
-def sample_drivers_path(directory: str | Path | None = None) -> Path:
-    """Path of ``sample_drivers.csv`` (written when missing)."""
-    path = Path(directory) if directory is not None else data_dir()
-    path = path / "sample_drivers.csv"
-    if not path.exists():
-        write_csv(drivers_sample(), path)
-    return path
 
 
 def planted_theme_names() -> Sequence[str]:
