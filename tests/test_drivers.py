@@ -282,3 +282,23 @@ def test_bundled_sample_is_registered_and_regenerates_byte_for_byte(tmp_path):
 
     (fresh,) = samples.regenerate_samples(["drivers"], directory=tmp_path)
     assert fresh.read_bytes() == samples.sample_path("drivers").read_bytes()
+
+
+def test_cli_drivers_json_contract(capsys):
+    import json
+
+    from nps_analysis import samples
+    from nps_analysis.cli import main
+
+    path = samples.sample_path("drivers")
+    code = main(["drivers", str(path), "--score", "score", "--driver", "speed", "staff", "--driver",
+                 "product", "--resamples", "30", "--comment", "comment", "--format", "json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"method", "r_squared", "n", "n_incomplete", "drivers", "categorical", "themes",
+            "themes_family"} <= set(out)
+    assert [d["driver"] for d in out["drivers"]][0] == "speed"
+    assert sum(d["importance"] for d in out["drivers"]) == pytest.approx(out["r_squared"])
+    assert {"theme", "nps_with", "nps_without", "difference", "pvalue_adjusted"} <= set(out["themes"][0])
+    assert main(["drivers", str(path), "--score", "score", "--driver", "speed"]) == 2
+    assert "at least 2" in capsys.readouterr().err
