@@ -41,6 +41,8 @@ class DriverImportance(ResultMixin):
         driver: the rating column.
         importance: its share of R^2 (the column sums to the result's ``r_squared``).
         share: ``importance / r_squared`` in % (the shares sum to 100).
+        share_ci_lower, share_ci_upper: percentile bootstrap interval of the share (each
+            resample's importance over its own R^2).
         ci_lower, ci_upper: percentile bootstrap interval of ``importance`` over respondents.
         coefficient: plain OLS slope (outcome points per rating point), all drivers in the model.
             Its sign is the driver's direction; its size is NOT an importance.
@@ -61,6 +63,8 @@ class DriverImportance(ResultMixin):
     mean_rating: float
     significant: bool
     share: float
+    share_ci_lower: float
+    share_ci_upper: float
     beta: float
     vif: float
     rank: int
@@ -118,7 +122,7 @@ class KeyDrivers(ResultMixin):
 
     ``to_frame()`` has one row per driver: ``driver``, ``importance`` (share of R^2; sums to
     ``r_squared``), ``ci_lower``, ``ci_upper``, ``coefficient``, ``mean_rating``, ``significant``
-    and ``share`` (%), ``beta``, ``vif``, ``rank``.
+    and ``share`` (%) with ``share_ci_lower``/``share_ci_upper``, ``beta``, ``vif``, ``rank``.
     """
 
     drivers: tuple[DriverImportance, ...]
@@ -146,7 +150,7 @@ class KeyDrivers(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """One row per driver (see the class docstring), most important first."""
         columns = ["driver", "importance", "ci_lower", "ci_upper", "coefficient", "mean_rating",
-                   "significant", "share", "beta", "vif", "rank"]
+                   "significant", "share", "share_ci_lower", "share_ci_upper", "beta", "vif", "rank"]
         return pd.DataFrame([d.to_dict() for d in self.drivers], columns=columns)
 
     def _repr_html_(self) -> str:
@@ -501,7 +505,7 @@ def _analyse(frame: pd.DataFrame, outcome: str, names: list[str], w_all: np.ndar
     point = sd.importance(corr, method)
     vif = sd.variance_inflation(corr[:p, :p])
     coefficient = point.beta * mom.sd[p] / mom.sd[:p]
-    lo = hi = np.full(p, np.nan)
+    lo = hi = share_lo = share_hi = np.full(p, np.nan)
     r2_lo = r2_hi = math.nan
     significant = np.zeros(p, dtype=bool)
     failed = 0
@@ -509,6 +513,9 @@ def _analyse(frame: pd.DataFrame, outcome: str, names: list[str], w_all: np.ndar
         boot = sd.bootstrap_importance(data, prep.w, method=method, n_resamples=n_resamples,
                                        random_state=rng, noise=True)
         lo, hi = sd.percentile_interval(boot.weights, confidence_level)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share_lo, share_hi = sd.percentile_interval(100 * boot.weights / boot.r_squared[:, None],
+                                                        confidence_level)
         r2_lo, r2_hi = sd.percentile_interval(boot.r_squared[:, None], confidence_level)
         ex_lo, _ = sd.percentile_interval(boot.excess, confidence_level)
         significant = ex_lo > 0
@@ -521,6 +528,7 @@ def _analyse(frame: pd.DataFrame, outcome: str, names: list[str], w_all: np.ndar
         DriverImportance(names[j], float(point.weights[j]), float(lo[j]), float(hi[j]),
                          float(coefficient[j]), float(mom.mean[j]), bool(significant[j]),
                          float(100 * point.weights[j] / r2) if r2 > 0 else math.nan,
+                         float(share_lo[j]), float(share_hi[j]),
                          float(point.beta[j]), float(vif[j]), int(rank[j]))
         for j in order
     )
@@ -585,8 +593,8 @@ def describe_drivers(result: KeyDrivers) -> str:
     parts = [f"The {len(result.drivers)} ratings explain {100 * result.r_squared:.0f}% of the variance "
              f"of {result.outcome} (n = {result.n}, {result.method_name})."]
     parts.append("Most important: " + "; ".join(
-        f"{d.driver} {d.share:.0f}% of R^2 ({level} CI {100 * d.ci_lower / result.r_squared:.0f} to "
-        f"{100 * d.ci_upper / result.r_squared:.0f}%)" if math.isfinite(d.ci_lower) else
+        f"{d.driver} {d.share:.0f}% of R^2 ({level} CI {d.share_ci_lower:.0f} to "
+        f"{d.share_ci_upper:.0f}%)" if math.isfinite(d.share_ci_lower) else
         f"{d.driver} {d.share:.0f}% of R^2" for d in top) + ".")
     weak = [d.driver for d in result.drivers if not d.significant]
     if result.n_resamples and weak:
@@ -723,8 +731,8 @@ def what_to_fix_first(drivers: KeyDrivers, themes: Any = None, *, max_items: int
     lo_scale, hi_scale = drivers.scale
     for name in first:
         d = drivers.driver(name)
-        ci = (f" ({level} CI {100 * d.ci_lower / drivers.r_squared:.0f} to "
-              f"{100 * d.ci_upper / drivers.r_squared:.0f}%)" if math.isfinite(d.ci_lower) else "")
+        ci = (f" ({level} CI {d.share_ci_lower:.0f} to {d.share_ci_upper:.0f}%)"
+              if math.isfinite(d.share_ci_lower) else "")
         parts.append(f"**{name}**: {d.share:.0f}% of the explained variance{ci}, rated "
                      f"{d.mean_rating:.2f} on {lo_scale:g}-{hi_scale:g}, below the drivers' average of "
                      f"{drivers.importance_performance().performance_centre:.2f}.")

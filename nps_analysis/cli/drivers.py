@@ -88,9 +88,8 @@ def cmd_drivers(args: Any) -> int:
         sys.stdout.write(result.summary() + "\n" + result.missing_policy + ".\n\n")
     from ..stats.compare import format_pvalue
 
-    r2 = table["r_squared"] if args.by else result.r_squared
-    view = table.assign(**{"share %": table["share"], "lower %": 100 * table["ci_lower"] / r2,
-                           "upper %": 100 * table["ci_upper"] / r2})
+    view = table.assign(**{"share %": table["share"], "lower %": table["share_ci_lower"],
+                           "upper %": table["share_ci_upper"]})
     print_table(view.to_dict("records"), [*args.by, *DRIVER_COLUMNS])
     if themes is not None:
         sys.stdout.write("\n" + themes.summary() + "\n\n")

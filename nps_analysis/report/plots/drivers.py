@@ -38,8 +38,8 @@ def drivers_chart(result: KeyDrivers, *, ax: Any = None) -> Any:
     r2 = result.r_squared
     y = np.arange(len(rows))
     share = np.array([d.share for d in rows])
-    lo = np.array([100 * d.ci_lower / r2 for d in rows])
-    hi = np.array([100 * d.ci_upper / r2 for d in rows])
+    lo = np.array([d.share_ci_lower for d in rows])
+    hi = np.array([d.share_ci_upper for d in rows])
     colours = [SIGNIFICANT if d.significant or not result.n_resamples else NOT_SIGNIFICANT for d in rows]
     ax.barh(y, share, color=colours, height=0.6)
     ok = np.isfinite(lo) & np.isfinite(hi)
