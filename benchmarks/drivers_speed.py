@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import resource
 import sys
 import time
@@ -41,15 +42,18 @@ def drivers_frame(n: int, p: int, seed: int = 5) -> pd.DataFrame:
     return frame
 
 
-def measure(fn: Any) -> tuple[float, float, Any]:
+def measure(fn: Any) -> tuple[float, float, float, Any]:
+    """Wall seconds, CPU seconds of the process (all threads) and the tracemalloc peak (MiB).
+
+    On a shared machine the wall time includes waiting for a core; the CPU time does not."""
     gc.collect()
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return elapsed, peak, out
+    return elapsed, cpu, peak, out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,28 +68,34 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for method in ("relative-weights", "shapley"):
         for categorical in (False, True):
-            t, mem, res = measure(lambda m=method, c=categorical: key_drivers(
+            t, cpu, mem, res = measure(lambda m=method, c=categorical: key_drivers(
                 frame, "score", names, method=m, n_resamples=args.resamples, categorical=c))
             label = f"key_drivers {method}" + (" + detractor/promoter logits" if categorical else "")
             rows.append([label, f"{args.n:,} x {args.drivers} x {args.resamples:,} resamples",
-                         f"{t:.1f}", f"{mem:.0f}"])
+                         f"{t:.1f}", f"{cpu:.1f}", f"{mem:.0f}"])
             print(rows[-1], flush=True)
     comments = drivers_data(args.n, seed=8)
     for label, kwargs in (("theme_impact keywords (4 languages, negations)", {}),
                           ("theme_impact discovery, n_themes=10", {"n_themes": 10}),
                           ("theme_impact discovery, n_themes='auto'", {"n_themes": "auto"})):
-        t, mem, res = measure(lambda k=kwargs: theme_impact(comments, **k))
-        rows.append([label, f"{args.n:,} answers, {res.n_commenters:,} comments", f"{t:.1f}", f"{mem:.0f}"])
+        t, cpu, mem, res = measure(lambda k=kwargs: theme_impact(comments, **k))
+        rows.append([label, f"{args.n:,} answers, {res.n_commenters:,} comments", f"{t:.1f}", f"{cpu:.1f}",
+                     f"{mem:.0f}"])
         print(rows[-1], flush=True)
+    load = os.getloadavg()[0]
+    # Multi-threaded BLAS spins while it waits for a core, which inflates CPU time on a busy machine.
+    threads = (f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']} "
+               if "OPENBLAS_NUM_THREADS" in os.environ else "")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     body = "\n".join([
         "## Key drivers and themes: speed and memory (`benchmarks/drivers_speed.py`)",
         "",
-        f"`PYTHONPATH=. python benchmarks/drivers_speed.py --n {args.n} --resamples {args.resamples}`; "
-        f"{machine()}. Target: under 30 s each. Memory: tracemalloc peak during the call; the "
-        f"process's maximum resident set was {rss:.0f} MiB.",
+        f"`{threads}PYTHONPATH=. python benchmarks/drivers_speed.py --n {args.n} --resamples {args.resamples}`; "
+        f"{machine()}; load average {load:.1f} at the end (a shared machine: wall time includes "
+        "waiting for a core, CPU time is the process's own, all threads). Target: under 30 s each. "
+        f"Memory: tracemalloc peak during the call; the process's maximum resident set was {rss:.0f} MiB.",
         "",
-        markdown_table(["job", "size", "seconds", "peak MiB"], rows),
+        markdown_table(["job", "size", "wall s", "CPU s", "peak MiB"], rows),
         "",
         "The bootstrap never refits on rows: each chunk of resamples is one multinomial count "
         "matrix times a table of per-respondent cross-products (the sufficient statistics), then "
