@@ -45,12 +45,15 @@ def drivers_frame(n: int, p: int, seed: int = 5) -> pd.DataFrame:
 def measure(fn: Any) -> tuple[float, float, float, Any]:
     """Wall seconds, CPU seconds of the process (all threads) and the tracemalloc peak (MiB).
 
-    On a shared machine the wall time includes waiting for a core; the CPU time does not."""
+    On a shared machine the wall time includes waiting for a core; the CPU time does not. Time and
+    memory come from two separate calls: tracing every allocation slows the timed code down."""
     gc.collect()
-    tracemalloc.start()
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    gc.collect()
+    tracemalloc.start()
+    fn()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return elapsed, cpu, peak, out

@@ -233,8 +233,10 @@ def _numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(raw):
         raise NPSInputError("ratings must be numbers, got booleans", column=column)
     values = pd.to_numeric(raw, errors="coerce")
-    text = raw.astype("string").str.strip()
-    bad = values.isna() & raw.notna() & text.notna() & (text != "")
+    bad = values.isna() & raw.notna()
+    if bad.any():  # blanks are missing, not bad: look at the text of the candidates only
+        text = raw[bad].astype("string").str.strip()
+        bad[bad] = (text.notna() & (text != "")).to_numpy(dtype=bool)
     if bad.any():
         rows = list(zip(np.flatnonzero(bad.to_numpy()).tolist(), raw[bad].tolist(), strict=True))
         raise NPSInputError(f"{int(bad.sum())} non-numeric rating(s): {describe_rows(rows)}",
