@@ -38,10 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     k_planted = 6 + len(NEUTRAL_SENTENCES["en"])
     scores: dict[str, dict[str, list[float]]] = {}
     chosen_k = []
+    neutral_ok: list[float] = []
     for r in range(args.reps):
         mixed = drivers_data(args.n, seed=100 + r)
         truth = planted_mentions(mixed)
         found = match_themes(mixed["comment"])
+        neutral = mixed["comment"].notna().to_numpy() & ~truth.any(axis=1).to_numpy()
+        neutral_ok.append(float(found["unthemed"].to_numpy()[neutral].mean()))
         for theme in truth:
             scores.setdefault("keywords, 4 languages", {}).setdefault(theme, []).append(
                 best_f1(found[[theme]].to_numpy(), truth[theme].to_numpy()))
@@ -62,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         f"`PYTHONPATH=. python benchmarks/themes_recovery.py --reps {args.reps}`; {machine()}; "
         f"{time.time() - t0:.0f} s. Mean F1 of the best-matching recovered theme over {args.reps} "
         f"samples of {args.n:,} answers (about 75% comment). The English samples hold 6 planted themes "
-        f"and 5 recurring neutral sentences ({k_planted} word groups). Keyword matching must also "
-        "leave the negated neutral comments (\"No complaints.\", \"Pas de problème.\", \"Keine "
-        "Probleme.\", \"Sin problemas.\") unthemed.",
+        f"and 5 recurring neutral sentences ({k_planted} word groups). Neutral comments, several of "
+        "them negated keywords (\"No complaints.\", \"Not slow at all.\", \"Pas de problème.\", "
+        "\"Keine Probleme.\", \"Sin problemas.\"), left unthemed by the keyword dictionaries: "
+        f"{100 * np.mean(neutral_ok):.1f}%.",
         "",
         markdown_table(["method", *themes], rows),
         "",
