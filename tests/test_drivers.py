@@ -302,3 +302,13 @@ def test_cli_drivers_json_contract(capsys):
     assert {"theme", "nps_with", "nps_without", "difference", "pvalue_adjusted"} <= set(out["themes"][0])
     assert main(["drivers", str(path), "--score", "score", "--driver", "speed"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+def test_error_messages_mask_personal_data():
+    frame = drivers_data(100, seed=3).astype({"speed": object})
+    frame["customer_name"] = "Ingrid Halvorsen"
+    frame.loc[4, "speed"] = "ingrid@example.org, Ingrid Halvorsen"
+    with pytest.raises(NPSInputError) as info:
+        key_drivers(frame, "score", DRIVERS)
+    assert "speed" in str(info.value) and "row 4" in str(info.value)
+    assert "ingrid@example.org" not in str(info.value) and "Halvorsen" not in str(info.value)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..sources.errors import NPSInputError, describe_rows
+from ..sources.errors import NPSInputError, describe_rows, masked_error
 from ..sources.results import ResultMixin
 from ..sources.scores import parse_scores
 from ..stats import drivers as sd
@@ -471,9 +471,20 @@ def key_drivers(
     if missing:
         raise NPSInputError(f"column(s) not found: {', '.join(map(str, missing))}; columns: "
                             f"{', '.join(map(str, frame.columns))}", column=str(missing[0]))
+    try:
+        return _key_drivers(frame, outcome, names, by_cols, weights, method=method,
+                            confidence_level=confidence_level, n_resamples=int(n_resamples),
+                            random_state=random_state, categorical=categorical)
+    except NPSInputError as exc:  # messages quote row values: mask personal data in them
+        raise masked_error(exc, frame) from None
+
+
+def _key_drivers(frame: pd.DataFrame, outcome: str, names: list[str], by_cols: list[str], weights: Any, *,
+                 method: str, confidence_level: float, n_resamples: int,
+                 random_state: int | np.random.Generator | None, categorical: bool) -> KeyDrivers | KeyDriversBy:
     w_all = _weights(frame, weights)
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-    options = dict(method=method, confidence_level=confidence_level, n_resamples=int(n_resamples),
+    options = dict(method=method, confidence_level=confidence_level, n_resamples=n_resamples,
                    categorical=categorical)
     if not by_cols:
         return _analyse(frame, outcome, names, w_all, rng=rng, group={}, **options)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..sources.errors import NPSInputError
+from ..sources.errors import NPSInputError, masked_error
 from ..sources.privacy import known_personal_values, mask_text
 from ..sources.results import ResultMixin
 from ..sources.scores import parse_scores
@@ -519,7 +519,10 @@ def theme_impact(
     if not 0 < confidence_level < 1:
         raise NPSInputError(f"confidence_level must be between 0 and 1, got {confidence_level!r}")
     correction_name = correction_method(correction)
-    scores = parse_scores(frame[score], column=score).values
+    try:
+        scores = parse_scores(frame[score], column=score).values
+    except NPSInputError as exc:  # the message quotes row values: mask personal data in them
+        raise masked_error(exc, frame) from None
     has_score = ~np.isnan(scores)
     raw = frame[comment]
     body = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
