@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     for method in ("relative-weights", "shapley"):
         res = importance_checks(args.reps, args.n, method, args.resamples, seed=2041)
         for j, name in enumerate(names):
-            rows.append([method, name, f"{BETA[j]:.2f}", f"{res['truth'][j] + 0.0:.4f}", f"{res['coverage'][j]:.3f}",
+            rows.append([method, name, f"{BETA[j]:.2f}", f"{abs(res['truth'][j]) if abs(res['truth'][j]) < 5e-5 else res['truth'][j]:.4f}", f"{res['coverage'][j]:.3f}",
                          f"{res['width'][j]:.4f}"])
         summary.append([method, f"{res['rank']:.3f}", f"{res['top']:.3f}", f"{res['null_flagged']:.3f}",
                         f"{res['weak_flagged']:.3f}"])
