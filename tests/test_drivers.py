@@ -312,3 +312,13 @@ def test_error_messages_mask_personal_data():
         key_drivers(frame, "score", DRIVERS)
     assert "speed" in str(info.value) and "row 4" in str(info.value)
     assert "ingrid@example.org" not in str(info.value) and "Halvorsen" not in str(info.value)
+
+
+def test_a_group_too_small_is_skipped_with_its_reason():
+    frame = drivers_data(600, seed=14)
+    frame.loc[frame.index[:5], "plan"] = "tiny"
+    res = key_drivers(frame, "score", DRIVERS, by="plan", n_resamples=0, categorical=False)
+    assert sorted(r.group["plan"] for r in res.results) == ["basic", "premium"]
+    assert res.skipped[0][0] == {"plan": "tiny"} and "too few complete cases" in res.skipped[0][1]
+    with pytest.raises(NPSInputError, match="no group"):
+        key_drivers(frame.iloc[:5], "score", DRIVERS, by="plan", n_resamples=0)

@@ -29,6 +29,9 @@ METHOD_NAMES = {
     "shapley": "Shapley / general dominance shares of R^2 (Budescu 1993; Gromping 2007)",
 }
 
+#: Problems that skip one group of ``by`` instead of failing the whole analysis.
+_GROUP_PROBLEMS = ("too few complete cases", "no variation", "correlation matrix is singular")
+
 #: VIF above which a driver's plain regression coefficient is called unstable.
 VIF_WARNING = 5.0
 
@@ -189,11 +192,13 @@ class KeyDrivers(ResultMixin):
 @dataclass(frozen=True)
 class KeyDriversBy(ResultMixin):
     """Key drivers per group of ``by``: ``to_frame()`` has the group columns then one row per
-    driver and group."""
+    driver and group. Groups that cannot be analysed (too few complete cases, a constant rating)
+    are in ``skipped`` with the reason instead of failing the whole call."""
 
     by: tuple[str, ...]
     results: tuple[KeyDrivers, ...]
     method: str
+    skipped: tuple[tuple[dict[str, Any], str], ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         frames = []
@@ -488,14 +493,23 @@ def _key_drivers(frame: pd.DataFrame, outcome: str, names: list[str], by_cols: l
                    categorical=categorical)
     if not by_cols:
         return _analyse(frame, outcome, names, w_all, rng=rng, group={}, **options)
-    results = []
+    results: list[KeyDrivers] = []
+    skipped: list[tuple[dict[str, Any], str]] = []
     for key, idx in frame.groupby(by_cols, sort=True, dropna=False).indices.items():
         key = key if isinstance(key, tuple) else (key,)
         group = dict(zip(by_cols, key, strict=True))
         sub = frame.iloc[idx]
-        results.append(_analyse(sub, outcome, names, None if w_all is None else w_all[idx], rng=rng,
-                                group=group, **options))
-    return KeyDriversBy(tuple(by_cols), tuple(results), method)
+        try:
+            results.append(_analyse(sub, outcome, names, None if w_all is None else w_all[idx], rng=rng,
+                                    group=group, **options))
+        except NPSInputError as exc:
+            if not any(reason in str(exc) for reason in _GROUP_PROBLEMS):
+                raise
+            skipped.append((group, str(exc)))
+    if not results:
+        raise NPSInputError("no group of " + ", ".join(by_cols) + " could be analysed: "
+                            + "; ".join(reason for _, reason in skipped[:3]))
+    return KeyDriversBy(tuple(by_cols), tuple(results), method, tuple(skipped))
 
 
 def _analyse(frame: pd.DataFrame, outcome: str, names: list[str], w_all: np.ndarray | None, *,
