@@ -1,0 +1,312 @@
+"""Vectorised interval methods for one NPS and for the difference of two, on arrays of counts.
+
+Each function takes detractor, passive and promoter counts (scalars or arrays that broadcast)
+and returns ``(lower, upper)`` as fractions of the -1..1 NPS scale, so exact enumeration over
+every trinomial outcome and the library's ``nps_interval`` / ``compare`` share one code path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+# --- phase-1 imports from today's flat modules (issue 11 moves them) -------------------------
+from ..scoring import wilson_limits
+# ---------------------------------------------------------------------------------------------
+
+#: Bisection steps for the vectorised root finders: 2^-60 of the -1..1 range is below 1e-17.
+_BISECT_STEPS = 60
+
+
+def _arrays(*values: Any) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values))
+
+
+def _finish(lower: np.ndarray, upper: np.ndarray) -> tuple[Any, Any]:
+    lower, upper = np.clip(lower, -1.0, 1.0), np.clip(upper, -1.0, 1.0)
+    if np.ndim(lower) == 0:
+        return float(lower), float(upper)
+    return lower, upper
+
+
+# ------------------------------------------------------------------------------------ Wald family
+
+
+def wald_bounds(det: Any, pas: Any, pro: Any, z: float, pseudo: tuple[float, float, float] = (0.0, 0.0, 0.0)):
+    """Wald interval of ``p_pro - p_det`` on counts plus ``pseudo`` pseudo-counts.
+
+    ``pseudo = (0, 0, 0)``: plain Wald. ``(3/4, 3/2, 3/4)``: the adjusted Wald of Rocks (2016, The
+    American Statistician 70(4):365-372). ``(1, 0, 1)``: Bonett & Price (2012, Journal of
+    Educational and Behavioral Statistics 37:479-488), the adjusted Wald for a difference of paired
+    proportions (add one to each discordant cell, n + 2), which is this difference of two cells of
+    one multinomial. With ``n~ = n + sum(pseudo)`` and shares ``p~``:
+    ``D~ +/- z sqrt((p~_pro + p~_det - D~^2) / n~)``.
+    """
+    d, p, r = _arrays(det, pas, pro)
+    d, p, r = d + pseudo[0], p + pseudo[1], r + pseudo[2]
+    n = d + p + r
+    centre = (r - d) / n
+    var = np.maximum((r + d) / n - centre**2, 0.0)
+    half = z * np.sqrt(var / n)
+    return _finish(centre - half, centre + half)
+
+
+# ------------------------------------------------------------------------------ score (Tango)
+
+
+def tango_z(det: Any, pro: Any, n: Any, delta: Any, cc: float = 0.0) -> np.ndarray:
+    """Tango's (1998) score statistic for H0: ``p_pro - p_det = delta``, vectorised.
+
+    Tango, T. (1998). Equivalence test and confidence interval for the difference in proportions
+    for the paired-sample design. Statistics in Medicine 17:891-908. ``p~`` (the detractor share
+    under H0) is the positive root of ``2n p^2 + (-b - c + (2n - b + c) delta) p - c delta (1 -
+    delta) = 0`` with ``b`` promoters and ``c`` detractors; ``Z = (b - c - n delta) / sqrt(n (2 p~
+    + delta (1 - delta)))``. ``cc`` > 0 shrinks ``|b - c - n delta|`` by ``cc`` (a continuity
+    correction on the lattice of ``b - c``, whose step is one answer), never past zero.
+    """
+    c, b, n, delta = _arrays(det, pro, n, delta)
+    a_ = 2.0 * n
+    b_ = -b - c + (2.0 * n - b + c) * delta
+    c_ = -c * delta * (1.0 - delta)
+    disc = np.maximum(b_ * b_ - 4.0 * a_ * c_, 0.0)
+    p_det = (-b_ + np.sqrt(disc)) / (2.0 * a_)
+    var = n * (2.0 * p_det + delta * (1.0 - delta))
+    num = b - c - n * delta
+    if cc:
+        num = np.sign(num) * np.maximum(np.abs(num) - cc, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / np.sqrt(np.maximum(var, 0.0))
+    # var = 0 only at delta = +/-1 with every answer on that edge (num = 0 there) or off it.
+    return np.where(var > 0, out, np.where(num > 0, np.inf, np.where(num < 0, -np.inf, 0.0)))
+
+
+def _bisect_decreasing(f, lo: np.ndarray, hi: np.ndarray, steps: int = _BISECT_STEPS) -> np.ndarray:
+    """Root of f (decreasing in x, f(lo) >= 0 >= f(hi)) by vectorised bisection."""
+    lo, hi = lo.copy(), hi.copy()
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        pos = f(mid) >= 0
+        lo = np.where(pos, mid, lo)
+        hi = np.where(pos, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def score_bounds(det: Any, pas: Any, pro: Any, z: float, cc: float = 0.0):
+    """Tango (1998) score interval: ``{D : -z <= Z(D) <= z}``, with optional continuity correction.
+
+    ``Z(D)`` decreases in ``D``: the lower bound solves ``Z = z`` on ``[-1, D_obs]`` and the upper
+    ``Z = -z`` on ``[D_obs, 1]``; a bound is -1 (1) when ``Z(-1) <= z`` (``Z(1) >= -z``).
+    ``cc = 1/2`` is the continuity-corrected score interval (half the lattice step of ``b - c``).
+    """
+    d, p, r = _arrays(det, pas, pro)
+    n = d + p + r
+    obs = (r - d) / n
+    eps = 1e-12
+    lo_end = np.full_like(obs, -1.0 + eps)
+    hi_end = np.full_like(obs, 1.0 - eps)
+    lower = _bisect_decreasing(lambda x: tango_z(d, r, n, x, cc) - z, lo_end, np.maximum(obs, lo_end))
+    upper = _bisect_decreasing(lambda x: tango_z(d, r, n, x, cc) + z, np.minimum(obs, hi_end), hi_end)
+    lower = np.where(tango_z(d, r, n, lo_end, cc) - z <= 0, -1.0, lower)
+    upper = np.where(tango_z(d, r, n, hi_end, cc) + z >= 0, 1.0, upper)
+    return _finish(lower, upper)
+
+
+# --------------------------------------------------------------------------------------- MOVER
+
+
+def mover_wilson_bounds(det: Any, pas: Any, pro: Any, z: float):
+    """MOVER interval of ``p_pro - p_det`` from Wilson limits of each share, with their covariance.
+
+    Zou & Donner (2008, Statistics in Medicine 27:1693-1702), "method of variance estimates
+    recovery", applied as Newcombe (1998, Statistics in Medicine 17:2635-2650, method 10) does
+    for paired proportions: with Wilson (1927) limits ``(l1, u1)`` of ``p_pro`` and ``(l2, u2)``
+    of ``p_det`` and the multinomial correlation of the two estimated shares
+    ``r = -sqrt(p_pro p_det / ((1 - p_pro)(1 - p_det)))``::
+
+        lower = D - sqrt((p_pro - l1)^2 - 2 r (p_pro - l1)(u2 - p_det) + (u2 - p_det)^2)
+        upper = D + sqrt((u1 - p_pro)^2 - 2 r (u1 - p_pro)(p_det - l2) + (p_det - l2)^2)
+    """
+    d, p, r = _arrays(det, pas, pro)
+    n = d + p + r
+    p1, p2 = r / n, d / n
+    l1, u1 = wilson_limits(r, n, z)
+    l2, u2 = wilson_limits(d, n, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = -np.sqrt(p1 * p2 / ((1 - p1) * (1 - p2)))
+    corr = np.where(np.isfinite(corr), corr, 0.0)
+    a, b = p1 - l1, u2 - p2
+    lower = p1 - p2 - np.sqrt(np.maximum(a * a - 2 * corr * a * b + b * b, 0.0))
+    a, b = u1 - p1, p2 - l2
+    upper = p1 - p2 + np.sqrt(np.maximum(a * a - 2 * corr * a * b + b * b, 0.0))
+    return _finish(lower, upper)
+
+
+# ---------------------------------------------------------------------------------------- Bayes
+
+#: Gauss-Legendre nodes: 64 reach 1e-10 against scipy.integrate.quad on the test posteriors.
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+def posterior_cdf(alpha: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``P(p_pro - p_det <= t)`` under ``Dirichlet(alpha)`` (rows of ``alpha`` (m, 3), ``t`` (m,)).
+
+    With ``S = p_det + p_pro ~ Beta(a_det + a_pro, a_pas)`` independent of ``U = p_pro / S ~
+    Beta(a_pro, a_det)``, ``D = S (2U - 1)`` and ``P(D <= t) = P(S <= |t|) 1[t > 0] +
+    integral_{|t|}^1 F_U((1 + t/s)/2) f_S(s) ds``. The substitution ``1 - s = (1 - |t|) v^2``
+    removes the ``(1 - s)^(a_pas - 1)`` endpoint singularity (Jeffreys' ``a_pas = 1/2`` with no
+    passives), so Gauss-Legendre on ``v in (0, 1)`` converges fast.
+    """
+    a_det, a_pas, a_pro = (alpha[:, i][:, None] for i in range(3))
+    t = np.asarray(t, float)[:, None]
+    lo = np.abs(t)
+    head = np.where(t > 0, special.betainc(a_det + a_pro, a_pas, lo), 0.0)[:, 0]
+    v = (_NODES[None, :] + 1) / 2
+    one_minus_s = (1 - lo) * v * v
+    s = 1 - one_minus_s
+    # f_S(s) ds = s^(a-1) (1-s)^(b-1) / B ds, ds = 2 (1 - |t|) v dv, (1-s)^(b-1) = ((1-|t|) v^2)^(b-1)
+    log_w = (
+        (a_det + a_pro - 1) * np.log(np.maximum(s, 1e-300))
+        + (a_pas - 1) * np.log(1 - lo) + (2 * a_pas - 1) * np.log(v)
+        + np.log(2 * (1 - lo)) - special.betaln(a_det + a_pro, a_pas)
+    )
+    u = np.clip((1 + t / np.maximum(s, 1e-300)) / 2, 0, 1)
+    tail = (special.betainc(a_pro, a_det, u) * np.exp(log_w) * _WEIGHTS[None, :]).sum(axis=1) / 2
+    tail = np.where(lo[:, 0] < 1, tail, 0.0)
+    return np.clip(head + tail, 0.0, 1.0)
+
+
+def bayes_bounds(det: Any, pas: Any, pro: Any, confidence_level: float, prior=(0.5, 0.5, 0.5)):
+    """Equal-tailed credible interval of ``p_pro - p_det`` under ``Dirichlet(prior + counts)``.
+
+    Exact quantiles (no Monte Carlo): bisection on :func:`posterior_cdf`. ``prior = (1/2, 1/2,
+    1/2)`` is Jeffreys' prior for the multinomial (Jeffreys 1946; e.g. Gelman et al., Bayesian
+    Data Analysis, 3rd ed., sec. 2.8 and 3.4); ``(1, 1, 1)`` the uniform prior.
+    """
+    d, p, r = _arrays(det, pas, pro)
+    shape = d.shape
+    alpha = np.column_stack([d.ravel() + prior[0], p.ravel() + prior[1], r.ravel() + prior[2]])
+    tail = (1 - confidence_level) / 2
+    lo = np.full(len(alpha), -1.0)
+    hi = np.full(len(alpha), 1.0)
+    lower = _bisect_decreasing(lambda x: tail - posterior_cdf(alpha, x), lo, hi, steps=40)
+    upper = _bisect_decreasing(lambda x: 1 - tail - posterior_cdf(alpha, x), lo, hi, steps=40)
+    return _finish(lower.reshape(shape), upper.reshape(shape))
+
+
+# ----------------------------------------------------------------------------- exact (Chan-Zhang)
+
+
+def outcomes(n: int) -> np.ndarray:
+    """Every (detractors, passives, promoters) with sum ``n``, as an (m, 3) integer array."""
+    d, r = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    keep = d + r <= n
+    d, r = d[keep], r[keep]
+    return np.column_stack([d, n - d - r, r])
+
+
+def _log_multinomial_coef(grid: np.ndarray) -> np.ndarray:
+    n = grid.sum(axis=1)
+    return special.gammaln(n + 1) - special.gammaln(grid + 1).sum(axis=1)
+
+
+def exact_accepts(n: int, delta: float, half_alpha: float, n_nuisance: int = 100) -> np.ndarray:
+    """For every outcome of size ``n`` (rows of :func:`outcomes`): is ``D = delta`` not rejected?
+
+    Two one-sided exact tests at ``half_alpha`` each, with Tango's score ``Z_delta`` as the
+    statistic: the p-values ``sup_nu P_(delta, nu)(Z >= z_obs)`` and ``sup_nu P_(delta, nu)(Z <=
+    z_obs)``, the supremum over ``n_nuisance`` detractor shares ``nu`` evenly spaced on ``[max(0,
+    -delta), (1 - delta) / 2]`` (endpoints included), as Chan & Zhang (1999) maximise over a grid.
+    """
+    grid = outcomes(n)
+    det, pro = grid[:, 0].astype(float), grid[:, 2].astype(float)
+    stat = tango_z(det, pro, float(n), delta)
+    order = np.argsort(stat, kind="stable")
+    sorted_stat = stat[order]
+    nus = np.linspace(max(0.0, -delta), (1.0 - delta) / 2.0, n_nuisance)
+    shares = np.clip(np.column_stack([nus, 1.0 - 2.0 * nus - delta, nus + delta]), 0.0, 1.0)
+    # counts @ log(shares): a share of 0 becomes log(1e-300) = -690.8, so an outcome with a
+    # count in that category gets probability exp(-690) = 0 and 0 log 0 stays 0.
+    log_p = grid[order].astype(float) @ np.log(np.maximum(shares, 1e-300)).T
+    pmf = np.exp(log_p + _log_multinomial_coef(grid[order])[:, None])  # (outcomes sorted, nuisance)
+    cum_le = np.cumsum(pmf, axis=0)
+    cum_ge = np.cumsum(pmf[::-1], axis=0)[::-1]
+    tol = 1e-9
+    i_ge = np.searchsorted(sorted_stat, stat - tol, side="left")
+    i_le = np.searchsorted(sorted_stat, stat + tol, side="right") - 1
+    p_ge = cum_ge[i_ge].max(axis=1)  # i_ge <= own position, always a valid row
+    p_le = cum_le[i_le].max(axis=1)
+    return (p_ge > half_alpha) & (p_le > half_alpha)
+
+
+#: Step of the grid of NPS values (fraction) the exact interval scans: half an NPS point.
+EXACT_GRID_STEP = 0.005
+
+
+def exact_bounds_all(n: int, confidence_level: float, n_nuisance: int = 100) -> np.ndarray:
+    """Exact interval (Chan & Zhang 1999 style) for every outcome of size ``n``: (m, 2) fractions.
+
+    Chan, I. S. F. & Zhang, Z. (1999). Test-based exact confidence intervals for the difference of
+    two binomial proportions. Biometrics 55:1202-1209, applied to two cells of one multinomial
+    (the paired-design analogue, Tango 1998 sec. 4). Every ``D`` on a grid of step
+    :data:`EXACT_GRID_STEP` over ``[-1, 1]`` is tested (:func:`exact_accepts`); the interval runs
+    from the rejected grid point just outside the lowest accepted one to the rejected point just
+    outside the highest (or the edge -1, 1), so it contains every ``D`` that the tests would accept,
+    on or between grid points.
+    """
+    half_alpha = (1 - confidence_level) / 2
+    deltas = np.round(np.linspace(-1.0, 1.0, int(round(2 / EXACT_GRID_STEP)) + 1), 12)
+    acc = np.stack([exact_accepts(n, float(x), half_alpha, n_nuisance) for x in deltas])
+    any_acc = acc.any(axis=0)
+    k = len(deltas)
+    first = np.where(any_acc, acc.argmax(axis=0), 0)
+    last = np.where(any_acc, k - 1 - acc[::-1].argmax(axis=0), k - 1)
+    lower = deltas[np.maximum(first - 1, 0)]
+    upper = deltas[np.minimum(last + 1, k - 1)]
+    return np.column_stack([lower, upper])
+
+
+def exact_bounds(det: Any, pas: Any, pro: Any, confidence_level: float, n_nuisance: int = 100):
+    """Exact interval for outcomes of one common ``n`` (see :func:`exact_bounds_all`)."""
+    d, p, r = _arrays(det, pas, pro)
+    shape = d.shape
+    counts = np.column_stack([d.ravel(), p.ravel(), r.ravel()]).round().astype(int)
+    ns = counts.sum(axis=1)
+    if len(np.unique(ns)) != 1:
+        raise ValueError("exact_bounds needs outcomes with one common n")
+    n = int(ns[0])
+    grid = outcomes(n)
+    index = np.full((n + 1, n + 1), -1)
+    index[grid[:, 0], grid[:, 2]] = np.arange(len(grid))
+    bounds = exact_bounds_all(n, confidence_level, n_nuisance)[index[counts[:, 0], counts[:, 2]]]
+    return _finish(bounds[:, 0].reshape(shape), bounds[:, 1].reshape(shape))
+
+
+# ------------------------------------------------------------------------------ two samples: MOVER
+
+
+def mover_difference_bounds(
+    est1: Any, lo1: Any, hi1: Any, est2: Any, lo2: Any, hi2: Any
+) -> tuple[Any, Any]:
+    """MOVER interval of ``theta1 - theta2`` for two independent estimates with their limits.
+
+    Zou & Donner (2008), Newcombe (1998, method 10): ``L = D - sqrt((t1 - l1)^2 + (u2 - t2)^2)``,
+    ``U = D + sqrt((u1 - t1)^2 + (t2 - l2)^2)``.
+    """
+    t1, l1, u1, t2, l2, u2 = _arrays(est1, lo1, hi1, est2, lo2, hi2)
+    diff = t1 - t2
+    lower = diff - np.sqrt((t1 - l1) ** 2 + (u2 - t2) ** 2)
+    upper = diff + np.sqrt((u1 - t1) ** 2 + (t2 - l2) ** 2)
+    if np.ndim(lower) == 0:
+        return float(lower), float(upper)
+    return lower, upper
+
+
+def normal_quantile(confidence_level: float) -> float:
+    """``z_(1 - alpha/2)`` for a two-sided level."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + confidence_level / 2)
+
+
