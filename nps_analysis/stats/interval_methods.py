@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 # --- phase-1 imports from today's flat modules (issue 11 moves them) -------------------------
 from ..scoring import wilson_limits
+
 # ---------------------------------------------------------------------------------------------
 
 #: Bisection steps for the vectorised root finders: 2^-60 of the -1..1 range is below 1e-17.
@@ -158,6 +158,8 @@ def posterior_cdf(alpha: np.ndarray, t: np.ndarray) -> np.ndarray:
     removes the ``(1 - s)^(a_pas - 1)`` endpoint singularity (Jeffreys' ``a_pas = 1/2`` with no
     passives), so Gauss-Legendre on ``v in (0, 1)`` converges fast.
     """
+    from scipy import special
+
     a_det, a_pas, a_pro = (alpha[:, i][:, None] for i in range(3))
     t = np.asarray(t, float)[:, None]
     lo = np.abs(t)
@@ -207,6 +209,8 @@ def outcomes(n: int) -> np.ndarray:
 
 
 def _log_multinomial_coef(grid: np.ndarray) -> np.ndarray:
+    from scipy import special
+
     n = grid.sum(axis=1)
     return special.gammaln(n + 1) - special.gammaln(grid + 1).sum(axis=1)
 

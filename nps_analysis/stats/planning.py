@@ -13,6 +13,7 @@ import numpy as np
 
 # --- phase-1 imports (issue 11 moves these) ---------------------------------------------------
 from .interval_methods import score_bounds
+
 # ---------------------------------------------------------------------------------------------
 
 _N = NormalDist()
@@ -109,9 +110,11 @@ def mover_score_sample_size(
     return float(brentq(gap, lo, hi, xtol=1e-6))
 
 
-def score_margin_of_error(shares: tuple[float, float, float], n: np.ndarray | float, z: float) -> np.ndarray:
+def score_margin_of_error(
+    shares: tuple[float, float, float], n: np.ndarray | float, z: float, cc: float = 0.0
+) -> np.ndarray:
     """Expected half-width (fraction) of the score interval: ``(u - l) / 2`` at the expected counts."""
     n_arr = np.asarray(n, dtype=float)
     p_det, p_pas, p_pro = shares
-    lo, hi = score_bounds(n_arr * p_det, n_arr * p_pas, n_arr * p_pro, z)
+    lo, hi = score_bounds(n_arr * p_det, n_arr * p_pas, n_arr * p_pro, z, cc=cc)
     return (np.asarray(hi) - np.asarray(lo)) / 2
