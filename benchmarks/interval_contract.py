@@ -7,7 +7,7 @@ For every true distribution (p_det, p_pas, p_pro) on a lattice of step ``--latti
 0/20/80, 2/0/98, 0/0/100 ... are all in it) and every n, the coverage of a method is
 ``sum over all outcomes (d, p, r), d + p + r = n, of Multinomial(n; p) x 1[true NPS inside the
 interval of (d, p, r)]``: exact, no simulation. Each method's interval is computed once per
-outcome (vectorised, ``nps_analysis.stats.interval_methods``) and reused for every distribution;
+outcome (vectorised, ``nps_analysis.stats.intervals``) and reused for every distribution;
 distributions sharing a true NPS share one indicator vector, so coverage is one matrix product.
 
 The contract (issue 14, item 4), for the default method, at every n >= 10:
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from nps_analysis.stats import interval_methods as im
+from nps_analysis.stats import intervals as im
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, write_section  # noqa: E402

@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/power_check.py --reps 20000
 
 For each scenario the planned n per arm comes from the MOVER-score power formula
-(``nps_analysis.stats.planning``) and from the Wald formula (``nps.sample_size`` before issue 14);
+(``nps_analysis.stats.power``) and from the Wald formula (``nps.sample_size`` before issue 14);
 both are simulated with the MOVER-score test (the default of ``compare``) on seeded multinomial
 counts. Target: simulated power within 2 points of the planned 80%.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nps_analysis.stats import interval_methods as im
-from nps_analysis.stats.planning import mover_score_power, mover_score_sample_size
+from nps_analysis.stats import intervals as im
+from nps_analysis.stats.power import mover_score_power, mover_score_sample_size
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, write_section  # noqa: E402

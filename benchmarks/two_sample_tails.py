@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from nps_analysis.stats import interval_methods as im
+from nps_analysis.stats import intervals as im
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, write_section  # noqa: E402

@@ -1,4 +1,4 @@
-"""Tests for nps_analysis.stats.interval_methods and stats.planning (issue 14).
+"""Tests for nps_analysis.stats.intervals and stats.planning (issue 14).
 
 Every method is pinned against an independent computation written here: scipy root finding on
 the formula, Monte Carlo on the Dirichlet posterior, a brute-force exact test with scipy's
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from nps_analysis.stats import interval_methods as im
-from nps_analysis.stats import planning
+from nps_analysis.stats import intervals as im
+from nps_analysis.stats import power as planning
 
 Z95 = 1.959963984540054
 
