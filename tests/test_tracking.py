@@ -66,18 +66,20 @@ def test_nps_by_period_counts_intervals_and_suppression():
         answers((0, 1, 1), team="B", submitted_at="2026-09-09T10:00:00Z"),
     ], ignore_index=True)
     t = nps_by_period(frame, by="team", min_n=3).set_index(["team", "period"])
-    a1 = t.loc[("A", pd.Timestamp("2026-09-07"))]
-    assert (a1["n"], a1["nps"]) == (5, 40.0)
-    ref = nps.nps_interval(nps.NPSCounts(1, 1, 3))
-    assert (a1["ci_lower"], a1["ci_upper"]) == pytest.approx((ref.ci_lower, ref.ci_upper))
     a2 = t.loc[("A", pd.Timestamp("2026-09-14"))]
     assert (a2["n"], a2["nps"]) == (3, pytest.approx(-100 / 3))
+    ref = nps.nps_interval(nps.NPSCounts(2, 0, 1), method="adjusted-wald")
+    assert (a2["ci_lower"], a2["ci_upper"]) == pytest.approx((ref.ci_lower, ref.ci_upper))
     b1 = t.loc[("B", pd.Timestamp("2026-09-07"))]
     assert b1["suppressed"] and math.isnan(b1["nps"]) and math.isnan(b1["promoters"]) and b1["n"] == 2
     assert b1["note"] == "n = 2 < 3: not shown"
+    # A's week 1 (n = 5) would reveal B's counts from the week's total: hidden too (complementary)
+    a1 = t.loc[("A", pd.Timestamp("2026-09-07"))]
+    assert a1["suppressed"] and a1["n"] == 5 and math.isnan(a1["nps"]) and math.isnan(a1["ci_lower"])
+    assert "complementary" in a1["note"]
     b2 = t.loc[("B", pd.Timestamp("2026-09-14"))]     # a week without answers is shown as n = 0
     assert b2["n"] == 0 and b2["suppressed"]
-    assert t.attrs["suppressed"] == 2
+    assert t.attrs["suppressed"] == 3
 
 
 def change_table(min_n=30):

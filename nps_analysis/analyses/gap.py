@@ -53,9 +53,9 @@ GAP_TESTS = ("auto", "mann-whitney", "brunner-munzel", "brunner-munzel-permutati
 #: ``test="auto"``: Brunner-Munzel's t approximation when both sides have at least this many
 #: answers, its studentized permutation version below. benchmarks/gap_fdr.py: with 20 items the
 #: false discovery rate depends on p-values near 0.05/20, where the t approximation is liberal at
-#: small company sides (FDR 10.4% at company n = 10, 7.8% at 15, 6.0% at 30 and 5.1% at 100 against a 5% target;
-#: 20,000 replicates, benchmarks/gap_fdr.py --only-bm-t) but
-#: not at 100; choosing Mann-Whitney by a variance-ratio rule is not safe at all when spreads differ.
+#: small company sides (FDR 10.4% at company n = 10, 7.8% at 15, 6.0% at 30 and 5.1% at 100
+#: against a 5% target; 20,000 replicates, benchmarks/gap_fdr.py --only-bm-t);
+#: choosing Mann-Whitney by a variance-ratio rule is not safe at all when spreads differ.
 PERMUTATION_MIN_N = 50
 
 
