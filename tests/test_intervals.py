@@ -313,6 +313,8 @@ def test_bayes_prior_validation():
 @pytest.mark.parametrize("method", nps.INTERVAL_METHODS)
 def test_every_method_returns_a_clipped_interval_around_sensible_values(method):
     for c in [NPSCounts(0, 0, 3), NPSCounts(3, 0, 0), NPSCounts(0, 4, 0), NPSCounts(1, 1, 1), NPSCounts(7, 20, 40)]:
+        if method == "exact" and c.n > 20:
+            continue  # enumerates every outcome: seconds at n = 67 (speed in docs/intervals.md)
         r = nps.nps_interval(c, method=method)
         assert -100 <= r.ci_lower <= r.ci_upper <= 100
         assert r.method == method and r.confidence_level == 0.95 and r.n == c.n
@@ -413,11 +415,11 @@ KNOWN_ABOVE_BAND = {
     ("detractor-heavy", 10): 0.9785, ("balanced", 15): 0.9758, ("typical", 15): 0.9718,
     ("promoter-heavy", 15): 0.9769, ("detractor-heavy", 15): 0.9763, ("90% promoters (5/5)", 15): 0.9742,
     ("promoter-heavy", 20): 0.9757, ("90% promoters (5/5)", 20): 0.9729, ("promoter-heavy", 30): 0.9704,
-    ("90% promoters (5/5)", 30): 0.9733, ("90% promoters (5/5)", 40): 0.9723,
+    ("90% promoters (5/5)", 30): 0.9733,
 }
 
 
-@pytest.mark.parametrize("n", [10, 15, 20, 30, 40])
+@pytest.mark.parametrize("n", [10, 15, 20, 30])
 @pytest.mark.parametrize("name", list(GRID))
 def test_default_interval_exact_coverage_meets_the_contract(name, n):
     cov = _exact_coverage("score-cc", n, GRID[name])
