@@ -113,14 +113,14 @@ def test_mover_score_tails_are_balanced_at_unequal_sizes():
     # are within [1.5%, 3.0%] (benchmarks/two_sample_tails.py, exact). A quick simulation agrees.
     rng = np.random.default_rng(11)
     shares = (0.05, 0.15, 0.80)
-    reps = 400
+    reps = 200
     t, c = rng.multinomial(50, shares, reps), rng.multinomial(150, shares, reps)
     low = high = 0
     for i in range(reps):
         r = compare(NPSCounts(*t[i]), NPSCounts(*c[i]), row_tests=False)
         low += r.ci_upper < 0
         high += r.ci_lower > 0
-    assert 0 < low / reps < 0.06 and 0 < high / reps < 0.06
+    assert 0 < low / reps < 0.07 and 0 < high / reps < 0.07
 
 
 def test_one_sided_alternatives_follow_scipy_convention():
@@ -468,7 +468,7 @@ def _aa_counts(reps: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize(
     "method, reps, kwargs",
     [
-        ("mover-score", 400, {}),
+        ("mover-score", 200, {}),
         ("adjusted-wald", 2000, {}),
         ("wald", 2000, {}),
         ("permutation", 800, {}),

@@ -121,7 +121,7 @@ def test_continuity_correction_widens_the_plain_score_interval():
 def test_exact_method_checks_its_input():
     with pytest.raises(ValueError, match="whole-number"):
         nps.nps_interval(NPSCounts(1.5, 2, 3), method="exact")
-    with pytest.raises(ValueError, match="n <= 150"):
+    with pytest.raises(ValueError, match="n <= 100"):
         nps.nps_interval(NPSCounts(50, 50, 51), method="exact")
     r = nps.nps_interval(NPSCounts(1, 2, 5), method="exact")
     assert r.ci_lower <= r.nps <= r.ci_upper

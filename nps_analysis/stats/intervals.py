@@ -20,9 +20,9 @@ from .scoring import NPSCounts, as_counts, check_level, wilson_limits
 IntervalMethod = Literal["score-cc", "adjusted-wald", "wald", "score", "exact", "bootstrap", "bayes"]
 #: The first is the default (issue 14: the method meeting the coverage contract with the smallest width).
 INTERVAL_METHODS: tuple[str, ...] = ("score-cc", "adjusted-wald", "wald", "score", "exact", "bootstrap", "bayes")
-#: Largest n for ``method="exact"``: it enumerates every outcome for 401 x 100 null distributions
-#: (about 0.2 s at n = 30, 2 s at n = 60 and 9 s at n = 100 on one core; cost grows as n^2).
-EXACT_MAX_N = 150
+#: Largest n for ``method="exact"``: it enumerates every outcome under 401 x 100 null distributions
+#: (CPU time on one core: 0.8 s at n = 30, 6.5 s at n = 60, about 25 s at n = 100; grows as n^2).
+EXACT_MAX_N = 100
 #: The percentile bootstrap is unreliable when few answers fall outside the most common category:
 #: exact coverage (benchmarks/interval_contract.py) falls to 40% at n = 10 and stays below 92% on
 #: some distributions until about 15-20 answers lie outside it.
@@ -322,8 +322,8 @@ def newcombe_interval(
 
 # ------------------------------------------ vectorised cores on arrays of counts (issue 14)
 
-#: Bisection steps for the vectorised root finders: 2^-60 of the -1..1 range is below 1e-17.
-_BISECT_STEPS = 60
+#: Bisection steps for the vectorised root finders: 2^-50 of the -1..1 range is below 2e-15.
+_BISECT_STEPS = 50
 
 
 def _arrays(*values: Any) -> tuple[np.ndarray, ...]:
