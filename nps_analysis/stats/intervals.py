@@ -21,7 +21,7 @@ IntervalMethod = Literal["score-cc", "adjusted-wald", "wald", "score", "exact", 
 #: The first is the default (issue 14: the method meeting the coverage contract with the smallest width).
 INTERVAL_METHODS: tuple[str, ...] = ("score-cc", "adjusted-wald", "wald", "score", "exact", "bootstrap", "bayes")
 #: Largest n for ``method="exact"``: it enumerates every outcome under 401 x 100 null distributions
-#: (CPU time on one core: 0.8 s at n = 30, 6.5 s at n = 60, about 25 s at n = 100; grows as n^2).
+#: (CPU time on one core: 0.8 s at n = 30, 6.5 s at n = 60, 11.5 s at n = 100; grows about as n^2).
 EXACT_MAX_N = 100
 #: The percentile bootstrap is unreliable when few answers fall outside the most common category:
 #: exact coverage (benchmarks/interval_contract.py) falls to 40% at n = 10 and stays below 92% on
