@@ -102,6 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _report import machine, markdown_table, write_section
+
     from nps_analysis.report.runner import run_notebook
 
     lines = [f"Machine: {machine()}", ""]

@@ -21,7 +21,7 @@ from nps_analysis.report.schedule import run_schedule
 from .browser import chromium, require_browser
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ["experiment", "rollback_decision", "survey_gap", "weekly_tracking", "closed_loop"]
+NOTEBOOKS = ["experiment", "rollback_decision", "survey_gap", "weekly_tracking", "closed_loop", "drivers"]
 pytestmark = pytest.mark.notebook
 
 

@@ -38,7 +38,8 @@ _EXACT_KIND: dict[str, str] = {
     "overdue_hours": "hours", "hours_left": "hours", "hours_to_contact": "hours",
     "share": "share", "rate": "share", "power_at_mde": "share", "target_power": "share",
     "variance_reduction": "share", "recovery_rate": "share", "confidence_level": "share",
-    "alpha": "p", "treatment_value": "points", "control_value": "points",
+    "alpha": "p", "treatment_value": "points", "control_value": "points", "importance": "scale",
+    "rank": "count",
 }
 _SUFFIX_KIND: tuple[tuple[str, str], ...] = (
     ("_pvalue", "p"), ("_p", "p"), ("_hours", "hours"), ("_days", "days"), ("_count", "count"),
@@ -336,7 +337,7 @@ def _interval_pairs(columns: Sequence[Any]) -> list[tuple[Any, Any, str]]:
 
 
 # The estimate an unnamed ``ci_lower``/``ci_upper`` pair belongs to, in order of preference.
-_ESTIMATES = ("difference", "nps", "gap", "effect", "estimate", "mean", "rate", "share")
+_ESTIMATES = ("difference", "nps", "gap", "effect", "estimate", "importance", "mean", "rate", "share")
 
 
 def _verdict_class(value: str, kind: str = "text") -> str:
@@ -427,10 +428,15 @@ def format_table(
             if stem_kind in ("text", "count", "number"):
                 # An estimate the names do not tell: a gap on a 1-5 scale gets two decimals,
                 # anything else (points, percentages, hours) one.
-                stem_kind = "scale" if estimate in ("gap", "mean", "estimate") else "points"
+                stem_kind = "scale" if estimate in ("gap", "mean", "estimate", "importance") else "points"
             decimals = {"points": 1, "hours": 1, "days": 1, "share": 1}.get(stem_kind, 2)
             lo_vals, hi_vals = data[col].tolist(), data[hi].tolist()
-            if stem_kind == "share":
+            if stem_kind == "share" and (_over_one(data[col]) or _over_one(data[hi])):
+                text = [  # a share already in percent (31.9, not 0.319)
+                    MISSING if _missing(a) or _missing(b) else f"{format_number(a, 0)}% to {format_number(b, 0)}%"
+                    for a, b in zip(lo_vals, hi_vals, strict=True)
+                ]
+            elif stem_kind == "share":
                 text = [
                     MISSING if _missing(a) or _missing(b) else f"{format_number(100 * a, 0)}% to {format_number(100 * b, 0)}%"
                     for a, b in zip(lo_vals, hi_vals, strict=True)
