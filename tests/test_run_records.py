@@ -55,7 +55,7 @@ def wait_for(predicate, seconds: float = 90) -> None:
 def test_sigterm_mid_schedule_leaves_a_record_for_every_planned_run(tmp_path):
     schedule = write_schedule(tmp_path, ["sleep", "ok", "ok"])
     out = tmp_path / "reports"
-    proc = cli("run", "--schedule", str(schedule), "--no-progress", cwd=tmp_path)
+    proc = cli("run", "--schedule", str(schedule), "--no-progress", "--jobs", "1", cwd=tmp_path)  # one after the other
     wait_for(lambda: any(r.get("status") == "running" for r in records(out).values()))
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=120)
@@ -101,7 +101,7 @@ def test_a_killed_run_is_in_the_index_at_once_and_shows_as_killed(tmp_path):
 def test_a_killed_scheduler_leaves_its_planned_runs_skipped(tmp_path):
     schedule = write_schedule(tmp_path, ["sleep", "ok"])
     out = tmp_path / "reports"
-    proc = cli("run", "--schedule", str(schedule), "--no-progress", cwd=tmp_path)
+    proc = cli("run", "--schedule", str(schedule), "--no-progress", "--jobs", "1", cwd=tmp_path)  # one after the other
     wait_for(lambda: any(r.get("status") == "running" for r in records(out).values()))
     proc.kill()
     proc.communicate(timeout=30)
