@@ -167,3 +167,19 @@ def test_companion_files_are_the_samples_on_the_bundled_run_and_need_ids_otherwi
     other = resolve_columns("closed_loop", "answers.csv", id_column="response_id")
     with pytest.raises(NPSInputError, match="missing column 'response_id'"):
         other.companion(str(path), "loop_followups", what="follow-up log")
+
+
+@pytest.mark.parametrize("analysis", list(ANALYSES))
+def test_every_notebook_declares_its_column_parameters_typed_with_optional_ones_absent(analysis):
+    from nps_analysis.report.parameters import notebook_parameters
+
+    root = datasets.data_dir().parent
+    params = notebook_parameters(root / "notebooks" / f"{analysis}.ipynb")
+    assert "data_path" in params and params["data_path"].default == ""
+    for role in ANALYSES[analysis]:
+        p = params[role.parameter]
+        assert str(p.type) == ("list[str]" if role.many else "str"), role.parameter
+        if role.required:
+            assert p.default == role.default
+        else:
+            assert p.default in ("", []), f"{role.parameter} must default to absent"
