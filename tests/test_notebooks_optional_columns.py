@@ -133,6 +133,7 @@ def test_rollback_decision_without_a_csat_column(tmp_path):
     saved, report = _run(tmp_path, "rollback_decision", {"data_path": str(path), "score_column": "ltr",
                                                         "group_column": "cohort", "time_column": "answered_at"})
     _assert_skip_notes(report, "rollback_decision", ["csat_column"])
+    assert saved["columns"]["absent"] == ["csat_column"]
     expected = nps.decide(nps.load(path, score="ltr"), score="ltr", group="cohort", time="answered_at",
                           treatment="treatment", control="control", margin=5, guardrails={"detractor_share": 5})
     assert saved["decision"] == expected.decision and saved["looks"] == expected.looks
