@@ -127,3 +127,13 @@ def test_experiment_charts_with_one_answer_per_arm_at_plus_and_minus_100():
         assert fig.png().startswith(PNG)
     widths = np.array([p.get_width() for p in plots.category_bars(arms).axes[0].patches]).reshape(3, 2)
     assert widths.sum(axis=0) == pytest.approx([100.0, 100.0])
+
+
+def test_gap_charts_at_the_ends_of_the_scale():
+    company = pd.DataFrame({"a": [5] * 6, "b": [1] * 6})
+    customers = pd.DataFrame({"a": [1] * 30, "b": [5] * 30})
+    gap = nps.survey_gap(company, customers, scale=(1, 5), n_bootstrap=200)
+    assert [round(i.gap, 6) for i in gap.items] == [-4.0, 4.0]
+    assert _png(nps.gap_dumbbell(gap)).startswith(PNG)
+    superior = nps.superior_service(company, customers, item="a", scale=(1, 5))
+    assert superior.headline().startswith("100% of company respondents")
