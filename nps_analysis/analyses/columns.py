@@ -18,7 +18,6 @@ import pandas as pd
 
 from ..samples import sample_path
 from ..sources.errors import NPSInputError
-from ..sources.sql import is_query_or_table
 
 
 @dataclass(frozen=True)
@@ -171,17 +170,19 @@ class Columns:
 
     Attributes:
         analysis: the notebook (``experiment``, ``rollback_decision``, ``closed_loop``, ``weekly_tracking``).
-        path: what to read: ``data_path``, or the bundled sample's file when it was empty.
+        path: what to read: ``data_path``, the bundled sample's file when it was empty, ``None`` for a query.
         sample: whether this is the bundled-sample run (its columns were filled in).
         values: parameter -> column name (``""`` absent) or list of columns.
         database: the DuckDB database holding the table named by ``path``, if any.
+        query: the DuckDB SELECT read instead of a file (``path`` is then ``None``).
     """
 
     analysis: str
-    path: str | Path
+    path: str | Path | None
     sample: bool
     values: dict[str, Any] = field(default_factory=dict)
     database: str | None = None
+    query: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -282,7 +283,7 @@ class Columns:
         from ..sources.load import load
 
         with contextlib.suppress(Exception):
-            return [str(c) for c in load(self.path, database=self.database).columns]
+            return [str(c) for c in load(self.path, database=self.database, query=self.query).columns]
         return None
 
     def with_ids(self, frame: pd.DataFrame, *, name: str = "row") -> tuple[pd.DataFrame, str]:
@@ -324,7 +325,7 @@ class Columns:
 
         with self.checked():
             return load(self.path, score=self.values["score_column"], columns=self.needed,
-                        database=self.database, **options)
+                        database=self.database, query=self.query, **options)
 
 
 def team_scope(
@@ -356,11 +357,12 @@ def resolve_columns(
     /,
     *,
     database: str | None = None,
+    query: str | None = None,
     **given: Any,
 ) -> Columns:
     """The column parameters of a notebook run: the sample's columns for the bundled run, else checked names.
 
-    With an empty ``data_path`` the notebook runs on its bundled sample: every column parameter
+    With an empty ``data_path`` (and no ``query``) the notebook runs on its bundled sample: every column parameter
     left empty gets the sample's column, so every section of the report shows. Otherwise the
     parameters are taken as given: optional ones left empty are absent (their sections are skipped,
     see :meth:`Columns.note`), and :meth:`Columns.check` (or :meth:`Columns.load`) raises one error
@@ -368,8 +370,9 @@ def resolve_columns(
 
     Args:
         analysis: one of :data:`ANALYSES` (the notebook's name).
-        data_path: the notebook's ``data_path`` (a file, a DuckDB query or a table name).
+        data_path: the notebook's ``data_path`` (a file, or a table name in ``database``).
         database: the DuckDB database holding the table named by ``data_path``.
+        query: a read-only DuckDB SELECT read instead of ``data_path`` (the notebook's ``query``).
         **given: the notebook's column parameters (``score_column=...``, ``segment_columns=[...]``);
             parameters not given take their defaults.
 
@@ -389,7 +392,7 @@ def resolve_columns(
     unknown = set(given) - set(roles)
     if unknown:
         raise ValueError(f"{analysis} has no column parameter(s) {sorted(unknown)}; it has {list(roles)}")
-    sample = not data_path
+    sample = not data_path and not query
     values: dict[str, Any] = {}
     for name, role in roles.items():
         value = given.get(name, role.default)
@@ -406,13 +409,16 @@ def resolve_columns(
             if sample and not value:
                 value = str(role.sample)
         values[name] = value
-    if sample:
-        path: str | Path = sample_path(SAMPLES[analysis])
-    elif is_query_or_table(str(data_path), database or None):
-        path = str(data_path)
+    path: str | Path | None
+    if query:
+        path = None
+    elif sample:
+        path = sample_path(SAMPLES[analysis])
+    elif database and not Path(str(data_path)).exists():
+        path = str(data_path)  # a table of the database
     else:
-        path = Path(data_path)  # type: ignore[arg-type]
-    return Columns(analysis, path, sample, values, database or None)
+        path = Path(str(data_path))
+    return Columns(analysis, path, sample, values, database or None, query or None)
 
 
 __all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns", "team_scope"]
