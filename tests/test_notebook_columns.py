@@ -183,3 +183,9 @@ def test_every_notebook_declares_its_column_parameters_typed_with_optional_ones_
             assert p.default == role.default
         else:
             assert p.default in ("", []), f"{role.parameter} must default to absent"
+
+
+def test_a_query_is_a_user_source_not_the_bundled_sample():
+    cols = resolve_columns("experiment", "", query="SELECT * FROM answers", covariate_columns=[])
+    assert not cols.sample and cols.path is None and cols.query == "SELECT * FROM answers"
+    assert cols.covariate_columns == [] and "covariate_columns" in cols.absent
