@@ -1,0 +1,140 @@
+"""Checks on a file's structure before its cells are trusted: rows with too few or too many
+fields, files that are not regular files, and Excel formulas whose values were never saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# --- phase-1 imports from today's flat modules (moved to sources/ by the layout change) ---------
+from ..errors import NPSInputError, describe_rows
+
+# ------------------------------------------------------------------------------------------------
+
+
+def require_regular_file(path: str | os.PathLike[str]) -> None:
+    """Refuse anything that is not a regular file (a named pipe would block the reader forever)."""
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise NPSInputError("no such file", file=str(p)) from None
+    except OSError as exc:
+        raise NPSInputError(f"cannot open: {exc.strerror}", file=str(p)) from None
+    if stat.S_ISDIR(mode):
+        raise NPSInputError("is a folder, expected a survey export file", file=str(p))
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise NPSInputError(f"is {kind}, not a regular file: save the export to a file and read that",
+                            file=str(p))
+
+
+@dataclass(frozen=True)
+class FieldCounts:
+    """Fields per data record of a CSV text, against the header's."""
+
+    header: int
+    fields: np.ndarray  # fields of each non-blank data record, in file order
+    first_values: list[list[str]]  # the cells of the first few records that do not match
+
+    @property
+    def short(self) -> np.ndarray:
+        return self.fields < self.header
+
+    @property
+    def long(self) -> np.ndarray:
+        return self.fields > self.header
+
+
+def field_counts(text: str, sep: str) -> FieldCounts:
+    """Count the fields of every record with the csv module (quotes respected, blank lines skipped,
+    as pandas reads them), so rows that are cut off or carry an extra delimiter are found."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = None
+    counts = []
+    odd: list[list[str]] = []
+    for record in reader:
+        if not record:
+            continue
+        if header is None:
+            header = len(record)
+            continue
+        counts.append(len(record))
+        if len(record) != header and len(odd) < 5:
+            odd.append(record)
+    return FieldCounts(header or 0, np.asarray(counts, dtype=np.int64), odd)
+
+
+def check_long_rows(counts: FieldCounts, *, sep: str, file: str | None, first_row: int = 2) -> None:
+    """A record with more fields than the header is an error: its values would shift columns."""
+    long = counts.long
+    if not long.any():
+        return
+    idx = np.flatnonzero(long)
+    odd = [r for r in counts.first_values if len(r) > counts.header]
+    rows = [(int(i) + first_row, f"{int(counts.fields[i])} field(s)") for i in idx]
+    example = odd[0] if odd else []
+    raise NPSInputError(
+        f"{len(idx)} row(s) have more fields than the header has ({counts.header}): "
+        f"{describe_rows(rows)}; e.g. the values {example!r} — an unquoted {sep!r} inside a value "
+        f"(write \"Oslo, Norway\" in quotes) shifts every field after it",
+        file=file, rows=rows[:20], count=len(idx),
+    )
+
+
+def short_row_message(counts: FieldCounts, *, first_row: int = 2) -> tuple[str, list[tuple[int, str]]]:
+    """The message and ``(row, fields)`` pairs for records with fewer fields than the header."""
+    idx = np.flatnonzero(counts.short)
+    rows = [(int(i) + first_row, f"{int(counts.fields[i])} field(s)") for i in idx]
+    last = bool(len(idx)) and int(idx[-1]) == len(counts.fields) - 1
+    why = " (the file looks cut off)" if last and len(idx) == 1 else ""
+    return (f"{len(idx)} row(s) have fewer fields than the header has ({counts.header}){why}: "
+            f"{describe_rows(rows)}; use --on-invalid quarantine to set them aside", rows)
+
+
+def excel_formula_cells(path: str | os.PathLike[str], sheet: str | int | None, column: str,
+                        rows: np.ndarray) -> list[tuple[int, str]]:
+    """``(row, formula)`` for cells of ``column`` at worksheet ``rows`` (1-based, header = 1) that
+    hold a formula: read with cached values only, such a cell is empty when it was never saved by
+    a spreadsheet program (files written by scripts)."""
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a core dependency
+        return []
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # noqa: BLE001 - not an openpyxl workbook (.xls): nothing to report
+        return []
+    try:
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        names = [str(h).strip() if h is not None else "" for h in header]
+        if column not in names:
+            return []
+        col = names.index(column)
+        wanted = set(int(r) for r in rows)
+        found = []
+        for number, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+            if number in wanted and col < len(row) and isinstance(row[col], str) and row[col].startswith("="):
+                found.append((number, row[col]))
+        return found
+    finally:
+        book.close()
+
+
+__all__ = [
+    "FieldCounts",
+    "check_long_rows",
+    "excel_formula_cells",
+    "field_counts",
+    "require_regular_file",
+    "short_row_message",
+]
