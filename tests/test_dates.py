@@ -82,7 +82,7 @@ def test_values_not_matching_an_explicit_format_are_named():
 
 
 def test_unreadable_values_are_named_with_their_rows():
-    with pytest.raises(NPSInputError, match=r"2 row\(s\) are not dates.*row 0: 'banana', row 1: '2018-13-01'"):
+    with pytest.raises(NPSInputError, match=r"2 value\(s\) are not dates.*row 0: 'banana', row 1: '2018-13-01'"):
         to_utc(pd.Series(["banana", "2018-13-01"]))
 
 

@@ -132,3 +132,10 @@ def test_any_mix_of_utf8_and_latin1_lines_decodes_to_the_same_text(lines):
         raw += (text.encode("latin-1") if latin else text.encode()) + b"\n"
         expected += text + "\n"
     assert decode_export(raw).text == expected
+
+
+def test_columns_derived_from_the_score_are_not_different_scales():
+    scores = [0, 3, 6, 5, 7, 8, 9, 10] * 5
+    category = ["detractor" if x <= 6 else "passive" if x <= 8 else "promoter" for x in scores]
+    frame = pd.DataFrame({"score": scores, "category": category})
+    assert check_scale(frame, "score", groups=["category"]) == []

@@ -66,13 +66,13 @@ def _row_labels(values: pd.Series, positions: np.ndarray, file: str | None,
 
 
 def _raise_rows(message: str, mask: np.ndarray, values: pd.Series, *, column: str | None,
-                file: str | None, rows: Sequence[Any] | None, hint: str = "") -> None:
+                file: str | None, rows: Sequence[Any] | None, hint: str = "", noun: str = "row(s)") -> None:
     positions = np.flatnonzero(mask)
     labels = _row_labels(values, positions, file, rows)
     shown = values.to_numpy(dtype=object)[positions]
     pairs = [(r, v.item() if isinstance(v, np.generic) else v) for r, v in zip(labels, shown, strict=True)]
     raise NPSInputError(
-        f"{len(pairs)} row(s) {message}: {describe_rows(pairs)}{hint}",
+        f"{len(pairs)} {noun} {message}: {describe_rows(pairs)}{hint}",
         file=file, column=column, rows=pairs[:20], count=len(pairs),
     )
 
@@ -272,8 +272,9 @@ def parse_times(
     naive = pd.to_datetime(iso.where(~has_offset & iso_rows, None), format="ISO8601", errors="coerce")
     bad = ~missing & np.where(has_offset, aware.isna().to_numpy(), naive.isna().to_numpy())
     if bad.any():
-        _raise_rows("are not dates or times (e.g. 2026-09-01T08:15, 2026-09-01T08:15+02:00, or "
-                    "21/03/2018 14:05 with --dayfirst)", bad, values, column=column, file=file, rows=rows)
+        _raise_rows("are not dates or times", bad, values, column=column, file=file, rows=rows,
+                    noun="value(s)", hint=(" (expected ISO 8601 such as 2026-09-01T08:15 or "
+                                           "2026-09-01T08:15+02:00, or a format given with date_format)"))
     return aware.astype("datetime64[ns, UTC]"), naive.astype("datetime64[ns]"), has_offset
 
 

@@ -83,8 +83,8 @@ def check_long_rows(counts: FieldCounts, *, sep: str, file: str | None, first_ro
     rows = [(int(i) + first_row, f"{int(counts.fields[i])} field(s)") for i in idx]
     example = odd[0] if odd else []
     raise NPSInputError(
-        f"{len(idx)} row(s) have more fields than the header has ({counts.header}): "
-        f"{describe_rows(rows)}; e.g. the values {example!r} — an unquoted {sep!r} inside a value "
+        f"{len(idx)} row(s) have more fields than the header (the header has {counts.header}): "
+        f"{describe_rows(rows)}; e.g. the values {example!r}: an unquoted {sep!r} inside a value "
         f"(write \"Oslo, Norway\" in quotes) shifts every field after it",
         file=file, rows=rows[:20], count=len(idx),
     )
@@ -96,7 +96,7 @@ def short_row_message(counts: FieldCounts, *, first_row: int = 2) -> tuple[str, 
     rows = [(int(i) + first_row, f"{int(counts.fields[i])} field(s)") for i in idx]
     last = bool(len(idx)) and int(idx[-1]) == len(counts.fields) - 1
     why = " (the file looks cut off)" if last and len(idx) == 1 else ""
-    return (f"{len(idx)} row(s) have fewer fields than the header has ({counts.header}){why}: "
+    return (f"{len(idx)} row(s) have fewer fields than the header (the header has {counts.header}){why}: "
             f"{describe_rows(rows)}; use --on-invalid quarantine to set them aside", rows)
 
 

@@ -46,6 +46,13 @@ def looks_like(values: np.ndarray, *, high: int = 10) -> str | None:
     return f"{low}-{fits[0]}"
 
 
+def _disjoint(ranges: list[tuple[float, float]]) -> bool:
+    """True when no two groups' answer ranges overlap: the column is derived from the score itself
+    (NPS category, a score band), so its groups differ by construction, not by scale."""
+    ordered = sorted(ranges)
+    return all(a[1] < b[0] for a, b in zip(ordered, ordered[1:], strict=False))
+
+
 def _group_columns(frame: pd.DataFrame, score: str, candidates: Sequence[str]) -> list[str]:
     out = []
     for col in dict.fromkeys(candidates):
@@ -101,13 +108,18 @@ def check_scale(
         labels = frame[col].to_numpy(dtype=object)
         present = pd.notna(labels)
         looks: dict[str, str] = {}
+        ranges = []
         for label in pd.unique(labels[present]):
             sel = present & (labels == label)
             v = values[sel]
-            if np.sum(~np.isnan(v)) < MIN_ANSWERS:
+            v = v[~np.isnan(v)]
+            if v.size < MIN_ANSWERS:
                 continue
-            looks[str(label)] = looks_like(v) or "0-10"
-        if len(set(looks.values())) > 1:
+            # A short scale shows its top: a group of 0-6 answers is detractors, not a 1-7 survey.
+            short = looks_like(v)
+            looks[str(label)] = short if short and int(v.max()) in SHORT_SCALE_TOPS else "0-10"
+            ranges.append((float(v.min()), float(v.max())))
+        if len(set(looks.values())) > 1 and not _disjoint(ranges):
             shown = ", ".join(f"{k!r} {v}" for k, v in looks.items())
             found.append(
                 f"groups of {col!r} look like different scales in {score!r} ({shown}): one NPS over "
