@@ -64,11 +64,11 @@ def test_every_cell_is_either_kept_or_counted_under_one_marker(cells):
 
 
 def test_a_column_never_above_5_or_7_is_named_as_that_scale():
-    assert looks_like(np.array([1, 2, 3, 4, 5] * 3)) == "1-5"
-    assert looks_like(np.array([1, 7, 3] * 4)) == "1-7"
-    assert looks_like(np.array([0, 1, 2] * 4)) == "0-2"
-    assert looks_like(np.array([0, 3, 10] * 4)) is None
-    assert looks_like(np.array([1, 2, 3])) is None  # too few answers to tell
+    assert looks_like(np.array([1, 2, 3, 4, 5] * 4)) == "1-5"
+    assert looks_like(np.array([1, 7, 3] * 7)) == "1-7"
+    assert looks_like(np.array([0, 1, 2] * 7)) == "0-2"
+    assert looks_like(np.array([0, 3, 10] * 7)) is None
+    assert looks_like(np.array([1, 2, 3] * 6)) is None  # 18 answers: too few to tell
     frame = pd.DataFrame({"csat": [1, 2, 3, 4, 5] * 4})
     (warning,) = check_scale(frame, "csat")
     assert "never exceed 5" in warning and "1-5 scale" in warning and "--scale-check off" in warning
@@ -78,11 +78,11 @@ def test_a_column_never_above_5_or_7_is_named_as_that_scale():
 
 
 def test_groups_on_different_scales_are_named():
-    frame = pd.DataFrame({"kind": ["nps"] * 12 + ["ces"] * 12, "score": [10, 3, 8] * 4 + [1, 7, 4] * 4})
+    frame = pd.DataFrame({"kind": ["nps"] * 21 + ["ces"] * 21, "score": [10, 3, 8] * 7 + [1, 7, 4] * 7})
     (warning,) = check_scale(frame, "score", groups=["kind"])
     assert "groups of 'kind' look like different scales" in warning
     assert "'nps' 0-10" in warning and "'ces' 1-7" in warning
-    same = pd.DataFrame({"kind": ["a"] * 12 + ["b"] * 12, "score": [10, 3, 8] * 8})
+    same = pd.DataFrame({"kind": ["a"] * 21 + ["b"] * 21, "score": [10, 3, 8] * 14})
     assert check_scale(same, "score", groups=["kind"]) == []
 
 

@@ -62,7 +62,8 @@ def field_counts(text: str, sep: str) -> FieldCounts:
     counts = []
     odd: list[list[str]] = []
     for record in reader:
-        if not record:
+        # pandas skips empty and whitespace-only lines; ",," is a record of empty fields.
+        if not record or not sep.join(record).strip():
             continue
         if header is None:
             header = len(record)
