@@ -5,9 +5,9 @@
 1. Scale check: how often genuine 0-10 NPS answers are flagged as a short scale (false warning),
    against the exact probability P(answer <= top)^n, and how often true 1-5 / 1-7 answers are
    named correctly, by sample size.
-2. Date parser: on random day-first columns, the share parsed without a flag (only when some day
-   exceeds 12 in every value... never: one ambiguous value is enough to ask), the share refused,
-   and that no parsed date is ever wrong (the guarantee "never a silent guess").
+2. Date parser: on random day-first columns, the share parsed without a flag (every value has a
+   day above 12), the share refused (one ambiguous value is enough to ask), and that no parsed
+   date is ever wrong (the guarantee "never a silent guess").
 """
 
 from __future__ import annotations
