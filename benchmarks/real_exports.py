@@ -35,8 +35,10 @@ PROGRAMMES = {
 
 
 def scale_false_warnings(reps: int, rng: np.random.Generator) -> list[str]:
-    rows = ["| 0-10 programme | n | flagged as a short scale (simulated) | exact P(all answers <= 7) |",
-            "|---|---|---|---|"]
+    rows = [
+        "| 0-10 programme | n | flagged as a short scale (simulated) | exact P(all answers <= 7) |",
+        "|---|---|---|---|",
+    ]
     for name, weights in PROGRAMMES.items():
         p = weights / weights.sum()
         for n in (MIN_ANSWERS, 20, 50):
@@ -59,12 +61,17 @@ def scale_detection(reps: int, rng: np.random.Generator) -> list[str]:
 
 def dates(reps: int, rng: np.random.Generator) -> list[str]:
     start = datetime(2015, 1, 1)
-    rows = ["| values per column | parsed without a flag | refused (asks for --dayfirst) | "
-            "wrong dates among parsed | wrong with --dayfirst |", "|---|---|---|---|---|"]
+    rows = [
+        "| values per column | parsed without a flag | refused (asks for --dayfirst) | "
+        "wrong dates among parsed | wrong with --dayfirst |",
+        "|---|---|---|---|---|",
+    ]
     for n in (1, 5, 30):
         parsed = refused = wrong = wrong_flag = 0
         for _ in range(reps):
-            moments = [start + timedelta(minutes=int(m)) for m in rng.integers(0, 60 * 24 * 3650, n)]
+            moments = [
+                start + timedelta(minutes=int(m)) for m in rng.integers(0, 60 * 24 * 3650, n)
+            ]
             text = pd.Series([m.strftime("%d/%m/%Y %H:%M") for m in moments])
             truth = [pd.Timestamp(m, tz="UTC") for m in moments]
             try:
@@ -74,7 +81,9 @@ def dates(reps: int, rng: np.random.Generator) -> list[str]:
             except NPSInputError:
                 refused += 1
             wrong_flag += to_utc(text, dayfirst=True).tolist() != truth
-        rows.append(f"| {n} | {parsed / reps:.3f} | {refused / reps:.3f} | {wrong} | {wrong_flag} |")
+        rows.append(
+            f"| {n} | {parsed / reps:.3f} | {refused / reps:.3f} | {wrong} | {wrong_flag} |"
+        )
     return rows
 
 
@@ -85,28 +94,30 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    text = "\n".join([
-        "## Real exports: scale check and date parser (`benchmarks/real_exports.py`)",
-        "",
-        f"`PYTHONPATH=. python benchmarks/real_exports.py --reps {args.reps} --seed {args.seed}`.",
-        "",
-        "**Scale check, false warnings.** A genuine 0-10 column is flagged when every answer is 7 or",
-        f"below (and n >= {MIN_ANSWERS}); the exact probability is P(answer <= 7)^n. A warning, not an",
-        "error: a struggling programme with few answers can trip it, which the message says how to check.",
-        "",
-        *scale_false_warnings(args.reps, rng),
-        "",
-        "**Scale check, detection.** Answers drawn uniformly from a short scale are named as that scale",
-        "when the sample shows both ends (the miss rate is the chance the top or bottom never occurs).",
-        "",
-        *scale_detection(args.reps, rng),
-        "",
-        "**Date parser.** Random day-first times over ten years, written `%d/%m/%Y %H:%M`. Without a",
-        "flag a column is refused as soon as one value is ambiguous; nothing parsed is ever wrong,",
-        "and with `--dayfirst` every column parses exactly.",
-        "",
-        *dates(max(args.reps // 10, 50), rng),
-    ])
+    text = "\n".join(
+        [
+            "## Real exports: scale check and date parser (`benchmarks/real_exports.py`)",
+            "",
+            f"`PYTHONPATH=. python benchmarks/real_exports.py --reps {args.reps} --seed {args.seed}`.",
+            "",
+            "**Scale check, false warnings.** A genuine 0-10 column is flagged when every answer is 7 or",
+            f"below (and n >= {MIN_ANSWERS}); the exact probability is P(answer <= 7)^n. A warning, not an",
+            "error: a struggling programme with few answers can trip it, which the message says how to check.",
+            "",
+            *scale_false_warnings(args.reps, rng),
+            "",
+            "**Scale check, detection.** Answers drawn uniformly from a short scale are named as that scale",
+            "when the sample shows both ends (the miss rate is the chance the top or bottom never occurs).",
+            "",
+            *scale_detection(args.reps, rng),
+            "",
+            "**Date parser.** Random day-first times over ten years, written `%d/%m/%Y %H:%M`. Without a",
+            "flag a column is refused as soon as one value is ambiguous; nothing parsed is ever wrong,",
+            "and with `--dayfirst` every column parses exactly.",
+            "",
+            *dates(max(args.reps // 10, 50), rng),
+        ]
+    )
     print(text)
     if not args.no_write:
         write_section(VALIDATION, "real_exports", text)

@@ -25,8 +25,12 @@ def _utc(text: list[str], **kwargs) -> list[pd.Timestamp]:
 
 def test_iso_text_with_and_without_offsets_parses_as_written():
     out = _utc(["2018-03-21T14:05+01:00", "2018-03-21 14:05", "2018-03-21", "2018-03-21T14:05:00Z"])
-    assert out == [pd.Timestamp("2018-03-21 13:05", tz="UTC"), pd.Timestamp("2018-03-21 14:05", tz="UTC"),
-                   pd.Timestamp("2018-03-21", tz="UTC"), pd.Timestamp("2018-03-21 14:05", tz="UTC")]
+    assert out == [
+        pd.Timestamp("2018-03-21 13:05", tz="UTC"),
+        pd.Timestamp("2018-03-21 14:05", tz="UTC"),
+        pd.Timestamp("2018-03-21", tz="UTC"),
+        pd.Timestamp("2018-03-21 14:05", tz="UTC"),
+    ]
 
 
 def test_ambiguous_day_and_month_is_an_error_showing_examples_and_both_remedies():
@@ -47,7 +51,10 @@ def test_dayfirst_and_an_explicit_format_give_the_same_instants():
     values = pd.Series(["21/03/2018 14:05", "03/04/2018 09:00", None, " "])
     by_flag = to_utc(values, dayfirst=True)
     by_format = to_utc(values, date_format="%d/%m/%Y %H:%M")
-    expected = [pd.Timestamp("2018-03-21 14:05", tz="UTC"), pd.Timestamp("2018-04-03 09:00", tz="UTC")]
+    expected = [
+        pd.Timestamp("2018-03-21 14:05", tz="UTC"),
+        pd.Timestamp("2018-04-03 09:00", tz="UTC"),
+    ]
     assert by_flag.tolist()[:2] == expected and by_format.tolist()[:2] == expected
     assert by_flag.isna().tolist() == [False, False, True, True]
 
@@ -67,7 +74,9 @@ def test_month_names_parse_and_survey_tool_offsets_are_instants():
 
 
 def test_a_column_proving_both_orders_is_an_error():
-    with pytest.raises(NPSInputError, match="only fit month-first while other rows only fit day-first"):
+    with pytest.raises(
+        NPSInputError, match="only fit month-first while other rows only fit day-first"
+    ):
         to_utc(pd.Series(["21/03/2018", "03/21/2018"]))
 
 
@@ -77,12 +86,16 @@ def test_dayfirst_refuses_values_that_cannot_be_day_first():
 
 
 def test_values_not_matching_an_explicit_format_are_named():
-    with pytest.raises(NPSInputError, match=r"do not match date_format '%d/%m/%Y'.*row 1: '2018-03-21'"):
+    with pytest.raises(
+        NPSInputError, match=r"do not match date_format '%d/%m/%Y'.*row 1: '2018-03-21'"
+    ):
         to_utc(pd.Series(["21/03/2018", "2018-03-21"]), date_format="%d/%m/%Y")
 
 
 def test_unreadable_values_are_named_with_their_rows():
-    with pytest.raises(NPSInputError, match=r"2 value\(s\) are not dates.*row 0: 'banana', row 1: '2018-13-01'"):
+    with pytest.raises(
+        NPSInputError, match=r"2 value\(s\) are not dates.*row 0: 'banana', row 1: '2018-13-01'"
+    ):
         to_utc(pd.Series(["banana", "2018-13-01"]))
 
 
@@ -91,8 +104,11 @@ def test_time_zones_work_as_before_local_times_get_the_row_zone():
     zones = pd.Series(["Europe/Oslo", "Europe/Oslo", "Asia/Tokyo"])
     out = to_utc(values, zones=zones)
     # The repeated hour when clocks go back is read as its first occurrence (still summer time).
-    assert out.tolist() == [pd.Timestamp("2026-10-25 00:30", tz="UTC"), pd.Timestamp("2026-03-29 07:00", tz="UTC"),
-                            pd.Timestamp("2026-03-29 09:00", tz="UTC")]
+    assert out.tolist() == [
+        pd.Timestamp("2026-10-25 00:30", tz="UTC"),
+        pd.Timestamp("2026-03-29 07:00", tz="UTC"),
+        pd.Timestamp("2026-03-29 09:00", tz="UTC"),
+    ]
     with pytest.raises(NPSInputError, match="do not exist in Europe/Oslo"):
         to_utc(pd.Series(["2026-03-29T02:30"]), timezone="Europe/Oslo")
 
@@ -101,7 +117,8 @@ def test_to_instant_refuses_an_ambiguous_text_and_takes_dayfirst():
     with pytest.raises(ValueError, match="ambiguous day and month"):
         to_instant("03/04/2026 09:00")
     assert to_instant("03/04/2026 09:00", dayfirst=True, timezone="Europe/Oslo") == pd.Timestamp(
-        "2026-04-03 07:00", tz="UTC")
+        "2026-04-03 07:00", tz="UTC"
+    )
 
 
 def test_rows_from_nps_load_are_used_in_messages():
@@ -112,12 +129,17 @@ def test_rows_from_nps_load_are_used_in_messages():
 
 
 @SETTINGS
-@given(moments=st.lists(moments, min_size=1, max_size=12), sep=st.sampled_from(["/", ".", "-"]),
-       clock=st.booleans())
+@given(
+    moments=st.lists(moments, min_size=1, max_size=12),
+    sep=st.sampled_from(["/", ".", "-"]),
+    clock=st.booleans(),
+)
 def test_any_day_first_column_round_trips_with_dayfirst_or_its_format(moments, sep, clock):
     fmt = f"%d{sep}%m{sep}%Y" + (" %H:%M" if clock else "")
     text = pd.Series([m.strftime(fmt) for m in moments])
-    expected = [pd.Timestamp(m if clock else m.replace(hour=0, minute=0), tz="UTC") for m in moments]
+    expected = [
+        pd.Timestamp(m if clock else m.replace(hour=0, minute=0), tz="UTC") for m in moments
+    ]
     assert to_utc(text, dayfirst=True).tolist() == expected
     assert to_utc(text, date_format=fmt).tolist() == expected
 
@@ -140,8 +162,10 @@ def test_without_a_flag_the_parser_never_returns_a_wrong_date(moments, dayfirst)
 
 
 @SETTINGS
-@given(moments=st.lists(moments, min_size=1, max_size=12),
-       offset=st.integers(-12 * 60, 14 * 60).map(lambda m: timedelta(minutes=15 * (m // 15))))
+@given(
+    moments=st.lists(moments, min_size=1, max_size=12),
+    offset=st.integers(-12 * 60, 14 * 60).map(lambda m: timedelta(minutes=15 * (m // 15))),
+)
 def test_iso_text_with_offsets_is_the_instant_it_names(moments, offset):
     hours, rest = divmod(abs(offset), timedelta(hours=1))
     sign = "-" if offset < timedelta(0) else "+"

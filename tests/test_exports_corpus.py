@@ -25,6 +25,9 @@ def test_regenerating_the_corpus_is_byte_identical(tmp_path):
 
 
 def test_every_corpus_file_is_in_the_manifest():
-    listed = {case["file"] for case in yaml.safe_load((EXPORTS / "MANIFEST.yaml").read_text(encoding="utf-8"))}
+    listed = {
+        case["file"]
+        for case in yaml.safe_load((EXPORTS / "MANIFEST.yaml").read_text(encoding="utf-8"))
+    }
     present = {p.name for p in EXPORTS.glob("*.csv")}
     assert listed == present == set(_generator().FILES)

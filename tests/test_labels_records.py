@@ -28,12 +28,21 @@ def test_numbers_sort_as_numbers_then_text_naturally_then_missing():
 def test_natural_order_of_group_rows_by_several_columns():
     keys = pd.DataFrame({"region": ["b", "a", "a", "b"], "store": ["S10", "S2", "S10", "S2"]})
     order = natural_order(keys, ["region", "store"])
-    assert keys.iloc[order].values.tolist() == [["a", "S2"], ["a", "S10"], ["b", "S2"], ["b", "S10"]]
+    assert keys.iloc[order].values.tolist() == [
+        ["a", "S2"],
+        ["a", "S10"],
+        ["b", "S2"],
+        ["b", "S10"],
+    ]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.integers(-5, 50), st.text(alphabet="ab12 ", max_size=4), st.none()),
-                max_size=20))
+@given(
+    st.lists(
+        st.one_of(st.integers(-5, 50), st.text(alphabet="ab12 ", max_size=4), st.none()),
+        max_size=20,
+    )
+)
 def test_natural_order_is_a_permutation_that_puts_numbers_before_text_before_missing(labels):
     keys = pd.DataFrame({"g": pd.Series(labels, dtype=object)})
     order = natural_order(keys, ["g"])
@@ -50,7 +59,9 @@ def test_trailing_spaces_are_reported_not_merged():
 
 
 def test_short_and_long_records_are_found_with_their_rows():
-    counts = field_counts('id,city,score\nc1,Oslo,9\n\nc2,"Oslo, Norway",8\nc3,Oslo, Norway,7\nr13,Nor', ",")
+    counts = field_counts(
+        'id,city,score\nc1,Oslo,9\n\nc2,"Oslo, Norway",8\nc3,Oslo, Norway,7\nr13,Nor', ","
+    )
     assert counts.header == 3 and counts.fields.tolist() == [3, 3, 4, 2]
     with pytest.raises(NPSInputError) as info:
         check_long_rows(counts, sep=",", file="f.csv")

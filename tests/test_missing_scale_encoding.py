@@ -29,10 +29,12 @@ def test_default_markers_are_the_common_ones_and_empty_is_always_missing():
 
 
 def test_markers_become_missing_in_every_column_counted_by_marker():
-    frame = pd.DataFrame({
-        "score": ["9", "NA", " N/A ", "#N/A", None, "-", "7"],
-        "region": ["NA", "Nantes", "na", "North", "-", "South", "NA"],
-    })
+    frame = pd.DataFrame(
+        {
+            "score": ["9", "NA", " N/A ", "#N/A", None, "-", "7"],
+            "region": ["NA", "Nantes", "na", "North", "-", "South", "NA"],
+        }
+    )
     out, counts = apply_missing_values(frame)
     assert out["score"].isna().tolist() == [False, True, True, True, True, True, False]
     assert counts.column("score") == {"": 1, "NA": 1, "N/A": 1, "#N/A": 1, "-": 1}
@@ -43,15 +45,32 @@ def test_markers_become_missing_in_every_column_counted_by_marker():
 
 
 def test_marker_like_values_are_recognised_and_numbers_never_are():
-    values = ["*redacted*", "don't know", "9", "NULL", "Promoter", "[removed]", "10 - Extremely likely", "?"]
+    values = [
+        "*redacted*",
+        "don't know",
+        "9",
+        "NULL",
+        "Promoter",
+        "[removed]",
+        "10 - Extremely likely",
+        "?",
+    ]
     assert look_like_markers(values) == ["*redacted*", "don't know", "NULL", "[removed]", "?"]
     hint = missing_values_hint(["*redacted*"])
     assert "--missing-values defaults '*redacted*'" in hint
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.sampled_from(list(DEFAULT_MISSING_VALUES) + ["x", "9", " NA "]),
-                          st.text(max_size=4)), max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(list(DEFAULT_MISSING_VALUES) + ["x", "9", " NA "]),
+            st.text(max_size=4),
+        ),
+        max_size=30,
+    )
+)
 def test_every_cell_is_either_kept_or_counted_under_one_marker(cells):
     frame = pd.DataFrame({"c": pd.Series(cells, dtype=object)})
     out, counts = apply_missing_values(frame)
@@ -78,7 +97,9 @@ def test_a_column_never_above_5_or_7_is_named_as_that_scale():
 
 
 def test_groups_on_different_scales_are_named():
-    frame = pd.DataFrame({"kind": ["nps"] * 21 + ["ces"] * 21, "score": [10, 3, 8] * 7 + [1, 7, 4] * 7})
+    frame = pd.DataFrame(
+        {"kind": ["nps"] * 21 + ["ces"] * 21, "score": [10, 3, 8] * 7 + [1, 7, 4] * 7}
+    )
     (warning,) = check_scale(frame, "score", groups=["kind"])
     assert "groups of 'kind' look like different scales" in warning
     assert "'nps' 0-10" in warning and "'ces' 1-7" in warning

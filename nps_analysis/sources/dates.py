@@ -30,8 +30,9 @@ _CLOCK = re.compile(
     r"\s*(?P<zone>.*)$"
 )
 # Offsets spelled the ISO way or as survey tools write them (GMT+1, UTC+02:00).
-_OFFSET = re.compile(r"^(?:Z|UTC|GMT|(?:UTC|GMT)?\s*(?P<sign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?)$",
-                     re.I)
+_OFFSET = re.compile(
+    r"^(?:Z|UTC|GMT|(?:UTC|GMT)?\s*(?P<sign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?)$", re.I
+)
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 
 
@@ -47,12 +48,15 @@ class _Split:
     other: np.ndarray  # month names and other spellings: dateutil reads them without guessing
 
 
-def _row_labels(values: pd.Series, positions: np.ndarray, file: str | None,
-                rows: Sequence[Any] | None) -> list[Any]:
+def _row_labels(
+    values: pd.Series, positions: np.ndarray, file: str | None, rows: Sequence[Any] | None
+) -> list[Any]:
     """Row numbers for messages: the caller's, ``nps.load``'s source rows, file lines, or 0-based."""
     if rows is not None:
         labels = np.asarray(rows, dtype=object)
-        return [labels[p].item() if isinstance(labels[p], np.generic) else labels[p] for p in positions]
+        return [
+            labels[p].item() if isinstance(labels[p], np.generic) else labels[p] for p in positions
+        ]
     runs = values.attrs.get("source_rows")
     if isinstance(runs, np.ndarray) and len(runs) == len(values):
         return [int(runs[p]) for p in positions]
@@ -65,15 +69,30 @@ def _row_labels(values: pd.Series, positions: np.ndarray, file: str | None,
     return [int(p) for p in positions]
 
 
-def _raise_rows(message: str, mask: np.ndarray, values: pd.Series, *, column: str | None,
-                file: str | None, rows: Sequence[Any] | None, hint: str = "", noun: str = "row(s)") -> None:
+def _raise_rows(
+    message: str,
+    mask: np.ndarray,
+    values: pd.Series,
+    *,
+    column: str | None,
+    file: str | None,
+    rows: Sequence[Any] | None,
+    hint: str = "",
+    noun: str = "row(s)",
+) -> None:
     positions = np.flatnonzero(mask)
     labels = _row_labels(values, positions, file, rows)
     shown = values.to_numpy(dtype=object)[positions]
-    pairs = [(r, v.item() if isinstance(v, np.generic) else v) for r, v in zip(labels, shown, strict=True)]
+    pairs = [
+        (r, v.item() if isinstance(v, np.generic) else v)
+        for r, v in zip(labels, shown, strict=True)
+    ]
     raise NPSInputError(
         f"{len(pairs)} {noun} {message}: {describe_rows(pairs)}{hint}",
-        file=file, column=column, rows=pairs[:20], count=len(pairs),
+        file=file,
+        column=column,
+        rows=pairs[:20],
+        count=len(pairs),
     )
 
 
@@ -81,7 +100,9 @@ def _as_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Values as stripped text (datetime objects as ISO text) and the mask of missing ones."""
     obj = values.astype(object)
     # datetime objects (from Excel or Python) become ISO text, so one parser handles everything.
-    obj = obj.map(lambda v: v.isoformat() if hasattr(v, "isoformat") and not isinstance(v, str) else v)
+    obj = obj.map(
+        lambda v: v.isoformat() if hasattr(v, "isoformat") and not isinstance(v, str) else v
+    )
     missing = obj.isna().to_numpy() | (obj.astype(str).str.strip() == "").to_numpy()
     text = obj.where(~missing, "").astype(str).str.strip()
     return text, missing
@@ -102,8 +123,14 @@ def _split(text: pd.Series, missing: np.ndarray) -> tuple[_Split, pd.DataFrame]:
     same = dm & ~day_first & ~month_first & ~ambiguous
     iso_like = ~missing & ~numeric & text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}").to_numpy()
     other = ~missing & ~numeric & ~iso_like
-    split = _Split(iso=iso_like, day_first=day_first, month_first=month_first,
-                   ambiguous=ambiguous, same=same, other=other)
+    split = _Split(
+        iso=iso_like,
+        day_first=day_first,
+        month_first=month_first,
+        ambiguous=ambiguous,
+        same=same,
+        other=other,
+    )
     return split, parts
 
 
@@ -136,7 +163,12 @@ def _numeric_to_iso(parts: pd.DataFrame, mask: np.ndarray, *, day_first: bool) -
     """Numeric dates rewritten as ISO text (``None`` where the pieces make no date)."""
     out = pd.Series(None, index=parts.index, dtype=object)
     for i in np.flatnonzero(mask):
-        a, b, c, rest = parts["a"].iat[i], parts["b"].iat[i], parts["c"].iat[i], parts["rest"].iat[i]
+        a, b, c, rest = (
+            parts["a"].iat[i],
+            parts["b"].iat[i],
+            parts["c"].iat[i],
+            parts["rest"].iat[i],
+        )
         if len(a) == 4:
             year, month, day = a, b, c
         else:
@@ -201,24 +233,43 @@ def parse_times(
     if date_format:
         has_offset = ~missing & bool(re.search(r"%[zZ]", date_format))
         try:
-            parsed_aware = pd.to_datetime(text.where(has_offset, None), format=date_format, utc=True,
-                                          errors="coerce")
-            parsed_naive = pd.to_datetime(text.where(~has_offset & ~missing, None), format=date_format,
-                                          errors="coerce")
+            parsed_aware = pd.to_datetime(
+                text.where(has_offset, None), format=date_format, utc=True, errors="coerce"
+            )
+            parsed_naive = pd.to_datetime(
+                text.where(~has_offset & ~missing, None), format=date_format, errors="coerce"
+            )
         except ValueError as exc:
-            raise NPSInputError(f"date_format {date_format!r} is not a strftime format: {exc}",
-                                file=file, column=column) from None
-        bad = ~missing & np.where(has_offset, parsed_aware.isna().to_numpy(), parsed_naive.isna().to_numpy())
+            raise NPSInputError(
+                f"date_format {date_format!r} is not a strftime format: {exc}",
+                file=file,
+                column=column,
+            ) from None
+        bad = ~missing & np.where(
+            has_offset, parsed_aware.isna().to_numpy(), parsed_naive.isna().to_numpy()
+        )
         if bad.any():
-            _raise_rows(f"do not match date_format {date_format!r}", bad, values, column=column,
-                        file=file, rows=rows)
-        return parsed_aware.astype("datetime64[ns, UTC]"), parsed_naive.astype("datetime64[ns]"), has_offset
+            _raise_rows(
+                f"do not match date_format {date_format!r}",
+                bad,
+                values,
+                column=column,
+                file=file,
+                rows=rows,
+            )
+        return (
+            parsed_aware.astype("datetime64[ns, UTC]"),
+            parsed_naive.astype("datetime64[ns]"),
+            has_offset,
+        )
 
     split, parts = _split(text, missing)
+
     def example(mask: np.ndarray) -> str:
         first = np.flatnonzero(mask)[:1]
-        return describe_rows(list(zip(_row_labels(values, first, file, rows), [text.iat[first[0]]],
-                                      strict=True)))
+        return describe_rows(
+            list(zip(_row_labels(values, first, file, rows), [text.iat[first[0]]], strict=True))
+        )
 
     if split.ambiguous.any() and not dayfirst:
         proven = ""
@@ -229,24 +280,43 @@ def parse_times(
         fmt = _format_hint(text[split.ambiguous])
         _raise_rows(
             "have an ambiguous day and month (03/04/2018 is 3 April or 4 March)",
-            split.ambiguous, values, column=column, file=file, rows=rows,
-            hint=(f"{proven}; say which: date_format={fmt!r} (--date-format '{fmt}') or "
-                  "dayfirst=True (--dayfirst); the kit never guesses"),
+            split.ambiguous,
+            values,
+            column=column,
+            file=file,
+            rows=rows,
+            hint=(
+                f"{proven}; say which: date_format={fmt!r} (--date-format '{fmt}') or "
+                "dayfirst=True (--dayfirst); the kit never guesses"
+            ),
         )
     if dayfirst:
         if split.month_first.any():
-            _raise_rows("are not day-first dates (the month would be above 12) although dayfirst=True",
-                        split.month_first, values, column=column, file=file, rows=rows)
+            _raise_rows(
+                "are not day-first dates (the month would be above 12) although dayfirst=True",
+                split.month_first,
+                values,
+                column=column,
+                file=file,
+                rows=rows,
+            )
     elif split.day_first.any() and split.month_first.any():
-        _raise_rows(f"only fit month-first while other rows only fit day-first "
-                    f"({example(split.day_first)}): give date_format",
-                    split.month_first, values, column=column, file=file, rows=rows)
+        _raise_rows(
+            f"only fit month-first while other rows only fit day-first "
+            f"({example(split.day_first)}): give date_format",
+            split.month_first,
+            values,
+            column=column,
+            file=file,
+            rows=rows,
+        )
     iso = text.where(split.iso, None)
     numeric = split.day_first | split.month_first | split.ambiguous | split.same
     day_first_rows = split.day_first | split.same | (split.ambiguous & dayfirst)
     rewritten = _numeric_to_iso(parts, day_first_rows, day_first=True)
-    rewritten = rewritten.where(day_first_rows, _numeric_to_iso(parts, numeric & ~day_first_rows,
-                                                                 day_first=False))
+    rewritten = rewritten.where(
+        day_first_rows, _numeric_to_iso(parts, numeric & ~day_first_rows, day_first=False)
+    )
     iso = iso.where(~numeric, rewritten)
     # Year-first numeric dates (2018/03/21) take the same road as ISO text.
     year_first = (parts["a"].str.len() == 4).to_numpy() & ~missing & ~numeric & ~split.iso
@@ -267,18 +337,34 @@ def parse_times(
         iso = iso.where(~other, text.map(lookup))
         iso_rows = iso_rows | other
     iso = iso.where(iso_rows, None)
-    has_offset = iso.fillna("").astype(str).str.contains(_HAS_OFFSET, regex=True).to_numpy() & iso_rows
+    has_offset = (
+        iso.fillna("").astype(str).str.contains(_HAS_OFFSET, regex=True).to_numpy() & iso_rows
+    )
     aware = pd.to_datetime(iso.where(has_offset, None), utc=True, format="ISO8601", errors="coerce")
-    naive = pd.to_datetime(iso.where(~has_offset & iso_rows, None), format="ISO8601", errors="coerce")
+    naive = pd.to_datetime(
+        iso.where(~has_offset & iso_rows, None), format="ISO8601", errors="coerce"
+    )
     bad = ~missing & np.where(has_offset, aware.isna().to_numpy(), naive.isna().to_numpy())
     if bad.any():
-        _raise_rows("are not dates or times", bad, values, column=column, file=file, rows=rows,
-                    noun="value(s)", hint=(" (expected ISO 8601 such as 2026-09-01T08:15 or "
-                                           "2026-09-01T08:15+02:00, or a format given with date_format)"))
+        _raise_rows(
+            "are not dates or times",
+            bad,
+            values,
+            column=column,
+            file=file,
+            rows=rows,
+            noun="value(s)",
+            hint=(
+                " (expected ISO 8601 such as 2026-09-01T08:15 or "
+                "2026-09-01T08:15+02:00, or a format given with date_format)"
+            ),
+        )
     return aware.astype("datetime64[ns, UTC]"), naive.astype("datetime64[ns]"), has_offset
 
 
-def check_timezones(zones: pd.Series, *, column: str | None = None, file: str | None = None) -> pd.Series:
+def check_timezones(
+    zones: pd.Series, *, column: str | None = None, file: str | None = None
+) -> pd.Series:
     """Check that every non-missing value is an IANA time zone name (``Europe/Oslo``, ``UTC``)."""
     names = zones.astype(object).where(zones.notna(), None)
     names = names.map(lambda v: v.strip() if isinstance(v, str) else v)
@@ -289,8 +375,14 @@ def check_timezones(zones: pd.Series, *, column: str | None = None, file: str | 
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             bad |= (names == name).to_numpy()
     if bad.any():
-        _raise_rows("name no known time zone (expected IANA names like 'Europe/Oslo')", bad, zones,
-                    column=column, file=file, rows=None)
+        _raise_rows(
+            "name no known time zone (expected IANA names like 'Europe/Oslo')",
+            bad,
+            zones,
+            column=column,
+            file=file,
+            rows=None,
+        )
     return names
 
 
@@ -327,8 +419,9 @@ def to_utc(
         naive = values
         has_offset = np.zeros(len(values), dtype=bool)
     else:
-        aware, naive, has_offset = parse_times(values, date_format=date_format, dayfirst=dayfirst,
-                                               column=column, file=file, rows=rows)
+        aware, naive, has_offset = parse_times(
+            values, date_format=date_format, dayfirst=dayfirst, column=column, file=file, rows=rows
+        )
     out = aware.copy()
     need_zone = ~has_offset & naive.notna().to_numpy()
     if need_zone.any():
@@ -338,39 +431,65 @@ def to_utc(
             row_zones = check_timezones(zones, column=column, file=file)
         no_zone = need_zone & row_zones.isna().to_numpy()
         if no_zone.any():
-            _raise_rows("are local times without a time zone", no_zone, values, column=column,
-                        file=file, rows=rows)
+            _raise_rows(
+                "are local times without a time zone",
+                no_zone,
+                values,
+                column=column,
+                file=file,
+                rows=rows,
+            )
         for zone in pd.unique(row_zones[need_zone]):
             sel = need_zone & (row_zones == zone).to_numpy()
             local = naive[sel]
-            localized = local.dt.tz_localize(zone, ambiguous=np.ones(len(local), dtype=bool),
-                                             nonexistent="NaT")
+            localized = local.dt.tz_localize(
+                zone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT"
+            )
             gap = localized.isna().to_numpy()
             if gap.any():
                 bad = np.zeros(len(values), dtype=bool)
                 bad[np.flatnonzero(sel)[gap]] = True
-                _raise_rows(f"are local times that do not exist in {zone} (clocks went forward)",
-                            bad, values, column=column, file=file, rows=rows)
+                _raise_rows(
+                    f"are local times that do not exist in {zone} (clocks went forward)",
+                    bad,
+                    values,
+                    column=column,
+                    file=file,
+                    rows=rows,
+                )
             out[sel] = localized.dt.tz_convert("UTC")
     return out.astype("datetime64[ns, UTC]")
 
 
-def to_instant(value: Any, *, timezone: str = "UTC", name: str = "as_of",
-               date_format: str | None = None, dayfirst: bool = False) -> pd.Timestamp:
+def to_instant(
+    value: Any,
+    *,
+    timezone: str = "UTC",
+    name: str = "as_of",
+    date_format: str | None = None,
+    dayfirst: bool = False,
+) -> pd.Timestamp:
     """One instant in UTC: a tz-aware timestamp, text with an offset, or a local time in ``timezone``.
 
     Text goes through :func:`parse_times` (so ``"03/04/2026"`` is refused without ``dayfirst`` or
     ``date_format``); ``"now"`` is the moment of the call.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError(f"{name} must be given explicitly (e.g. '2026-10-26T09:00:00+01:00' or 'now')")
+        raise ValueError(
+            f"{name} must be given explicitly (e.g. '2026-10-26T09:00:00+01:00' or 'now')"
+        )
     if isinstance(value, str) and value.strip().lower() == "now":
         # The moment of the call, in UTC (scheduled reports record the resolved value).
         return pd.Timestamp.now(tz="UTC")
     if isinstance(value, str):
         try:
-            stamp = to_utc(pd.Series([value]), timezone=timezone, date_format=date_format,
-                           dayfirst=dayfirst, column=name)
+            stamp = to_utc(
+                pd.Series([value]),
+                timezone=timezone,
+                date_format=date_format,
+                dayfirst=dayfirst,
+                column=name,
+            )
         except NPSInputError as exc:
             raise ValueError(f"{name} is not a date-time: {exc}") from None
         return pd.Timestamp(stamp.iat[0])

@@ -52,8 +52,10 @@ class DecodedText:
         if self.forced:
             text = f"decoded as {self.encoding} (--encoding)"
         elif self.encoding == MIXED:
-            text = (f"not valid UTF-8: {self.legacy_lines} line(s) (first: line "
-                    f"{self.first_legacy_line}) decoded as Windows-1252/Latin-1, the others as UTF-8")
+            text = (
+                f"not valid UTF-8: {self.legacy_lines} line(s) (first: line "
+                f"{self.first_legacy_line}) decoded as Windows-1252/Latin-1, the others as UTF-8"
+            )
         else:
             text = "not valid UTF-8: decoded as Windows-1252/Latin-1"
         text += f"; {self.undecodable} character(s) could not be decoded"
@@ -68,7 +70,9 @@ def _legacy(line: bytes) -> tuple[str, int]:
     return text, text.count(REPLACEMENT)
 
 
-def decode_export(raw: bytes, encoding: str | None = None, *, file: str | None = None) -> DecodedText:
+def decode_export(
+    raw: bytes, encoding: str | None = None, *, file: str | None = None
+) -> DecodedText:
     """Decode an export's bytes, saying which encoding was used.
 
     ``encoding`` given: that one, strictly (an error names the line and byte that do not decode).
@@ -80,20 +84,24 @@ def decode_export(raw: bytes, encoding: str | None = None, *, file: str | None =
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise NPSInputError(f"unknown encoding {encoding!r} (e.g. utf-8, cp1252, latin-1)",
-                                file=file) from None
+            raise NPSInputError(
+                f"unknown encoding {encoding!r} (e.g. utf-8, cp1252, latin-1)", file=file
+            ) from None
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise NPSInputError(
-                f"cannot decode as {encoding}: byte {raw[exc.start:exc.start + 1]!r} on line {line}",
+                f"cannot decode as {encoding}: byte {raw[exc.start : exc.start + 1]!r} on line {line}",
                 file=file,
             ) from None
         return DecodedText(text.removeprefix("\ufeff"), encoding, forced=True)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return DecodedText(raw.decode("utf-16", errors="replace"), "utf-16",
-                           undecodable=raw.decode("utf-16", errors="replace").count(REPLACEMENT))
+        return DecodedText(
+            raw.decode("utf-16", errors="replace"),
+            "utf-16",
+            undecodable=raw.decode("utf-16", errors="replace").count(REPLACEMENT),
+        )
     try:
         return DecodedText(raw.decode("utf-8-sig"), UTF8)
     except UnicodeDecodeError:
@@ -116,8 +124,9 @@ def decode_export(raw: bytes, encoding: str | None = None, *, file: str | None =
             first = number if first is None else first
         parts.append(text)
     kind = MIXED if utf8_non_ascii else LEGACY
-    return DecodedText("".join(parts), kind, undecodable=bad, legacy_lines=legacy,
-                       first_legacy_line=first)
+    return DecodedText(
+        "".join(parts), kind, undecodable=bad, legacy_lines=legacy, first_legacy_line=first
+    )
 
 
 __all__ = ["LEGACY", "MIXED", "UTF8", "DecodedText", "decode_export"]

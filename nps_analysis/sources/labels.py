@@ -19,7 +19,12 @@ _DIGITS = re.compile(r"(\d+)")
 def natural_key(value: Any) -> tuple:
     """A sort key: numbers by value first, then text with its digit runs compared as numbers
     (``"S2"`` before ``"S10"``), case-insensitively; missing labels last."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+    if (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or value is pd.NA
+        or value is pd.NaT
+    ):
         return (3,)
     if isinstance(value, (bool, np.bool_)):
         return (0, float(value), "")
@@ -30,7 +35,9 @@ def natural_key(value: Any) -> tuple:
     text = str(value)
     parts = _DIGITS.split(text)
     # Odd positions are digit runs: compare them as numbers, the rest as folded text.
-    key = tuple((0, int(p), "") if i % 2 else (1, 0, p.casefold()) for i, p in enumerate(parts) if p)
+    key = tuple(
+        (0, int(p), "") if i % 2 else (1, 0, p.casefold()) for i, p in enumerate(parts) if p
+    )
     return (2, key, text)
 
 
@@ -54,13 +61,20 @@ def natural_order(keys: pd.DataFrame, by: Sequence[str]) -> np.ndarray:
         rank_of = {}
         for rank, i in enumerate(ordered):
             rank_of[_hashable(uniques[i])] = rank
-        ranks.append(np.array([rank_of[_hashable(v)] for v in values.astype(object)], dtype=np.int64))
+        ranks.append(
+            np.array([rank_of[_hashable(v)] for v in values.astype(object)], dtype=np.int64)
+        )
     # np.lexsort sorts by the last key first.
     return np.lexsort(list(reversed(ranks)))
 
 
 def _hashable(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and math.isnan(value))
+    ):
         return ("<missing>",)
     return value
 

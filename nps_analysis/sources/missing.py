@@ -23,10 +23,43 @@ DEFAULTS_TOKEN = "defaults"
 
 # Texts no survey answers but analysts meet in score columns: candidates for --missing-values.
 _MARKER_WORDS = {
-    "na", "n/a", "n.a.", "n.a", "nan", "null", "none", "nil", "missing", "#n/a", "#na", "-", "--",
-    "---", "?", ".", "don't know", "dont know", "do not know", "don’t know", "prefer not to say",
-    "refused", "not applicable", "unknown", "redacted", "blank", "(blank)", "no answer", "skipped",
-    "not answered", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!", "undefined",
+    "na",
+    "n/a",
+    "n.a.",
+    "n.a",
+    "nan",
+    "null",
+    "none",
+    "nil",
+    "missing",
+    "#n/a",
+    "#na",
+    "-",
+    "--",
+    "---",
+    "?",
+    ".",
+    "don't know",
+    "dont know",
+    "do not know",
+    "don’t know",
+    "prefer not to say",
+    "refused",
+    "not applicable",
+    "unknown",
+    "redacted",
+    "blank",
+    "(blank)",
+    "no answer",
+    "skipped",
+    "not answered",
+    "#value!",
+    "#ref!",
+    "#div/0!",
+    "#name?",
+    "#null!",
+    "#num!",
+    "undefined",
 }
 # *redacted*, [removed], (no answer), <blank>: words wrapped the way redaction tools write them.
 _WRAPPED = re.compile(r"^(\*+[^*\d]+\*+|\[[^\]\d]+\]|\([^)\d]+\)|<[^>\d]+>)$")
@@ -138,7 +171,9 @@ def look_like_markers(values: Iterable[object]) -> list[str]:
     return found
 
 
-def missing_values_hint(values: Iterable[object], current: str | Iterable[str] | None = None) -> str:
+def missing_values_hint(
+    values: Iterable[object], current: str | Iterable[str] | None = None
+) -> str:
     """An error-message tail suggesting ``--missing-values`` for marker-like values (or ``""``)."""
     like = look_like_markers(values)
     if not like:
@@ -149,8 +184,10 @@ def missing_values_hint(values: Iterable[object], current: str | Iterable[str] |
     keep_defaults = all(m in given for m in defaults)
     words = ([DEFAULTS_TOKEN] if keep_defaults else []) + extra + like[:5]
     cli = " ".join(_shell_quote(w) for w in words)
-    return (f" ({', '.join(map(repr, like[:5]))} look like missing-value markers: if they mean "
-            f"'no answer' use --missing-values {cli} / missing_values={words!r})")
+    return (
+        f" ({', '.join(map(repr, like[:5]))} look like missing-value markers: if they mean "
+        f"'no answer' use --missing-values {cli} / missing_values={words!r})"
+    )
 
 
 def _shell_quote(word: str) -> str:

@@ -31,10 +31,18 @@ def require_regular_file(path: str | os.PathLike[str]) -> None:
     if stat.S_ISDIR(mode):
         raise NPSInputError("is a folder, expected a survey export file", file=str(p))
     if not stat.S_ISREG(mode):
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
-        raise NPSInputError(f"is {kind}, not a regular file: save the export to a file and read that",
-                            file=str(p))
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file"
+        )
+        raise NPSInputError(
+            f"is {kind}, not a regular file: save the export to a file and read that", file=str(p)
+        )
 
 
 @dataclass(frozen=True)
@@ -86,23 +94,31 @@ def check_long_rows(counts: FieldCounts, *, sep: str, file: str | None, first_ro
     raise NPSInputError(
         f"{len(idx)} row(s) have more fields than the header (the header has {counts.header}): "
         f"{describe_rows(rows)}; e.g. the values {example!r}: an unquoted {sep!r} inside a value "
-        f"(write \"Oslo, Norway\" in quotes) shifts every field after it",
-        file=file, rows=rows[:20], count=len(idx),
+        f'(write "Oslo, Norway" in quotes) shifts every field after it',
+        file=file,
+        rows=rows[:20],
+        count=len(idx),
     )
 
 
-def short_row_message(counts: FieldCounts, *, first_row: int = 2) -> tuple[str, list[tuple[int, str]]]:
+def short_row_message(
+    counts: FieldCounts, *, first_row: int = 2
+) -> tuple[str, list[tuple[int, str]]]:
     """The message and ``(row, fields)`` pairs for records with fewer fields than the header."""
     idx = np.flatnonzero(counts.short)
     rows = [(int(i) + first_row, f"{int(counts.fields[i])} field(s)") for i in idx]
     last = bool(len(idx)) and int(idx[-1]) == len(counts.fields) - 1
     why = " (the file looks cut off)" if last and len(idx) == 1 else ""
-    return (f"{len(idx)} row(s) have fewer fields than the header (the header has {counts.header}){why}: "
-            f"{describe_rows(rows)}; use --on-invalid quarantine to set them aside", rows)
+    return (
+        f"{len(idx)} row(s) have fewer fields than the header (the header has {counts.header}){why}: "
+        f"{describe_rows(rows)}; use --on-invalid quarantine to set them aside",
+        rows,
+    )
 
 
-def excel_formula_cells(path: str | os.PathLike[str], sheet: str | int | None, column: str,
-                        rows: np.ndarray) -> list[tuple[int, str]]:
+def excel_formula_cells(
+    path: str | os.PathLike[str], sheet: str | int | None, column: str, rows: np.ndarray
+) -> list[tuple[int, str]]:
     """``(row, formula)`` for cells of ``column`` at worksheet ``rows`` (1-based, header = 1) that
     hold a formula: read with cached values only, such a cell is empty when it was never saved by
     a spreadsheet program (files written by scripts)."""
@@ -124,7 +140,12 @@ def excel_formula_cells(path: str | os.PathLike[str], sheet: str | int | None, c
         wanted = set(int(r) for r in rows)
         found = []
         for number, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
-            if number in wanted and col < len(row) and isinstance(row[col], str) and row[col].startswith("="):
+            if (
+                number in wanted
+                and col < len(row)
+                and isinstance(row[col], str)
+                and row[col].startswith("=")
+            ):
                 found.append((number, row[col]))
         return found
     finally:

@@ -128,10 +128,20 @@ def check_scale(
                 f"them mixes surveys; filter to the 0-10 survey"
             )
     if found and mode == "error":
-        raise NPSInputError("; ".join(found) + " (scale_check='error' / --scale-check error)",
-                            file=file, column=score)
+        raise NPSInputError(
+            "; ".join(found) + " (scale_check='error' / --scale-check error)",
+            file=file,
+            column=score,
+        )
     # The warning says how to silence it once the analyst has checked.
     return [f"{line} (scale_check='off' / --scale-check off if it is right)" for line in found]
 
 
-__all__ = ["MAX_GROUPS", "MIN_ANSWERS", "SCALE_CHECKS", "SHORT_SCALE_TOPS", "check_scale", "looks_like"]
+__all__ = [
+    "MAX_GROUPS",
+    "MIN_ANSWERS",
+    "SCALE_CHECKS",
+    "SHORT_SCALE_TOPS",
+    "check_scale",
+    "looks_like",
+]

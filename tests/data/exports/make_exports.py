@@ -55,8 +55,13 @@ def r_write_csv(rng: random.Random) -> tuple[bytes, dict]:
     """R ``write.csv(df, fileEncoding = "latin1")``: a row-name column with an empty header,
     quoted strings, unquoted numbers, ``NA`` for missing values, Latin-1 accents."""
     regions = ["Zürich", "Genève", "Bern", "Neuchâtel"]
-    comments = ["Quick and friendly", "Waited too long", 'The "premium" plan is worth it',
-                "Staff in Genève were great", "Billing error, fixed at once"]
+    comments = [
+        "Quick and friendly",
+        "Waited too long",
+        'The "premium" plan is worth it',
+        "Staff in Genève were great",
+        "Billing error, fixed at once",
+    ]
     lines = ['"","id","region","store","ltr","comment"']
     truth = []
     stores = []
@@ -65,15 +70,24 @@ def r_write_csv(rng: random.Random) -> tuple[bytes, dict]:
         store = f"S{rng.randint(1, 12)}"
         score = None if i in (4, 11, 19, 26, 40, 45, 58) else _nps_answer(rng)
         comment = rng.choice(comments) if rng.random() < 0.3 else None
-        cells = [_q(str(i)), _q(f"r{i:03d}"), _q(region) if region else "NA", _q(store),
-                 str(score) if score is not None else "NA", _q(comment) if comment else "NA"]
+        cells = [
+            _q(str(i)),
+            _q(f"r{i:03d}"),
+            _q(region) if region else "NA",
+            _q(store),
+            str(score) if score is not None else "NA",
+            _q(comment) if comment else "NA",
+        ]
         lines.append(",".join(cells))
         truth.append((region, score))
         stores.append(store)
     data = ("\n".join(lines) + "\n").encode("latin-1")
     comments_present = sum(1 for ln in lines[1:] if not ln.endswith(",NA"))
-    return data, {"by_region": _tally(truth), "comments": comments_present,
-                  "stores": sorted(set(stores), key=lambda s: int(s[1:]))}
+    return data, {
+        "by_region": _tally(truth),
+        "comments": comments_present,
+        "stores": sorted(set(stores), key=lambda s: int(s[1:])),
+    }
 
 
 def dayfirst_dates(rng: random.Random) -> tuple[bytes, dict]:
@@ -94,7 +108,9 @@ def dayfirst_dates(rng: random.Random) -> tuple[bytes, dict]:
     return ("\n".join(lines) + "\n").encode(), {"by_journey": _tally(truth), "months": dict(months)}
 
 
-GOOGLE_QUESTION = "How likely is it that you would recommend our broadband to a friend or colleague?"
+GOOGLE_QUESTION = (
+    "How likely is it that you would recommend our broadband to a friend or colleague?"
+)
 
 
 def google_forms(rng: random.Random) -> tuple[bytes, dict]:
@@ -166,11 +182,18 @@ def qualtrics_labels(rng: random.Random) -> tuple[bytes, dict]:
         when = start + timedelta(minutes=rng.randint(0, 60 * 24 * 20))
         end = when + timedelta(minutes=rng.randint(1, 9))
         answer = "" if score is None else labels.get(score, str(score))
-        group = "" if score is None else {"detractors": "Detractor", "passives": "Passive",
-                                          "promoters": "Promoter"}[_category(score)]
+        group = (
+            ""
+            if score is None
+            else {"detractors": "Detractor", "passives": "Passive", "promoters": "Promoter"}[
+                _category(score)
+            ]
+        )
         reason = rng.choice(["", "Good value", "Slow delivery", "Helpful staff"])
-        lines.append(f"{when:%Y-%m-%d %H:%M:%S},{end:%Y-%m-%d %H:%M:%S},IP Address,"
-                     f"R_{i:015d},{answer},{group},{reason},{region}")
+        lines.append(
+            f"{when:%Y-%m-%d %H:%M:%S},{end:%Y-%m-%d %H:%M:%S},IP Address,"
+            f"R_{i:015d},{answer},{group},{reason},{region}"
+        )
         truth.append((region, score))
     return ("\n".join(lines) + "\n").encode(), {"by_region": _tally(truth)}
 
@@ -265,8 +288,11 @@ def main() -> None:
     parser.add_argument("--truth", action="store_true", help="print the expected counts as JSON")
     args = parser.parse_args()
     if args.truth:
-        print(json.dumps({name: truth for name, (_, truth) in build().items()}, indent=1,
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {name: truth for name, (_, truth) in build().items()}, indent=1, ensure_ascii=False
+            )
+        )
         return
     for path in write(args.out):
         print(path)
