@@ -15,10 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# --- phase-1 imports from today's flat modules (moved to sources/ by the layout change) ---------
-from ..errors import NPSInputError, describe_rows
-
-# ------------------------------------------------------------------------------------------------
+from .errors import NPSInputError, describe_rows
 
 # A date written with numbers and a separator: 21/03/2018, 3.4.18, 2018/03/21, then anything.
 _NUMERIC_DATE = re.compile(
@@ -504,4 +501,14 @@ def to_instant(
     return ts.tz_convert("UTC")
 
 
-__all__ = ["check_timezones", "parse_times", "to_instant", "to_utc"]
+def local_text(instants: pd.Series, zones: pd.Series) -> pd.Series:
+    """Instants shown as local wall-clock text in each row's zone: ``2026-03-29 11:00 CEST``."""
+    out = pd.Series(None, index=instants.index, dtype=object)
+    ok = instants.notna().to_numpy()
+    for zone in pd.unique(zones[ok]):
+        sel = ok & (zones == zone).to_numpy()
+        out[sel] = instants[sel].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M %Z")
+    return out
+
+
+__all__ = ["check_timezones", "local_text", "parse_times", "to_instant", "to_utc"]
