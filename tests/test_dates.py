@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.errors import NPSInputError
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.sources.dates import parse_times, to_instant, to_utc
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.errors import NPSInputError
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.sources.labels import natural_key, natural_order, space_warnings
 from nps_analysis.sources.records import (
     check_long_rows,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.errors import NPSInputError
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.sources.encoding import LEGACY, MIXED, decode_export
 from nps_analysis.sources.missing import (
     DEFAULT_MISSING_VALUES,

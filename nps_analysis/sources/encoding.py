@@ -9,10 +9,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-# --- phase-1 imports from today's flat modules (moved to sources/ by the layout change) ---------
-from ..errors import NPSInputError
-
-# ------------------------------------------------------------------------------------------------
+from .errors import NPSInputError
 
 UTF8 = "utf-8"
 LEGACY = "cp1252"

@@ -13,10 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-# --- phase-1 imports from today's flat modules (moved to sources/ by the layout change) ---------
-from ..errors import NPSInputError, describe_rows
-
-# ------------------------------------------------------------------------------------------------
+from .errors import NPSInputError, describe_rows
 
 
 def require_regular_file(path: str | os.PathLike[str]) -> None:

@@ -12,10 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-# --- phase-1 imports from today's flat modules (moved to sources/ by the layout change) ---------
-from ..errors import NPSInputError
-
-# ------------------------------------------------------------------------------------------------
+from .errors import NPSInputError
 
 ScaleCheck = Literal["warn", "error", "off"]
 SCALE_CHECKS: tuple[str, ...] = ("warn", "error", "off")
