@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.sources.dates import parse_times, to_instant, to_utc
+from nps_analysis.sources.errors import NPSInputError
 
 SETTINGS = settings(max_examples=200, deadline=None)
 moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)).map(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.sources.encoding import LEGACY, MIXED, decode_export
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.sources.missing import (
     DEFAULT_MISSING_VALUES,
     apply_missing_values,

@@ -67,6 +67,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         planned_responses=args.planned_responses,
         spending=args.spending,
         look=args.look,
+        date_format=args.date_format,
+        dayfirst=args.dayfirst,
     )
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
