@@ -23,8 +23,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import VALIDATION, write_section  # noqa: E402
-from nps_analysis.errors import NPSInputError  # noqa: E402
 from nps_analysis.sources.dates import to_utc  # noqa: E402
+from nps_analysis.sources.errors import NPSInputError  # noqa: E402
 from nps_analysis.sources.scale import MIN_ANSWERS, looks_like  # noqa: E402
 
 # Answer distributions over 0..10: a typical skewed programme and a struggling one (mean ~4).
@@ -41,7 +41,7 @@ def scale_false_warnings(reps: int, rng: np.random.Generator) -> list[str]:
     ]
     for name, weights in PROGRAMMES.items():
         p = weights / weights.sum()
-        for n in (MIN_ANSWERS, 20, 50):
+        for n in (MIN_ANSWERS, 30, 50):
             draws = rng.choice(11, size=(reps, n), p=p)
             flagged = np.mean([looks_like(d) is not None for d in draws])
             exact = p[:8].sum() ** n
@@ -52,7 +52,7 @@ def scale_false_warnings(reps: int, rng: np.random.Generator) -> list[str]:
 def scale_detection(reps: int, rng: np.random.Generator) -> list[str]:
     rows = ["| true scale | n | named correctly |", "|---|---|---|"]
     for low, high in ((1, 5), (1, 7), (0, 2)):
-        for n in (MIN_ANSWERS, 20):
+        for n in (MIN_ANSWERS, 40):
             draws = rng.integers(low, high + 1, size=(reps, n))
             right = np.mean([looks_like(d) == f"{low}-{high}" for d in draws])
             rows.append(f"| {low}-{high} (uniform answers) | {n} | {right:.4f} |")
