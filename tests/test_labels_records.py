@@ -81,3 +81,15 @@ def test_only_regular_files_are_read(tmp_path):
         require_regular_file(tmp_path / "absent.csv")
     (tmp_path / "ok.csv").write_text("a\n1\n")
     require_regular_file(tmp_path / "ok.csv")
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.text(alphabet="ab ,;\t\r", max_size=8), max_size=12),
+       sep=st.sampled_from([",", ";", "\t"]), crlf=st.booleans())
+def test_fast_field_counts_agree_with_the_csv_module(lines, sep, crlf):
+    from nps_analysis.sources.records import _field_counts_csv, _field_counts_unquoted
+
+    text = ("\r\n" if crlf else "\n").join(ln.replace("\r", "") for ln in lines)
+    fast, slow = _field_counts_unquoted(text, sep), _field_counts_csv(text, sep)
+    assert fast.header == slow.header and fast.fields.tolist() == slow.fields.tolist()
+    assert fast.first_values == slow.first_values
