@@ -248,3 +248,31 @@ def test_wilson_edges_pinned_from_the_issue():
 
     assert wilson_interval(0, 3) == (0.0, pytest.approx(0.5614970317550454))
     assert wilson_interval(10, 10)[1] == 1.0
+
+
+def test_decide_refuses_day_first_times_until_told_then_reads_them(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2018-03-01", periods=40, freq="D")
+    rows = [f"r{i},{arm},{int(rng.integers(6, 11))},{day:%d/%m/%Y} 10:00"
+            for i, (day, arm) in enumerate((d, a) for d in days for a in ("A", "B"))]
+    path = tmp_path / "uk.csv"
+    path.write_text("id,arm,score,submitted\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    base = ["decide", str(path), "--score", "score", "--group", "arm", "--time", "submitted",
+            "--treatment", "B", "--control", "A", "--margin", "5", "--format", "json"]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "ambiguous day and month" in err and "--dayfirst" in err
+    assert main([*base, "--dayfirst"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main([*base, "--date-format", "%d/%m/%Y %H:%M"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert one["looks"] == two["looks"] == 40  # one look per day: no date moved
+
+
+def test_nps_by_period_reads_the_day_first_export_with_dayfirst():
+    frame = nps.load(EXPORTS / "dayfirst_dates.csv", score="score", columns=["submitted"])
+    with pytest.raises(nps.NPSInputError, match="ambiguous day and month"):
+        nps.nps_by_period(frame, score="score", time="submitted", freq="M", min_n=1)
+    table = nps.nps_by_period(frame, score="score", time="submitted", freq="M", min_n=1, dayfirst=True)
+    assert dict(zip(table["period"].astype(str).str[:7], table["n"], strict=True)) == {
+        "2018-03": 44, "2018-04": 34}
