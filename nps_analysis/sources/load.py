@@ -18,7 +18,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .dates import parse_times
-from .errors import NPSInputError, describe_rows
+from .errors import NPSInputError, describe_rows, masked_error
 from .files import (
     DELIMITERS,
     ReadExport,
@@ -35,7 +35,7 @@ from .records import FieldCounts, excel_formula_cells, short_row_message
 from .results import ResultMixin
 from .scale import SCALE_CHECKS, ScaleCheck, check_scale
 from .scores import parse_scores
-from .sql import describe_query, is_query_or_table, read_query
+from .sql import describe_query, read_query, read_table_of
 
 OnInvalid = Literal["error", "quarantine"]
 
@@ -110,7 +110,7 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, file: str | 
 
 
 def load(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     *,
     score: str | None = None,
     columns: Sequence[str] = (),
@@ -131,8 +131,10 @@ def load(
     date_format: str | None = None,
     dayfirst: bool = False,
     scale_check: ScaleCheck = "warn",
+    query: str | None = None,
+    allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
-    """Read and validate a survey export, or the result of a SQL query or a table.
+    """Read and validate a survey export, a table of a DuckDB database, or a SQL query's result.
 
     Args:
         path: CSV, Excel (.xlsx), Parquet or SPSS (.sav, optional extra) file. The real format is
@@ -158,11 +160,15 @@ def load(
         skip_rows: extra header rows after the header to drop (survey-tool exports); ``"auto"``
             drops rows whose score cell is the question text or an ImportId (Qualtrics), never a
             row with an answer. Skipped rows are counted and named in the report.
-        database: a DuckDB database file. ``path`` may then be a table (or view) name in it. Without
-            it, ``path`` may still be a DuckDB SQL query over files, for example
+        database: a DuckDB database file, opened read-only. ``path`` may then be a table (or
+            view) name in it (a path is never read as SQL).
+        query: a DuckDB SQL query instead of ``path``, for example
             ``"SELECT * FROM read_parquet('exports/*.parquet') WHERE region = 'North'"``: DuckDB
-            filters and projects before any row reaches pandas (needs the ``scale`` extra). Row
-            numbers in messages are then 1-based rows of the result.
+            filters and projects before any row reaches pandas (needs the ``scale`` extra). Only a
+            single read-only ``SELECT`` / ``WITH`` statement is accepted, and it reads files only
+            below ``allowed_directories`` (default: the current working directory): see
+            SECURITY.md. Row numbers in messages are then 1-based rows of the result.
+        allowed_directories: folders a ``query`` may read files from.
         missing_values: texts that mean "no answer" in every column (default
             :data:`~nps_analysis.sources.missing.DEFAULT_MISSING_VALUES`: empty, ``NA``, ``N/A``,
             ``n/a``, ``NaN``, ``null``, ``#N/A``, ``-``). A list replaces the defaults; the word
@@ -187,12 +193,20 @@ def load(
         raise ValueError(f"scale_check must be one of {', '.join(SCALE_CHECKS)}, got {scale_check!r}")
     markers = missing_markers(missing_values)
     read: ReadExport
-    if is_query_or_table(path, database):
-        read = ReadExport(read_query(str(path), database=database), "sql")
+    if query is not None:
+        if path is not None and str(path) != "":
+            raise NPSInputError("give either a file (path) or a SQL query (query), not both")
+        read = ReadExport(read_query(query, database=database, allowed_directories=allowed_directories), "sql")
+        file = describe_query(query)
+    elif path is None or str(path) == "":
+        raise NPSInputError("nothing to read: give a file path, or a SQL query with query=")
+    elif database is not None and not Path(str(path)).exists():
+        read = ReadExport(read_table_of(str(path), database=database), "sql")
+        file = f"table {str(path)!r} in {database}"
     else:
         read = read_export(path, format=format, sheet=sheet, sep=sep, encoding=encoding)
+        file = str(path)
     frame, fmt = read.frame, read.format
-    file = str(path) if fmt != "sql" else describe_query(str(path), database)
     needed = [c for c in [score, *columns, id_column, group_column, *date_columns] if c is not None]
     require_columns(frame, list(dict.fromkeys(needed)), file=file)
 
@@ -251,16 +265,20 @@ def load(
             hint = score_hint(frame[score], score_labels) + missing_values_hint(
                 [v for _, v in exc.rows], missing_values)
             if hint:
-                raise NPSInputError(
+                exc = NPSInputError(
                     f"{exc.args[0].split(': ', 2)[-1]}{hint}", file=file, column=score, rows=exc.rows, count=exc.count
-                ) from None
-            raise
+                )
+            # The bad values may be a shifted row's name, e-mail or phone: mask them as any output.
+            raise masked_error(exc, frame) from None
         values = parsed.values
         if parsed.invalid:
             invalid_rows = np.isin(row_numbers, [r for r, _ in parsed.invalid])
             _mark(bad, reason_of, reasons, invalid_rows, f"invalid {score!r}: not a whole number {low}-{high}")
     if id_column is not None:
-        _check_ids(frame, id_column, group_column, row_numbers, on_invalid, file, bad, reason_of, reasons)
+        try:
+            _check_ids(frame, id_column, group_column, row_numbers, on_invalid, file, bad, reason_of, reasons)
+        except NPSInputError as exc:
+            raise masked_error(exc, frame) from None
 
     quarantined = int(bad.sum())
     qfile: str | None = None
@@ -466,7 +484,6 @@ __all__ = [
     "LoadReport",
     "check_labels",
     "detect_extra_header_rows",
-    "is_query_or_table",
     "load",
     "load_report",
     "map_score_labels",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NPSInputError, describe_rows
+from .errors import NPSInputError, describe_rows, masked_error
 
 
 def require_regular_file(path: str | os.PathLike[str]) -> None:
@@ -123,14 +123,15 @@ def check_long_rows(counts: FieldCounts, *, sep: str, file: str | None, first_ro
     odd = [r for r in counts.first_values if len(r) > counts.header]
     rows = [(int(i) + first_row, f"{int(counts.fields[i])} field(s)") for i in idx]
     example = odd[0] if odd else []
-    raise NPSInputError(
+    # The split values may be a name, e-mail or phone number: masked as in every output.
+    raise masked_error(NPSInputError(
         f"{len(idx)} row(s) have more fields than the header (the header has {counts.header}): "
         f"{describe_rows(rows)}; e.g. the values {example!r}: an unquoted {sep!r} inside a value "
         f'(write "Oslo, Norway" in quotes) shifts every field after it',
         file=file,
         rows=rows[:20],
         count=len(idx),
-    )
+    ))
 
 
 def short_row_message(
