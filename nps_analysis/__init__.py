@@ -16,6 +16,16 @@ from .analyses.balance import (
 )
 from .analyses.decision import Decision, decide
 from .analyses.decision_memo import decision_memo
+from .analyses.drivers import (
+    CategoryDrivers,
+    DriversInputs,
+    KeyDrivers,
+    KeyDriversBy,
+    category_drivers,
+    drivers_inputs,
+    key_drivers,
+    what_to_fix_first,
+)
 from .analyses.followup import (
     DEFAULT_DEADLINES,
     compliance,
@@ -50,11 +60,27 @@ from .analyses.self_assessment import (
     self_assessment_gap,
     superior_service,
 )
+from .analyses.themes import (
+    THEME_KEYWORDS,
+    ThemeImpact,
+    discover_themes,
+    match_themes,
+    theme_dictionary,
+    theme_impact,
+    theme_trend,
+)
 from .analyses.tracking import cohort_table, nps_by_period, period_changes
 from .report.exports import export_queue, write_alerts
 from .report.parameters import notebook_parameters
 from .report.plots import experiment as plots
 from .report.plots.decision import plot_monitoring
+from .report.plots.drivers import (
+    asymmetry_chart,
+    drivers_chart,
+    drivers_importance_performance_chart,
+    theme_impact_chart,
+    theme_trend_chart,
+)
 from .report.plots.gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
 from .report.plots.tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
 from .report.record import read_results, record, save_csv, save_figure, save_text
@@ -68,8 +94,10 @@ from .sources.load import LoadReport, load, load_report
 from .sources.missing import DEFAULT_MISSING_VALUES
 from .sources.privacy import mask_personal
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
+from .stats.ancova import AdjustedEffect, adjusted_effect
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
+from .stats.information import information_fractions, spending_bounds
 from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
 from .stats.many import ArmComparison, CompareManyResult, compare_many
 from .stats.multiplicity import CORRECTIONS
@@ -105,6 +133,27 @@ __all__ = [
     "DEFAULT_MISSING_VALUES",
     "parse_times",
     "to_utc",
+    # key drivers and comment themes (analyses/drivers.py, analyses/themes.py, report/plots/drivers.py)
+    "THEME_KEYWORDS",
+    "CategoryDrivers",
+    "DriversInputs",
+    "KeyDrivers",
+    "KeyDriversBy",
+    "ThemeImpact",
+    "asymmetry_chart",
+    "category_drivers",
+    "discover_themes",
+    "drivers_chart",
+    "drivers_importance_performance_chart",
+    "drivers_inputs",
+    "key_drivers",
+    "match_themes",
+    "theme_dictionary",
+    "theme_impact",
+    "theme_impact_chart",
+    "theme_trend",
+    "theme_trend_chart",
+    "what_to_fix_first",
     # survey gaps (gap.py, plots_gap.py)
     "DIMENSION_SETS",
     "GAP_LABELS",
@@ -210,6 +259,10 @@ __all__ = [
     "decide",
     "decision_memo",
     "group_sequential_boundary",
+    "spending_bounds",
+    "information_fractions",
+    "adjusted_effect",
+    "AdjustedEffect",
     "load",
     "load_report",
     "notebook_parameters",
