@@ -96,12 +96,12 @@ def _raise_rows(
 def _as_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Values as stripped text (datetime objects as ISO text) and the mask of missing ones."""
     obj = values.astype(object)
-    # datetime objects (from Excel or Python) become ISO text, so one parser handles everything.
-    obj = obj.map(
-        lambda v: v.isoformat() if hasattr(v, "isoformat") and not isinstance(v, str) else v
-    )
-    missing = obj.isna().to_numpy() | (obj.astype(str).str.strip() == "").to_numpy()
-    text = obj.where(~missing, "").astype(str).str.strip()
+    if pd.api.types.infer_dtype(obj, skipna=True) not in ("string", "empty"):
+        # datetime objects (from Excel or Python) become ISO text, so one parser handles everything.
+        obj = obj.map(lambda v: v.isoformat() if hasattr(v, "isoformat") and not isinstance(v, str) else v)
+    na = obj.isna().to_numpy()
+    text = obj.where(~na, "").astype(str).str.strip()
+    missing = na | (text == "").to_numpy()
     return text, missing
 
 
