@@ -350,7 +350,13 @@ def parse_times(
     naive = pd.to_datetime(
         iso.where(~has_offset & iso_rows, None), format="ISO8601", errors="coerce"
     )
-    bad = ~missing & np.where(has_offset, aware.isna().to_numpy(), naive.isna().to_numpy())
+    # pandas parses year 1 or 9999 in a wider unit; the kit's instants are nanoseconds
+    # (1678-2261): a time outside that range is not a survey answer's time, so it is refused.
+    lo, hi = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+    naive_out = (naive.notna() & ((naive < lo) | (naive > hi))).to_numpy()
+    aware_out = (aware.notna() & ((aware < lo.tz_localize("UTC")) | (aware > hi.tz_localize("UTC")))).to_numpy()
+    aware, naive = aware.where(~aware_out), naive.where(~naive_out)
+    bad = ~missing & np.where(has_offset, aware.isna().to_numpy() | aware_out, naive.isna().to_numpy() | naive_out)
     if bad.any():
         _raise_rows(
             "are not dates or times",
