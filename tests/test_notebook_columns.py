@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nps_analysis import NPSInputError, datasets
+from nps_analysis import load as nps_load
 from nps_analysis.analyses.columns import ANALYSES, SAMPLES, closest_column, resolve_columns
 
 
@@ -189,3 +190,16 @@ def test_a_query_is_a_user_source_not_the_bundled_sample():
     cols = resolve_columns("experiment", "", query="SELECT * FROM answers", covariate_columns=[])
     assert not cols.sample and cols.path is None and cols.query == "SELECT * FROM answers"
     assert cols.covariate_columns == [] and "covariate_columns" in cols.absent
+
+
+def test_the_load_note_gives_the_summary_and_every_warning(tmp_path):
+    path = tmp_path / "csat.csv"
+    path.write_text("rating\n" + "\n".join(str(1 + i % 5) for i in range(40)) + "\nNA\n")
+    cols = resolve_columns("weekly_tracking", str(path), score_column="rating", time_column="")
+    frame = nps_load(path, score="rating")
+    note = cols.load_note(frame)
+    lines = note.split("  \n")
+    assert lines[0].replace("\\", "").startswith(f"{path}: 41 rows read, 40 responses")  # Markdown-escaped
+    assert any(line.startswith("**Warning:**") and "1-5" in line for line in lines[1:])
+    assert cols.load_note(pd.DataFrame({"a": [1]})) == ""
+

@@ -152,6 +152,11 @@ def closest_column(name: str, columns: Sequence[Any]) -> str | None:
     return by_norm[hits[0]] if hits else None
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` shown as written in Markdown: ``*redacted*`` is a marker, not emphasis."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
 def _suggest(role: ColumnRole, columns: Sequence[Any]) -> list[str]:
     """Columns whose names contain one of the role's hint words (for an empty required parameter)."""
     out = []
@@ -300,23 +305,37 @@ class Columns:
         out.attrs = dict(frame.attrs)
         return out, name
 
-    def companion(self, path: str, sample: str, *, what: str) -> pd.DataFrame | None:
+    def companion(self, path: str, sample: str, *, what: str, **options: Any) -> pd.DataFrame | None:
         """A file that refers to the answers by their id (the follow-up log, five-whys chains).
 
         ``path`` given: that file, which must name the answers in a column called like
         ``id_column``. Empty: the bundled sample's file on the bundled run, else ``None`` (the
         section is skipped). A file without ``id_column`` cannot be matched: an error says so.
+        ``options`` go to :func:`nps_analysis.sources.load.load` (e.g. ``missing_values``).
         """
         from ..sources.load import load
 
         if not path:
-            return load(sample_path(sample)) if self.sample else None
+            return load(sample_path(sample), **options) if self.sample else None
         if not self.has("id_column"):
             raise NPSInputError(
                 f"the {what} refers to answers by their id: set id_column to the answers' id column "
                 "(the same column name in both files)", file=str(path),
             )
-        return load(path, columns=[str(self.values["id_column"])])
+        return load(path, columns=[str(self.values["id_column"])], **options)
+
+    @staticmethod
+    def load_note(frame: pd.DataFrame) -> str:
+        """What reading the file did, for the report: the load report's one-line summary and each
+        of its warnings (a score column that looks like a 1-5 or 1-7 scale, the encoding used,
+        labels with trailing spaces), one per line; ``""`` without a load report."""
+        from ..sources.load import load_report
+
+        report = load_report(frame)
+        if report is None:
+            return ""
+        return "  \n".join([_markdown_text(report.summary()),
+                             *(f"**Warning:** {_markdown_text(w)}" for w in report.warnings)])
 
     def load(self, **options: Any) -> pd.DataFrame:
         """:func:`nps_analysis.load` of :attr:`path` with the score column validated and every named

@@ -484,7 +484,9 @@ def to_instant(
     """One instant in UTC: a tz-aware timestamp, text with an offset, or a local time in ``timezone``.
 
     Text goes through :func:`parse_times` (so ``"03/04/2026"`` is refused without ``dayfirst`` or
-    ``date_format``); ``"now"`` is the moment of the call.
+    ``date_format``); ``"now"`` is the moment of the call. ``date_format`` describes the data's
+    time column, so a value written in ISO 8601 (as report parameters are) is read as ISO when it
+    does not match the format.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(
@@ -503,7 +505,12 @@ def to_instant(
                 column=name,
             )
         except NPSInputError as exc:
-            raise ValueError(f"{name} is not a date-time: {exc}") from None
+            if date_format is None:
+                raise ValueError(f"{name} is not a date-time: {exc}") from None
+            try:
+                stamp = to_utc(pd.Series([value]), timezone=timezone, dayfirst=dayfirst, column=name)
+            except NPSInputError:
+                raise ValueError(f"{name} is not a date-time: {exc}") from None
         return pd.Timestamp(stamp.iat[0])
     try:
         ts = pd.Timestamp(value)
