@@ -35,9 +35,11 @@ def _years_on_x(ax) -> list[int]:
 
 
 def test_error_extents_are_never_negative_at_the_edges():
-    lo0, hi0 = wilson_interval(0, 3)
-    lo1, hi1 = wilson_interval(10, 10)
-    assert lo0 > 0 and hi1 < 1  # the floating-point edges that broke the compliance chart
+    # The floating-point edges that broke the compliance chart (Wilson at 0 of 3 and 10 of 10 before
+    # the interval helpers returned exact 0 and 1): a limit a hair inside the estimate.
+    lo0, hi0 = 5.551115123125783e-17, wilson_interval(0, 3)[1]
+    lo1, hi1 = wilson_interval(10, 10)[0], 0.9999999999999999
+    assert wilson_interval(0, 3)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
     ext = error_extents([0.0, 100.0], [100 * lo0, 100 * lo1], [100 * hi0, 100 * hi1])
     assert (ext >= 0).all()
     assert ext[0, 0] == 0.0 and ext[1, 1] == 0.0
