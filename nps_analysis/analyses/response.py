@@ -191,7 +191,7 @@ def response_rate_alerts(
 
     Returns:
         One row per segment: the ``by`` columns, ``period``, ``invited``, ``response_rate``,
-        ``baseline_invited``, ``baseline_rate``, ``drop`` (points, positive = fall), ``z``,
+        ``baseline_invited``, ``baseline_rate``, ``decline`` (points, positive = a fall), ``z``,
         ``pvalue``, ``pvalue_adjusted``, ``alert`` and ``message``; ``attrs["rule"]`` states the rule.
     """
     if "period" not in table.columns:
@@ -234,7 +234,7 @@ def response_rate_alerts(
     out["response_rate"] = 100.0 * p1
     out["baseline_invited"] = n0.astype(np.int64)
     out["baseline_rate"] = 100.0 * p0
-    out["drop"] = drop
+    out["decline"] = drop
     out["z"] = zstat
     out["pvalue"] = pvalue
     out["pvalue_adjusted"] = adjusted

@@ -356,7 +356,7 @@ def rake(
         return max(float(np.abs(np.bincount(c, weights=w, minlength=k) / total - t).max())
                    for c, t, k in parsed)
 
-    converged, iterations, error = False, 0, math.inf
+    converged, iterations, error, trimmed = False, 0, math.inf, 0
     for iterations in range(1, int(max_iter) + 1):  # noqa: B007 (the count is reported)
         for codes, target, k in parsed:
             current = np.bincount(codes, weights=w, minlength=k) / w.sum()
@@ -366,6 +366,7 @@ def rake(
         if bounds is not None:
             w /= w.mean()
             np.clip(w, bounds[0], bounds[1], out=w)
+            trimmed = int((w <= bounds[0]).sum() + (w >= bounds[1]).sum())
         error = worst(w)
         if error < tol:
             converged = True
@@ -377,10 +378,6 @@ def rake(
             f"(tol {tol:g}){hint}; raise max_iter, loosen tol or collapse sparse categories"
         )
     w /= w.mean()
-    trimmed = 0
-    if bounds is not None:
-        trimmed = int(np.isclose(w, bounds[0], rtol=1e-9, atol=1e-12).sum()
-                      + np.isclose(w, bounds[1], rtol=1e-9, atol=1e-12).sum())
     return _attach(w, frame.index, dict(
         method="rake", converged=True, iterations=iterations, max_margin_error=error, trim=bounds,
         trimmed=trimmed, population_total=None if abs(totals[0] - 1) <= _SHARE_TOL else totals[0],
