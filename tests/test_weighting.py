@@ -231,7 +231,7 @@ def test_weighted_counts_by_hand():
     assert x.promoters_w2 == 4.0 and x.detractors_w2 == 0.25
     y = t[t.g == "y"].iloc[0]
     assert y.n == 1 and y.promoters == 3.0 and y.effective_n == pytest.approx(1.0)
-    assert list(t.columns[:7]) == ["g", "detractors", "passives", "promoters", "nps", "n", "effective_n"]
+    assert list(t.columns[:7]) == ["g", "detractors", "passives", "promoters", "n", "nps", "effective_n"]
 
 
 def test_answer_without_weight_is_an_error_naming_the_row():

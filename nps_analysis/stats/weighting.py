@@ -763,8 +763,8 @@ def weighted_counts(
 
     Returns one row per group (the ``by`` columns, sorted as :func:`nps_analysis.counts` sorts
     them, a missing label being a group of its own): weighted ``detractors``, ``passives``,
-    ``promoters`` (floats: sums of weights), ``nps`` (points, ``100 (W_pro - W_det) / W``), ``n``
-    (answers, unweighted) and ``effective_n`` (Kish, per group). With ``squares=True`` also
+    ``promoters`` (floats: sums of weights), ``n`` (answers, unweighted), ``nps`` (points,
+    ``100 (W_pro - W_det) / W``) and ``effective_n`` (Kish, per group). With ``squares=True`` also
     ``detractors_w2``, ``passives_w2``, ``promoters_w2`` (sums of squared weights) for the
     linearisation variance (:meth:`WeightedNPSCounts.linearized_variance`).
 
@@ -802,7 +802,7 @@ def weighted_counts(
         nps = np.where(total > 0, 100.0 * (wsum[:, 2] - wsum[:, 0]) / total, np.nan)
         n_eff = np.where(sq > 0, total**2 / sq, np.where(nsum > 0, 0.0, np.nan))
     out = pd.DataFrame({"detractors": wsum[:, 0], "passives": wsum[:, 1], "promoters": wsum[:, 2],
-                        "nps": nps, "n": nsum.astype(np.int64), "effective_n": n_eff})
+                        "n": nsum.astype(np.int64), "nps": nps, "effective_n": n_eff})
     if squares:
         out["detractors_w2"], out["passives_w2"], out["promoters_w2"] = w2sum.T
     if keys is not None:
