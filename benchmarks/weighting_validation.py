@@ -5,7 +5,7 @@ NPS is biased; raking, post-stratification and inverse response-propensity weigh
 bias, and intervals on the effective sample size (Kish) or the linearisation variance keep their
 coverage. Then mix/rate intervals and the falling-response-rate alert.
 
-    PYTHONPATH=. python benchmarks/weighting_validation.py                 # ~2 minutes, 2 cores
+    PYTHONPATH=. python benchmarks/weighting_validation.py --reps 1000     # ~8 minutes, shared 2 cores
     PYTHONPATH=. python benchmarks/weighting_validation.py --reps 200 --no-write   # quick look
 """
 
@@ -176,7 +176,7 @@ def response_tables(reps: int, seed: int) -> tuple[list[list[object]], list[list
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=2000)
+    parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
