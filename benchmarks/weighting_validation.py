@@ -27,7 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import markdown_table, write_section  # noqa: E402
 
-from nps_analysis.analyses.response import detectable_change, response_rate_alerts, response_rates  # noqa: E402
+from nps_analysis.analyses.response import (  # noqa: E402
+    detectable_change,
+    response_rate_alerts,
+    response_rates_by_period,
+)
 from nps_analysis.stats.decomposition import mix_rate  # noqa: E402
 from nps_analysis.stats.weighting import (  # noqa: E402
     WeightedNPSCounts,
@@ -165,7 +169,7 @@ def response_tables(reps: int, seed: int) -> tuple[list[list[object]], list[list
             responded[0, 4] = rng.random(300) < 0.4 - drop  # team 0's last week
             idx = pd.MultiIndex.from_product([range(5), range(5), range(300)], names=["team", "period", "i"])
             inv = pd.DataFrame({"responded": responded.ravel()}, index=idx).reset_index()
-            alerts = response_rate_alerts(response_rates(inv, by="team", period="period"))
+            alerts = response_rate_alerts(response_rates_by_period(inv, by="team", period="period"))
             fired += bool(alerts["alert"].any() if drop == 0 else alerts["alert"].iloc[1:].any())
             fired_team += bool(alerts["alert"].iloc[0])
         label = "no change (any team alerts: false alarm)" if drop == 0 else f"team 0 falls {100 * drop:.0f} points"

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from nps_analysis.errors import NPSInputError
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.stats.decomposition import mix_drift, mix_rate
 
 

@@ -10,9 +10,13 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from nps_analysis.analyses.response import detectable_change, response_rate_alerts, response_rates
-from nps_analysis.errors import NPSInputError
-from nps_analysis.scoring import wilson_interval
+from nps_analysis.analyses.response import (
+    detectable_change,
+    response_rate_alerts,
+    response_rates_by_period,
+)
+from nps_analysis.sources.errors import NPSInputError
+from nps_analysis.stats.scoring import wilson_interval
 
 
 def invitations(spec: dict[tuple[str, str], tuple[int, int, int]]) -> pd.DataFrame:
@@ -27,7 +31,7 @@ def invitations(spec: dict[tuple[str, str], tuple[int, int, int]]) -> pd.DataFra
 
 def test_rates_and_wilson_intervals_per_team_and_period():
     inv = invitations({("w1", "a"): (50, 20, 5), ("w1", "b"): (40, 10, 10), ("w2", "a"): (60, 30, 0)})
-    t = response_rates(inv, comment="comment", period="week")
+    t = response_rates_by_period(inv, comment="comment", period="week")
     row = t[t.period.eq("w1") & t.team.eq("a")].iloc[0]
     assert (row.invited, row.responses, row.comments) == (50, 20, 5)
     assert row.response_rate == pytest.approx(40.0)
@@ -45,7 +49,7 @@ def test_invitation_times_are_assigned_to_weeks():
     inv = pd.DataFrame({"team": ["a"] * 4, "responded": [True, False, True, True],
                         "sent": pd.to_datetime(["2026-10-05T10:00Z", "2026-10-06T10:00Z",
                                                 "2026-10-12T10:00Z", "2026-10-18T23:00Z"])})
-    t = response_rates(inv, time="sent")
+    t = response_rates_by_period(inv, time="sent")
     assert list(t["invited"]) == [2, 2]
     assert list(t["period"]) == [pd.Timestamp("2026-10-05"), pd.Timestamp("2026-10-12")]
     assert t["comment_rate"].isna().all()
@@ -59,7 +63,7 @@ def test_detectable_change_matches_the_formula():
     assert detectable_change(0.4, 500, 2000) < expected
     assert np.isnan(detectable_change(0.4, 0))
     inv = invitations({("w1", "a"): (500, 200, 0)})
-    t = response_rates(inv, period="week")
+    t = response_rates_by_period(inv, period="week")
     assert t["detectable_change"].iloc[0] == pytest.approx(100 * expected)
 
 
@@ -70,7 +74,7 @@ def test_alert_fires_for_a_significant_drop_only():
         spec[(w, "b")] = (200, 80, 0)
     spec[("w5", "a")] = (200, 40, 0)  # 40% -> 20%
     spec[("w5", "b")] = (200, 78, 0)  # 40% -> 39%
-    t = response_rates(invitations(spec), period="week")
+    t = response_rates_by_period(invitations(spec), period="week")
     alerts = response_rate_alerts(t, baseline=4)
     a = alerts[alerts.team == "a"].iloc[0]
     b = alerts[alerts.team == "b"].iloc[0]
@@ -90,8 +94,8 @@ def test_alert_fires_for_a_significant_drop_only():
 def test_bad_input_is_named():
     inv = invitations({("w1", "a"): (5, 2, 0)})
     with pytest.raises(NPSInputError, match="true/false"):
-        response_rates(inv.assign(responded=["y", "n", "y", "n", "y"]))
+        response_rates_by_period(inv.assign(responded=["y", "n", "y", "n", "y"]))
     with pytest.raises(NPSInputError, match="missing column"):
-        response_rates(inv, by="agent")
+        response_rates_by_period(inv, by="agent")
     with pytest.raises(NPSInputError, match="with periods"):
-        response_rate_alerts(response_rates(inv))
+        response_rate_alerts(response_rates_by_period(inv))

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.errors import NPSInputError
-from nps_analysis.intervals import nps_interval
-from nps_analysis.scoring import NPSCounts, counts
+from nps_analysis.sources.errors import NPSInputError
+from nps_analysis.stats.intervals import nps_interval
+from nps_analysis.stats.scoring import NPSCounts, counts
 from nps_analysis.stats.weighting import (
     WeightedNPSCounts,
     kish_effective_n,

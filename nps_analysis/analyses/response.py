@@ -12,14 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; moved to the new layout in phase 2) -------------
-from ..errors import NPSInputError, describe_rows
-from ..followup import to_utc
-from ..intervals import z_value
-from ..scoring import wilson_limits
-from ..tracking import adjust_pvalues, assign_periods
-
-# -------------------------------------------------------------------------------------------------
+from ..sources.dates import to_utc
+from ..sources.errors import NPSInputError, describe_rows
+from ..stats.intervals import z_value
+from ..stats.multiplicity import adjust_pvalues
+from ..stats.scoring import wilson_limits
+from .tracking import assign_periods
 
 
 def detectable_change(
@@ -66,7 +64,7 @@ def _commented(frame: pd.DataFrame, column: str) -> np.ndarray:
     return (text.notna() & (text != "")).to_numpy(dtype=bool)
 
 
-def response_rates(
+def response_rates_by_period(
     invitations: pd.DataFrame,
     *,
     responded: str = "responded",
@@ -182,7 +180,7 @@ def response_rate_alerts(
     week-to-week swings beyond binomial noise raise the false-alarm rate (see docs/weighting.md).
 
     Args:
-        table: a :func:`response_rates` table with periods.
+        table: a :func:`response_rates_by_period` table with periods.
         period: the period to check (a value of the ``period`` column); default the latest.
         baseline: how many earlier periods form the baseline (fewer when fewer exist).
         alpha: family-wise level after the correction.
@@ -195,7 +193,7 @@ def response_rate_alerts(
         ``pvalue``, ``pvalue_adjusted``, ``alert`` and ``message``; ``attrs["rule"]`` states the rule.
     """
     if "period" not in table.columns:
-        raise NPSInputError("response_rate_alerts needs a response_rates table with periods (time= or period=)")
+        raise NPSInputError("response_rate_alerts needs a response_rates_by_period table with periods (time= or period=)")
     if isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 1:
         raise ValueError(f"baseline must be a whole number >= 1, got {baseline!r}")
     by = list(table.attrs.get("by", [c for c in table.columns if c not in _RATE_COLUMNS]))

@@ -12,13 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; moved to the new layout in phase 2) -------------
-from ..errors import NPSInputError
-from ..intervals import z_value
-from ..results import ResultMixin
+from ..sources.errors import NPSInputError
+from ..sources.results import ResultMixin
+from .intervals import z_value
 from .weighting import WeightsArg, weighted_counts
-
-# -------------------------------------------------------------------------------------------------
 
 _Y = np.array([-1.0, 0.0, 1.0])  # value of a detractor, passive, promoter
 

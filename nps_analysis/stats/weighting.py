@@ -14,12 +14,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; moved to the new layout in phase 2) -------------
-from ..errors import NPSInputError, describe_rows
-from ..results import ResultMixin
-from ..scoring import NPSCounts, parse_scores
-
-# -------------------------------------------------------------------------------------------------
+from ..sources.errors import NPSInputError, describe_rows
+from ..sources.results import ResultMixin
+from ..sources.scores import parse_scores
+from .scoring import NPSCounts
 
 WeightsArg = str | pd.Series | np.ndarray | Sequence[float] | None
 ResponseMethod = Literal["cell", "logistic"]
@@ -827,7 +825,7 @@ def weighted_nps_interval(
     :func:`nps_analysis.nps_interval` (default adjusted Wald, Rocks 2016). The result's ``nps`` is
     the weighted NPS and its counts are the effective counts.
     """
-    from ..intervals import nps_interval
+    from .intervals import nps_interval
 
     if not isinstance(counts, WeightedNPSCounts):
         raise TypeError(f"expected WeightedNPSCounts, got {type(counts).__name__}")
