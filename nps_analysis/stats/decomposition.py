@@ -15,7 +15,7 @@ import pandas as pd
 from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin
 from .intervals import z_value
-from .weighting import WeightsArg, weighted_counts
+from .scoring import WeightsArg, weighted_counts
 
 _Y = np.array([-1.0, 0.0, 1.0])  # value of a detractor, passive, promoter
 

@@ -16,13 +16,17 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
-from ..sources.scores import parse_scores
-from .scoring import NPSCounts
+from .scoring import (
+    Variance,
+    WeightedNPSCounts,
+    WeightsArg,
+    check_weights,
+    kish_effective_n,
+    weight_values,
+    weighted_counts,
+)
 
-WeightsArg = str | pd.Series | np.ndarray | Sequence[float] | None
 ResponseMethod = Literal["cell", "logistic"]
-Variance = Literal["kish", "linearization"]
-VARIANCES: tuple[str, ...] = ("kish", "linearization")
 
 #: Margins or population shares this close to 1 are shares (not totals).
 _SHARE_TOL = 1e-6
@@ -75,18 +79,6 @@ class WeightingReport(ResultMixin):
     nps_weighted: float | None = None
 
 
-def kish_effective_n(weights: Any) -> float:
-    """Kish's (1965, Survey Sampling, sec. 11.7) effective sample size ``(sum w)^2 / sum w^2``.
-
-    NaN weights (rows outside the sample, e.g. non-respondents) are ignored; NaN when every weight
-    is 0 or missing.
-    """
-    w = np.asarray(weights, dtype=float)
-    w = w[~np.isnan(w)]
-    sq = float(np.dot(w, w))
-    return float(w.sum()) ** 2 / sq if sq > 0 else math.nan
-
-
 def _report(
     w: pd.Series,
     *,
@@ -135,7 +127,7 @@ def weighting_report(
         raise TypeError(f"expected the weights as a pandas Series, got {type(weights).__name__}")
     report = weights.attrs.get("weighting")
     if not isinstance(report, WeightingReport):
-        w = _check_weights(weights.to_numpy(dtype=float, na_value=np.nan), "weights", weights.index,
+        w = check_weights(weights.to_numpy(dtype=float, na_value=np.nan), "weights", weights.index,
                            allow_nan=True)
         report = _report(pd.Series(w, index=weights.index), method="given", converged=True,
                          iterations=0, max_margin_error=math.nan)
@@ -182,40 +174,6 @@ def _no_missing_labels(frame: pd.DataFrame, columns: Sequence[str]) -> None:
                 "fill them (e.g. 'unknown') and give that category a target",
                 column=str(col), rows=rows, count=int(na.sum()),
             )
-
-
-def _check_weights(w: np.ndarray, name: str, index: pd.Index, *, allow_nan: bool = False) -> np.ndarray:
-    bad = ~np.isfinite(w) | (w < 0)
-    if allow_nan:
-        bad &= ~np.isnan(w)
-    if bad.any():
-        rows = [(_plain(i), _plain(v)) for i, v in zip(index[bad][:20], w[bad][:20], strict=True)]
-        raise NPSInputError(
-            f"{int(bad.sum())} weight(s) are negative, infinite or missing: {describe_rows(rows)}",
-            column=name, rows=rows, count=int(bad.sum()),
-        )
-    return w
-
-
-def _weights_of(frame: pd.DataFrame, weights: WeightsArg, *, allow_nan: bool = False) -> np.ndarray:
-    """A weights column name, Series (aligned by index) or array (by position) as a float array."""
-    if weights is None:
-        return np.ones(len(frame))
-    if isinstance(weights, str):
-        _require(frame, [weights], "weights")
-        values, name = frame[weights], weights
-    elif isinstance(weights, pd.Series):
-        if not weights.index.equals(frame.index):
-            if not frame.index.isin(weights.index).all() or not weights.index.is_unique:
-                raise NPSInputError("the weights Series does not cover every row of the frame (index mismatch)")
-            weights = weights.reindex(frame.index)
-        values, name = weights, str(weights.name or "weights")
-    else:
-        values, name = pd.Series(np.asarray(weights), index=frame.index), "weights"
-        if len(values) != len(frame):
-            raise NPSInputError(f"{len(values)} weights for {len(frame)} rows")
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return _check_weights(arr, name, frame.index, allow_nan=allow_nan)
 
 
 def _check_trim(trim: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -345,7 +303,7 @@ def rake(
     if max(totals) - min(totals) > _SHARE_TOL * max(totals):
         sums = {c: t for c, t in zip(margins, totals, strict=True)}
         raise NPSInputError(f"margins sum to different totals {sums}; every margin must describe the same population")
-    w = _weights_of(frame, base_weights).copy()
+    w = weight_values(frame, base_weights).copy()
     if not w.sum() > 0:
         raise NPSInputError("rake: base weights are all 0")
 
@@ -465,7 +423,7 @@ def poststratify(
     if missing.any():
         cells = merged.loc[missing, by_list].drop_duplicates().to_dict("records")
         raise NPSInputError(f"respondent cells {cells[:10]} are not in the population; add their totals")
-    base = _weights_of(frame, base_weights)
+    base = weight_values(frame, base_weights)
     cell_code, cells = pd.factorize(pd.MultiIndex.from_frame(merged[by_list]))
     cell_base = np.bincount(cell_code, weights=base, minlength=len(cells))
     seen = pop.merge(merged[by_list].drop_duplicates(), on=by_list, how="left", indicator=True)
@@ -572,7 +530,7 @@ def response_weights(
     resp = _responded_mask(invited, responded)
     if not resp.any():
         raise NPSInputError("response_weights: nobody responded")
-    base = _weights_of(invited, base_weights)
+    base = weight_values(invited, base_weights)
     iterations = 1
     if method == "cell":
         code = invited.groupby(by_list, sort=True, observed=True, dropna=False).ngroup().to_numpy()
@@ -625,189 +583,6 @@ def response_weights(
         method=f"response-{method}", converged=True, iterations=iterations, max_margin_error=error,
         trim=bounds, trimmed=trimmed,
     ))
-
-
-# -------------------------------------------------------------------------------- weighted counts
-
-
-@dataclass(frozen=True)
-class WeightedNPSCounts(ResultMixin):
-    """Weighted sufficient statistics of one NPS: weighted category totals and the sample sizes.
-
-    ``detractors``, ``passives``, ``promoters`` are sums of weights; ``n`` is the number of answers
-    and ``effective_n`` Kish's ``(sum w)^2 / sum w^2``. The optional ``*_w2`` fields (sums of
-    squared weights per category) make the Taylor-linearisation variance available too.
-
-    Intervals and comparisons treat the weighted shares as if observed on ``effective_n``
-    respondents (:meth:`effective_counts`): Kish's design effect for weighting (Kish 1965, sec.
-    11.7; Kish 1992, J. Official Statistics 8:183-200), which assumes the weights unrelated to the
-    answers. ``linearized_se`` does not assume that (see :meth:`linearized_variance`).
-    """
-
-    detractors: float
-    passives: float
-    promoters: float
-    n: int
-    effective_n: float
-    detractors_w2: float | None = None
-    passives_w2: float | None = None
-    promoters_w2: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("detractors", "passives", "promoters", "effective_n"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not math.isfinite(value) or value < 0:
-                raise ValueError(f"WeightedNPSCounts.{name} must be a finite number >= 0, got {value!r}")
-            object.__setattr__(self, name, float(value))
-        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 0:
-            raise ValueError(f"WeightedNPSCounts.n must be a whole number >= 0, got {self.n!r}")
-        object.__setattr__(self, "n", int(self.n))
-        if self.effective_n > self.n * (1 + 1e-9):
-            raise ValueError(f"effective_n ({self.effective_n:g}) cannot exceed n ({self.n})")
-
-    @property
-    def total(self) -> float:
-        """Sum of the weights."""
-        return self.detractors + self.passives + self.promoters
-
-    @property
-    def mean(self) -> float:
-        """Weighted mean of the -1/0/+1 values (NPS / 100)."""
-        return (self.promoters - self.detractors) / self.total if self.total else math.nan
-
-    @property
-    def nps(self) -> float:
-        return 100.0 * self.mean
-
-    @property
-    def design_effect(self) -> float:
-        return self.n / self.effective_n if self.effective_n else math.nan
-
-    @property
-    def variance(self) -> float:
-        """Weighted per-respondent variance ``p_pro + p_det - (p_pro - p_det)^2`` (weighted shares)."""
-        if not self.total:
-            return math.nan
-        return max(0.0, (self.promoters + self.detractors) / self.total - self.mean**2)
-
-    @property
-    def se(self) -> float:
-        """Kish standard error in points: ``100 sqrt(V_w / n_eff)``."""
-        return 100.0 * math.sqrt(self.variance / self.effective_n) if self.effective_n else math.nan
-
-    def linearized_variance(self) -> float:
-        """Taylor-linearisation variance of the weighted mean of the -1/0/+1 values (fractions^2).
-
-        Source: Lohr (2022), Sampling: Design and Analysis, 3rd ed., sec. 9.1 (ratio estimator
-        ``ybar_w = sum w y / sum w``); Wolter (2007), Introduction to Variance Estimation, 2nd
-        ed., ch. 6. With linearised values ``z_i = w_i (y_i - ybar_w) / sum w`` and a with-
-        replacement (one-stratum) design: ``v = n / (n - 1) sum z_i^2``. Per category
-        ``k`` (``y`` = -1, 0, +1) the sums of squared weights ``S_k`` suffice:
-        ``v = n / (n - 1) sum_k S_k (y_k - ybar_w)^2 / (sum w)^2``.
-        """
-        if None in (self.detractors_w2, self.passives_w2, self.promoters_w2):
-            raise ValueError("linearisation needs the sums of squared weights (weighted_counts(..., squares=True))")
-        if self.n < 2 or not self.total:
-            return math.nan
-        m = self.mean
-        ss = (self.detractors_w2 * (-1 - m) ** 2 + self.passives_w2 * m**2
-              + self.promoters_w2 * (1 - m) ** 2)
-        return self.n / (self.n - 1) * ss / self.total**2
-
-    @property
-    def linearized_se(self) -> float:
-        """Taylor-linearisation standard error in points (NaN without the squared-weight sums)."""
-        if None in (self.detractors_w2, self.passives_w2, self.promoters_w2):
-            return math.nan
-        return 100.0 * math.sqrt(self.linearized_variance())
-
-    def effective_counts(self, variance: Variance = "kish") -> NPSCounts:
-        """The weighted shares as plain counts on the effective sample size (fractional counts).
-
-        ``variance="kish"``: ``n* = effective_n``. ``variance="linearization"``: ``n* = V_w / v``
-        with ``v`` the linearisation variance (the design-based effective n of Korn & Graubard
-        1998, Survey Methodology 24:193-201). Every count-based interval then applies unchanged.
-        """
-        if variance not in VARIANCES:
-            raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-        if not self.total:
-            raise ValueError("no weighted answers (the weights sum to 0)")
-        if variance == "kish":
-            size = self.effective_n
-        else:
-            v = self.linearized_variance()
-            size = self.variance / v if v > 0 else self.effective_n
-        scale = size / self.total
-        return NPSCounts(self.detractors * scale, self.passives * scale, self.promoters * scale)
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any] | pd.Series) -> WeightedNPSCounts:
-        """From one row of :func:`weighted_counts` (the ``*_w2`` columns are used when present)."""
-        extra = {k: float(row[k]) for k in ("detractors_w2", "passives_w2", "promoters_w2") if k in row}
-        return cls(float(row["detractors"]), float(row["passives"]), float(row["promoters"]),
-                   int(row["n"]), float(row["effective_n"]), **extra)
-
-
-def weighted_counts(
-    frame: pd.DataFrame,
-    score: str,
-    by: Sequence[str] | str | None = None,
-    *,
-    weights: WeightsArg,
-    squares: bool = False,
-) -> pd.DataFrame:
-    """Weighted NPS sufficient statistics per group.
-
-    Returns one row per group (the ``by`` columns, sorted as :func:`nps_analysis.counts` sorts
-    them, a missing label being a group of its own): weighted ``detractors``, ``passives``,
-    ``promoters`` (floats: sums of weights), ``n`` (answers, unweighted), ``nps`` (points,
-    ``100 (W_pro - W_det) / W``) and ``effective_n`` (Kish, per group). With ``squares=True`` also
-    ``detractors_w2``, ``passives_w2``, ``promoters_w2`` (sums of squared weights) for the
-    linearisation variance (:meth:`WeightedNPSCounts.linearized_variance`).
-
-    Rows with a missing answer are not responses (their weight may be missing too); an answer with
-    a missing, negative or infinite weight raises :class:`NPSInputError` naming the rows.
-    """
-    by_list = [by] if isinstance(by, str) else list(by or [])
-    _require(frame, [score, *by_list], "weighted_counts")
-    parsed = parse_scores(frame[score], column=str(score))
-    answered = parsed.valid_mask
-    w = _weights_of(frame, weights, allow_nan=True)
-    bad = answered & np.isnan(w)
-    if bad.any():
-        rows = [(_plain(i), None) for i in frame.index[bad][:20]]
-        raise NPSInputError(f"{int(bad.sum())} answer(s) have no weight: {describe_rows(rows)}",
-                            column=weights if isinstance(weights, str) else "weights", rows=rows,
-                            count=int(bad.sum()))
-    category = np.full(len(frame), 3, dtype=np.intp)  # slot 3: not a response
-    values = parsed.values
-    category[answered] = np.where(values[answered] >= 9, 2, np.where(values[answered] >= 7, 1, 0))
-    w = np.where(answered, w, 0.0)
-    if by_list:
-        grouped = frame.groupby(by_list, sort=True, observed=True, dropna=False)
-        group = grouped.ngroup().to_numpy()
-        keys = grouped.size().index.to_frame(index=False)
-        k = len(keys)
-    else:
-        group, keys, k = np.zeros(len(frame), dtype=np.intp), None, 1
-    key = group * 4 + category
-    wsum = np.bincount(key, weights=w, minlength=4 * k).reshape(k, 4)[:, :3]
-    w2sum = np.bincount(key, weights=w * w, minlength=4 * k).reshape(k, 4)[:, :3]
-    nsum = np.bincount(key, minlength=4 * k).reshape(k, 4)[:, :3].sum(axis=1)
-    total, sq = wsum.sum(axis=1), w2sum.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        nps = np.where(total > 0, 100.0 * (wsum[:, 2] - wsum[:, 0]) / total, np.nan)
-        n_eff = np.where(sq > 0, total**2 / sq, np.where(nsum > 0, 0.0, np.nan))
-    out = pd.DataFrame({"detractors": wsum[:, 0], "passives": wsum[:, 1], "promoters": wsum[:, 2],
-                        "n": nsum.astype(np.int64), "nps": nps, "effective_n": n_eff})
-    if squares:
-        out["detractors_w2"], out["passives_w2"], out["promoters_w2"] = w2sum.T
-    if keys is not None:
-        out = pd.concat([keys.reset_index(drop=True), out], axis=1)
-    out.attrs["missing"] = parsed.missing
-    out.attrs["weighted"] = True
-    return out
 
 
 def weighted_nps_interval(
