@@ -83,12 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     t_weighted, weighted = best(lambda: nps.counts(rel, "score", by=BY, weights="w"), args.repeat)
     check = con.sql(
         f"SELECT region, plan, week, sum(w) FILTER (WHERE score >= 9) AS pro, "
-        f"sum(w) FILTER (WHERE score <= 6) AS det, count(score) AS n "
+        f"sum(w) FILTER (WHERE score <= 6) AS det, count(score) AS answers "
         f"FROM read_parquet('{path}') GROUP BY ALL ORDER BY ALL").df()
     merged = weighted.merge(check, on=BY)
     assert len(merged) == len(weighted) == len(plain)
     assert np.allclose(merged["promoters"], merged["pro"]) and np.allclose(merged["detractors"], merged["det"])
-    assert (merged["n"] == merged["n_y"] if "n_y" in merged else merged["n"] == plain["n"]).all()
+    assert (merged["n"] == merged["answers"]).all()
+    assert (weighted.sort_values(BY)["n"].to_numpy() == plain.sort_values(BY)["n"].to_numpy()).all()
     ratio = t_weighted / t_plain
     rows = [["unweighted `nps.counts(rel, ...)`", f"{t_plain:.2f}", "1.00"],
             ["weighted `nps.counts(rel, ..., weights='w')`", f"{t_weighted:.2f}", f"{ratio:.2f}"]]

@@ -313,3 +313,99 @@ def test_weighting_report_shows_both_nps():
     given_report = weighting_report(pd.Series([1.0, 3.0]))
     assert given_report.method == "given" and given_report.effective_n == pytest.approx(16 / 10)
     assert report.to_dict()["design_effect"] == pytest.approx(report.design_effect)
+
+
+# ------------------------------------------------------------- the counting path (phase 2)
+
+
+def weighted_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(21)
+    df = pd.DataFrame({"team": rng.choice(["a", "b"], 300), "plan": rng.choice([1, 2], 300),
+                       "score": rng.integers(0, 11, 300).astype(float), "w": rng.gamma(3.0, 0.4, 300)})
+    df.loc[[4, 9], "score"] = np.nan
+    df.loc[9, "w"] = np.nan  # a non-response may lack a weight
+    return df
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "pyarrow"])
+def test_engine_weighted_counts_equal_pandas(engine):
+    import nps_analysis as nps
+
+    df = weighted_frame()
+    expected = nps.counts(df, "score", by=["team", "plan"], weights="w")
+    if engine == "polars":
+        pl = pytest.importorskip("polars")
+        data = pl.from_pandas(df)
+    elif engine == "duckdb":
+        duckdb = pytest.importorskip("duckdb")
+        con = duckdb.connect()
+        data = con.from_df(df)
+    else:
+        pa = pytest.importorskip("pyarrow")
+        data = pa.Table.from_pandas(df, preserve_index=False)
+    got = nps.counts(data, "score", by=["team", "plan"], weights="w")
+    assert list(got.columns) == list(expected.columns)
+    for col in ("detractors", "passives", "promoters", "n", "nps", "effective_n"):
+        assert got[col].to_numpy() == pytest.approx(expected[col].to_numpy())
+    bad = df.assign(w=df["w"].where(df.index != 5, -1.0))
+    with pytest.raises(NPSInputError, match="negative"):
+        nps.counts(pl.from_pandas(bad) if engine == "polars" else bad, "score", by="team", weights="w")
+
+
+def test_counts_without_weights_are_unchanged():
+    import nps_analysis as nps
+
+    df = weighted_frame()
+    plain = nps.counts(df, "score", by="team")
+    assert list(plain.columns) == ["team", "detractors", "passives", "promoters", "n", "nps"]
+    weighted = nps.counts(df, "score", by="team", weights=np.ones(len(df)))
+    assert weighted["nps"].to_numpy() == pytest.approx(plain["nps"].to_numpy())
+
+
+def test_nps_interval_and_compare_take_weighted_counts():
+    import nps_analysis as nps
+
+    t = WeightedNPSCounts(30.0, 20.0, 50.0, n=100, effective_n=64.0)
+    c = WeightedNPSCounts(40.0, 20.0, 40.0, n=120, effective_n=90.0)
+    r = nps.compare(t, c, method="wald")
+    assert r.difference == pytest.approx(20.0)
+    assert r.se == pytest.approx(100 * math.sqrt((0.8 - 0.04) / 64 + 0.8 / 90))
+    row = nps.counts(weighted_frame(), "score", weights="w").iloc[0].to_dict()
+    interval = nps.nps_interval(row)  # a weighted row (it has effective_n) is read as weighted
+    assert interval.n == pytest.approx(row["effective_n"])
+    assert interval.nps == pytest.approx(row["nps"])
+
+
+def test_compare_many_with_weights_compares_weighted_counts():
+    import nps_analysis as nps
+
+    df = weighted_frame()
+    res = nps.compare_many(df, score="score", group="team", control="a", weights="w")
+    assert "weighted by 'w'" in res.family
+    table = nps.counts(df, "score", by="team", weights="w").set_index("team")
+    assert res.comparisons[0].result.difference == pytest.approx(table.loc["b", "nps"] - table.loc["a", "nps"])
+    with pytest.raises(NPSInputError, match="cannot be combined"):
+        nps.compare_many(df, score="score", group="team", control="a", weights="w", covariates=["plan"])
+
+
+def test_weighted_tracking_uses_effective_n():
+    import nps_analysis as nps
+
+    df = weighted_frame()
+    df["submitted_at"] = pd.Timestamp("2026-10-05", tz="UTC") + pd.to_timedelta(np.arange(300) % 14, unit="D")
+    table = nps.nps_by_period(df, by="team", weights="w", min_n=10)
+    assert table.attrs["weighted"] == "w" and "effective_n" in table.columns
+    row = table.iloc[0]
+    ref = nps.nps_interval(WeightedNPSCounts(row.detractors, row.passives, row.promoters, n=int(row.n),
+                                             effective_n=row.effective_n))
+    assert (row.ci_lower, row.ci_upper) == pytest.approx((ref.ci_lower, ref.ci_upper))
+    changes = nps.period_changes(table, method="wald")
+    first = changes.iloc[0]
+    now = table[(table.team == first.team) & (table.period == first.period)].iloc[0]
+    before = table[(table.team == first.team) & (table.period == first.previous_period)].iloc[0]
+    se = 100 * math.sqrt(sum(
+        WeightedNPSCounts(r.detractors, r.passives, r.promoters, n=int(r.n), effective_n=r.effective_n).variance
+        / r.effective_n for r in (now, before)))
+    assert first.se == pytest.approx(se)
+    assert first.difference == pytest.approx(now.nps - before.nps)
+    assert "weighted" in changes.attrs["method"]

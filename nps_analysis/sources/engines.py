@@ -42,6 +42,7 @@ _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 LEVEL_COLUMN = "_nps_level_"
 _COUNT = "_nps_count_"
 _WEIGHT = "_nps_weight_"
+_WEIGHT_SQ = "_nps_weight_sq_"
 _ROW = "_nps_row_"
 
 
@@ -179,10 +180,11 @@ def level_counts(
     if weights:
         # A bad weight becomes NaN, which poisons its cell's sum: no extra aggregate to check it.
         raw = nw.col(weights).cast(nw.Float64)
-        w = nw.when(raw >= 0).then(raw).otherwise(nw.lit(float("nan"))).alias(_WEIGHT)
-        x = nw.col(_WEIGHT)
-        tally = frame.select(*by, level, w).group_by(*by, LEVEL_COLUMN).agg(
-            nw.len().alias(_COUNT), x.sum().alias("weight"), (x * x).sum().alias("weight_sq"))
+        w = nw.when(raw >= 0).then(raw).otherwise(nw.lit(float("nan")))
+        # Squares computed before grouping: some engines (PyArrow) aggregate plain columns only.
+        tally = frame.select(*by, level, w.alias(_WEIGHT), (w * w).alias(_WEIGHT_SQ)).group_by(
+            *by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT), nw.col(_WEIGHT).sum().alias("weight"),
+                                   nw.col(_WEIGHT_SQ).sum().alias("weight_sq"))
     else:
         tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
     out = _collect(tally).rename(columns={LEVEL_COLUMN: "level", _COUNT: "count"})

@@ -736,38 +736,29 @@ def _engine_weighted_counts(data: Any, score: str, by: list[str], weights: Weigh
             f"answers with a missing, negative or infinite weight (groups {where})", file=file,
             column=weights, count=int(bad["count"].sum()),
         )
-    category = np.select([levels["level"] >= 9, levels["level"] >= 7, levels["level"] >= 0],
-                         ["promoters", "passives", "detractors"], "none")
-    work = levels.assign(_cat=category)
+    level = levels["level"].to_numpy()
+    category = np.select([level > 10, level >= 9, level >= 7, level >= 0], [3, 2, 1, 0], 3)
     if by:
-        keys = work[by].drop_duplicates()
-        try:
-            keys = keys.sort_values(by, kind="stable", na_position="last")
-        except TypeError:  # labels of mixed types cannot be ordered
-            pass
-        keys = keys.reset_index(drop=True)
+        grouped = levels.groupby(by, sort=True, dropna=False, observed=True)
+        group = grouped.ngroup().to_numpy()
+        out = grouped.size().index.to_frame(index=False)
     else:
-        keys = pd.DataFrame(index=[0])
-        work = work.assign(_all=0)
-    group_cols = by or ["_all"]
-    answered = work[work["_cat"] != "none"]
-    out = keys.copy()
-    for name, col in (("", "weight"), ("_w2", "weight_sq")):
-        wide = answered.pivot_table(index=group_cols, columns="_cat", values=col, aggfunc="sum",
-                                    dropna=False, observed=True)
-        for cat in ("detractors", "passives", "promoters"):
-            values = wide[cat] if cat in wide.columns else pd.Series(dtype=float)
-            merged = keys.merge(values.rename("_v").reset_index(), how="left", on=group_cols) if by \
-                else pd.DataFrame({"_v": [float(values.sum()) if len(values) else 0.0]})
-            out[cat + name] = merged["_v"].fillna(0.0).to_numpy(dtype=float)
-    n = answered.groupby(group_cols, dropna=False, observed=True)["count"].sum().rename("_n")
-    out["n"] = (keys.merge(n.reset_index(), how="left", on=group_cols)["_n"] if by else
-                pd.Series([int(n.sum())])).fillna(0).astype(np.int64).to_numpy()
-    total = out[["detractors", "passives", "promoters"]].sum(axis=1).to_numpy()
-    sq = out[["detractors_w2", "passives_w2", "promoters_w2"]].sum(axis=1).to_numpy()
+        group, out = np.zeros(len(levels), dtype=np.intp), pd.DataFrame(index=[0])
+    k = len(out)
+    key = group * 4 + category
+    cells = 4 * k
+    answered_w = np.where(category < 3, levels["weight"].to_numpy(dtype=float), 0.0)
+    answered_w2 = np.where(category < 3, levels["weight_sq"].to_numpy(dtype=float), 0.0)
+    wsum = np.bincount(key, weights=answered_w, minlength=cells).reshape(k, 4)[:, :3]
+    w2sum = np.bincount(key, weights=answered_w2, minlength=cells).reshape(k, 4)[:, :3]
+    nsum = np.bincount(key, weights=levels["count"].to_numpy(dtype=float), minlength=cells).reshape(k, 4)[:, :3]
+    out["detractors"], out["passives"], out["promoters"] = wsum.T
+    out["n"] = nsum.sum(axis=1).astype(np.int64)
+    total, sq = wsum.sum(axis=1), w2sum.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["nps"] = np.where(total > 0, 100.0 * (out["promoters"] - out["detractors"]) / total, np.nan)
+        out["nps"] = np.where(total > 0, 100.0 * (wsum[:, 2] - wsum[:, 0]) / total, np.nan)
         out["effective_n"] = np.where(sq > 0, total**2 / sq, np.where(out["n"] > 0, 0.0, np.nan))
+    out["detractors_w2"], out["passives_w2"], out["promoters_w2"] = w2sum.T
     columns = [*by, "detractors", "passives", "promoters", "n", "nps", "effective_n"]
     if squares:
         columns += ["detractors_w2", "passives_w2", "promoters_w2"]
