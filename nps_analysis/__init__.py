@@ -39,7 +39,12 @@ from .analyses.recovery import (
     resurvey_pairs,
     transition_matrix,
 )
-from .analyses.response import detectable_change, response_rate_alerts, response_rates_by_period
+from .analyses.response import (
+    detectable_change,
+    period_frames,
+    response_rate_alerts,
+    response_rates_by_period,
+)
 from .analyses.root_causes import root_causes, validate_root_causes
 from .analyses.self_assessment import (
     SELF_ASSESSMENT_BANDS,
@@ -106,6 +111,7 @@ from .stats.weighting import (
     rake,
     response_weights,
     weighted_nps_interval,
+    weighted_nps_table,
     weighting_report,
 )
 
@@ -246,10 +252,12 @@ __all__ = [
     "mix_rate",
     "poststratify",
     "rake",
+    "period_frames",
     "response_rate_alerts",
     "response_rates_by_period",
     "response_weights",
     "weighted_counts",
     "weighted_nps_interval",
+    "weighted_nps_table",
     "weighting_report",
 ]

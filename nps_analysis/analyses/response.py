@@ -17,7 +17,7 @@ from ..sources.errors import NPSInputError, describe_rows
 from ..stats.intervals import z_value
 from ..stats.multiplicity import adjust_pvalues
 from ..stats.scoring import wilson_limits
-from .tracking import assign_periods
+from .tracking import assign_periods, period_freq, prepare_responses
 
 
 def detectable_change(
@@ -259,3 +259,25 @@ def response_rate_alerts(
 
 _RATE_COLUMNS = {"period", "invited", "responses", "response_rate", "response_ci_lower", "response_ci_upper",
                  "comments", "comment_rate", "comment_ci_lower", "comment_ci_upper", "detectable_change"}
+
+
+def period_frames(
+    responses: pd.DataFrame,
+    period: Any,
+    *,
+    score: str = "score",
+    time: str = "submitted_at",
+    freq: str = "W",
+    timezone: str = "UTC",
+    timezone_column: str | None = "timezone",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The answers of the period before ``period`` and of ``period`` (any moment inside it), on
+    ``timezone``'s calendar: the two inputs of :func:`nps_analysis.mix_rate` and
+    :func:`nps_analysis.mix_drift` for a tracking report."""
+    frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
+                                        timezone_column=timezone_column, file=None)
+    starts = assign_periods(instants, freq=freq, timezone=timezone)
+    current = pd.Period(pd.Timestamp(period), freq=period_freq(freq))
+    now = (starts == current.start_time).to_numpy()
+    before = (starts == (current - 1).start_time).to_numpy()
+    return frame.loc[before], frame.loc[now]

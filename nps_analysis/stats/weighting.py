@@ -605,3 +605,46 @@ def weighted_nps_interval(
     if not isinstance(counts, WeightedNPSCounts):
         raise TypeError(f"expected WeightedNPSCounts, got {type(counts).__name__}")
     return nps_interval(counts.effective_counts(variance), method=method, confidence_level=confidence_level)
+
+
+def weighted_nps_table(
+    frame: pd.DataFrame,
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    weights: WeightsArg,
+    method: str = "adjusted-wald",
+    confidence_level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted NPS per group beside the unweighted one, with the price of weighting.
+
+    One row per group: the ``by`` columns, ``n`` (answers), ``effective_n`` (Kish),
+    ``design_effect`` (``n / effective_n``), ``unweighted_nps``, ``weighted_nps`` and its interval
+    ``weighted_ci_lower``/``weighted_ci_upper`` (``method`` on the Kish effective sample size, see
+    :func:`weighted_nps_interval`). Every weighted column says so in its name.
+    """
+    by_list = [by] if isinstance(by, str) else list(by or [])
+    table = weighted_counts(frame, score, by_list or None, weights=weights)
+    plain = weighted_counts(frame, score, by_list or None, weights=np.ones(len(frame)))
+    lows, highs = [], []
+    for row in table.to_dict("records"):
+        if row["n"] > 0 and row["effective_n"] > 0:
+            res = weighted_nps_interval(WeightedNPSCounts.from_row(row), method=method,
+                                        confidence_level=confidence_level)
+            lows.append(res.ci_lower)
+            highs.append(res.ci_upper)
+        else:
+            lows.append(math.nan)
+            highs.append(math.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deff = table["n"] / table["effective_n"].where(table["effective_n"] > 0)
+    out = table[by_list].copy() if by_list else pd.DataFrame(index=table.index)
+    out["n"] = table["n"].to_numpy()
+    out["effective_n"] = table["effective_n"].to_numpy()
+    out["design_effect"] = deff.to_numpy()
+    out["unweighted_nps"] = plain["nps"].to_numpy()
+    out["weighted_nps"] = table["nps"].to_numpy()
+    out["weighted_ci_lower"] = lows
+    out["weighted_ci_upper"] = highs
+    out.attrs.update(weighted=True, method=method, confidence_level=confidence_level)
+    return out
