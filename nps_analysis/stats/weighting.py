@@ -93,8 +93,15 @@ def _report(
     valid = w.dropna()
     n = int(len(valid))
     n_eff = kish_effective_n(valid.to_numpy())
-    ordered = valid.sort_values(kind="stable")
-    pairs = [[_plain(k), float(v)] for k, v in ordered.items()]
+    # Only the extremes are listed: partial selection, never a loop over every row.
+    values = valid.to_numpy()
+    k = min(_EXTREMES, n)
+    low = np.argsort(values, kind="stable")[:k] if n <= 4 * _EXTREMES else np.argpartition(values, k - 1)[:k]
+    high = np.argsort(values, kind="stable")[-k:] if n <= 4 * _EXTREMES else np.argpartition(values, n - k)[n - k:]
+    low = low[np.argsort(values[low], kind="stable")]
+    high = high[np.argsort(values[high], kind="stable")]
+    smallest = [[_plain(valid.index[i]), float(values[i])] for i in low]
+    largest = [[_plain(valid.index[i]), float(values[i])] for i in high[::-1]]
     return WeightingReport(
         method=method,
         converged=bool(converged),
@@ -105,10 +112,10 @@ def _report(
         n=n,
         effective_n=n_eff,
         design_effect=n / n_eff if n_eff and n_eff > 0 else math.nan,
-        min_weight=float(ordered.iloc[0]) if n else math.nan,
-        max_weight=float(ordered.iloc[-1]) if n else math.nan,
-        largest=pairs[::-1][:_EXTREMES],
-        smallest=pairs[:_EXTREMES],
+        min_weight=float(values.min()) if n else math.nan,
+        max_weight=float(values.max()) if n else math.nan,
+        largest=largest,
+        smallest=smallest,
         population_total=population_total,
     )
 
@@ -213,9 +220,9 @@ def _targets(values: Mapping[Any, Any], what: str) -> tuple[list[Any], np.ndarra
 
 def _margin_codes(frame: pd.DataFrame, column: str, keys: list[Any], target: np.ndarray) -> np.ndarray:
     """Row -> position of its category in ``keys``; errors for categories without target or rows."""
-    labels = frame[column].astype(object)
-    lookup = {k: i for i, k in enumerate(keys)}
-    codes = labels.map(lambda v: lookup.get(v, -1)).to_numpy(dtype=np.intp)
+    labels = frame[column]
+    # Categorical coding is vectorised (no per-row Python); labels without a target get code -1.
+    codes = pd.Index(keys, dtype=object).get_indexer(labels.astype(object)).astype(np.intp)
     unknown = codes < 0
     if unknown.any():
         values = sorted(map(str, set(labels[unknown])))
