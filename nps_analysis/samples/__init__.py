@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .drivers import drivers_sample
 from .latent import (
     BASELINE_CSAT,
     BASELINE_DISTRIBUTION,
@@ -503,6 +504,7 @@ SAMPLES: dict[str, Sample] = {
 
 
 # The closed-loop generator (responses, follow-up logs, root causes) lives in samples/loop.py.
+# The key-driver and comment-theme generator lives in samples/drivers.py.
 
 SAMPLES.update(
     {
@@ -516,6 +518,12 @@ SAMPLES.update(
             "sample_loop_followups.csv",
             lambda: loop_sample().followups,
             "closed loop: the follow-up log of sample_loop_responses (DOMAIN.md fields)",
+        ),
+        "drivers": Sample(
+            "sample_drivers.csv",
+            drivers_sample,
+            "2,000 answers with 6 attribute ratings of known weights (speed first, ease 0), comments "
+            "in en/fr/de/es with 6 planted themes of known effect, 4 teams over 12 weeks",
         ),
         "loop_root_causes": Sample(
             "sample_loop_root_causes.csv",
