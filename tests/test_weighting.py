@@ -397,7 +397,7 @@ def test_weighted_tracking_uses_effective_n():
     assert table.attrs["weighted"] == "w" and "effective_n" in table.columns
     row = table.iloc[0]
     ref = nps.nps_interval(WeightedNPSCounts(row.detractors, row.passives, row.promoters, n=int(row.n),
-                                             effective_n=row.effective_n))
+                                             effective_n=row.effective_n), method=table.attrs["method"])
     assert (row.ci_lower, row.ci_upper) == pytest.approx((ref.ci_lower, ref.ci_upper))
     changes = nps.period_changes(table, method="wald")
     first = changes.iloc[0]

@@ -596,7 +596,7 @@ def weighted_nps_interval(
     counts: WeightedNPSCounts,
     *,
     variance: Variance = "kish",
-    method: str = "adjusted-wald",
+    method: str | None = None,
     confidence_level: float = 0.95,
 ) -> Any:
     """Interval for a weighted NPS: a count-based interval on the effective sample size.
@@ -604,14 +604,15 @@ def weighted_nps_interval(
     ``variance="kish"`` (what :func:`nps_analysis.nps_interval` uses for weighted counts): the
     weighted shares on ``effective_n`` respondents; ``"linearization"``: on ``V_w / v_lin``
     respondents (:meth:`WeightedNPSCounts.effective_counts`). ``method`` is any interval of
-    :func:`nps_analysis.nps_interval` (default adjusted Wald, Rocks 2016). The result's ``nps`` is
+    :func:`nps_analysis.nps_interval` that works on fractional counts (None: its default). The result's ``nps`` is
     the weighted NPS and its counts are the effective counts.
     """
     from .intervals import nps_interval
 
     if not isinstance(counts, WeightedNPSCounts):
         raise TypeError(f"expected WeightedNPSCounts, got {type(counts).__name__}")
-    return nps_interval(counts.effective_counts(variance), method=method, confidence_level=confidence_level)
+    options = {} if method is None else {"method": method}
+    return nps_interval(counts.effective_counts(variance), confidence_level=confidence_level, **options)
 
 
 def weighted_nps_table(
@@ -620,7 +621,7 @@ def weighted_nps_table(
     by: Sequence[str] | str | None = None,
     *,
     weights: WeightsArg,
-    method: str = "adjusted-wald",
+    method: str | None = None,
     confidence_level: float = 0.95,
 ) -> pd.DataFrame:
     """Weighted NPS per group beside the unweighted one, with the price of weighting.
