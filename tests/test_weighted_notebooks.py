@@ -28,7 +28,7 @@ def test_weekly_notebook_with_weights_and_invitations(tmp_path):
     pd.concat([answered, silent], ignore_index=True).to_csv(tmp_path / "invitations.csv", index=False)
     run = nps.run_notebook(
         NOTEBOOKS / "weekly_tracking.ipynb",
-        {"data_path": str(tmp_path / "responses.csv"), "weight_column": "w",
+        {"data_path": str(tmp_path / "responses.csv"), "weight_column": "w", "team_column": "team",
          "invitations_path": str(tmp_path / "invitations.csv")},
         output_dir=tmp_path / "runs",
     )

@@ -270,12 +270,16 @@ def period_frames(
     freq: str = "W",
     timezone: str = "UTC",
     timezone_column: str | None = "timezone",
+    date_format: str | None = None,
+    dayfirst: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The answers of the period before ``period`` and of ``period`` (any moment inside it), on
     ``timezone``'s calendar: the two inputs of :func:`nps_analysis.mix_rate` and
-    :func:`nps_analysis.mix_drift` for a tracking report."""
+    :func:`nps_analysis.mix_drift` for a tracking report. ``date_format`` and ``dayfirst`` read
+    text times as everywhere else (:func:`nps_analysis.sources.dates.parse_times`)."""
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                                        timezone_column=timezone_column, file=None)
+                                        timezone_column=timezone_column, file=None,
+                                        date_format=date_format, dayfirst=dayfirst)
     starts = assign_periods(instants, freq=freq, timezone=timezone)
     current = pd.Period(pd.Timestamp(period), freq=period_freq(freq))
     now = (starts == current.start_time).to_numpy()
