@@ -1,0 +1,718 @@
+"""Cluster-assigned pilots: the NPS difference when whole teams, stores or agents get the change.
+
+Ratio estimators with a cluster-level linearised variance, cluster permutation tests, the
+intracluster correlation (ICC) with an interval, design effects and a detector for such designs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# --- kit imports (phase 1: today's flat modules; they move to sources/ and stats/ with issue 11)
+from ..errors import NPSInputError, describe_rows
+from ..results import ResultMixin
+from ..scoring import PASSIVE_FROM, PROMOTER_FROM, parse_scores
+
+# --- end of kit imports
+
+#: Below this many clusters in an arm the cluster-robust t is not trusted (Cameron & Miller 2015).
+MIN_CLUSTERS_PER_ARM = 10
+#: Enumerate every relabelling of clusters when there are at most this many, else Monte Carlo.
+MAX_EXACT_RELABELINGS = 20_000
+CLUSTER_METHODS: tuple[str, ...] = ("auto", "t", "permutation")
+_ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
+_BOUND = 200.0  # a difference of two NPS lies in [-200, 200] points
+
+
+def few_clusters_note(n_treatment: int, n_control: int, minimum: int = MIN_CLUSTERS_PER_ARM) -> str | None:
+    """The guard-rail sentence for pilots with fewer than ``minimum`` clusters in an arm, else None."""
+    if min(n_treatment, n_control) >= minimum:
+        return None
+    return (
+        f"only {n_treatment} treatment and {n_control} control clusters: with fewer than about "
+        f"{minimum} clusters per arm the cluster-robust t interval and p-value can be too narrow "
+        "(Cameron & Miller 2015); only the cluster permutation test is trustworthy"
+    )
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class ClusterComparison(ResultMixin):
+    """Treatment versus control when whole clusters were assigned to an arm.
+
+    Attributes:
+        difference: NPS(treatment) - NPS(control) in points, each NPS the ratio estimator
+            ``100 sum(cluster sums of -1/0/+1) / sum(cluster sizes)``.
+        ci_lower, ci_upper: cluster-robust t interval (linearised variance, CR1 per arm).
+        pvalue: p-value of the method named in ``method`` (``cluster-t`` or
+            ``cluster-permutation``); ``t_pvalue`` and ``permutation_pvalue`` hold both.
+        se: linearised standard error of the difference (points); ``df``: t degrees of freedom.
+        icc: ANOVA estimate of the intracluster correlation of the -1/0/+1 value, pooled within
+            arms, with ``icc_ci_lower``/``icc_ci_upper`` (Searle's F interval).
+        design_effect: ``1 + (m_A - 1) max(icc, 0)``, ``m_A = sum m_i^2 / sum m_i``
+            (``adjusted_cluster_size``).
+        variance_inflation: squared ratio of the cluster-robust SE to the SE that treats
+            respondents as independent (the design effect the data show).
+        note: the guard-rail sentence when an arm has fewer than about 10 clusters.
+    """
+
+    difference: float
+    ci_lower: float
+    ci_upper: float
+    pvalue: float
+    se: float
+    df: int
+    statistic: float
+    t_pvalue: float
+    permutation_pvalue: float
+    permutation_exact: bool
+    n_permutations: int
+    nps_treatment: float
+    nps_control: float
+    n_treatment: int
+    n_control: int
+    n_clusters_treatment: int
+    n_clusters_control: int
+    icc: float
+    icc_ci_lower: float
+    icc_ci_upper: float
+    design_effect: float
+    adjusted_cluster_size: float
+    variance_inflation: float
+    method: str
+    confidence_level: float
+    alternative: str
+    note: str | None = None
+
+    def confidence_interval(self) -> tuple[float, float]:
+        return (self.ci_lower, self.ci_upper)
+
+    @property
+    def trustworthy_t(self) -> bool:
+        """True when both arms have at least about 10 clusters."""
+        return min(self.n_clusters_treatment, self.n_clusters_control) >= MIN_CLUSTERS_PER_ARM
+
+
+@dataclass(frozen=True)
+class ICCResult(ResultMixin):
+    """Intracluster correlation of the -1/0/+1 NPS value (ANOVA estimator) with an interval.
+
+    ``icc`` may be slightly negative (sampling noise around 0); ``design_effect`` uses
+    ``max(icc, 0)``. ``m0`` is the ANOVA "average" cluster size, ``adjusted_cluster_size`` the
+    size ``m_A = sum m_i^2 / sum m_i`` used in the design effect.
+    """
+
+    icc: float
+    ci_lower: float
+    ci_upper: float
+    n_clusters: int
+    n: int
+    m0: float
+    adjusted_cluster_size: float
+    design_effect: float
+    msb: float
+    msw: float
+    df_between: int
+    df_within: int
+    confidence_level: float
+    method: str = "anova (Donner & Klar 2000); interval: Searle (1971) F interval with m0"
+
+
+@dataclass(frozen=True)
+class ClusterSampleSizeResult(ResultMixin):
+    """Clusters per arm and answers per cluster for a cluster-assigned pilot.
+
+    ``n_individual_*`` are the respondents an individually randomised test would need
+    (:func:`nps_analysis.power.sample_size`); the cluster design needs ``design_effect`` times
+    as many answers, rounded up to whole clusters and then raised until the t-test on
+    ``df = clusters_treatment + clusters_control - 2`` reaches the power (``achieved_power``).
+    """
+
+    clusters_per_arm: int | None
+    clusters_treatment: int
+    clusters_control: int
+    answers_per_cluster: int
+    n_treatment: int
+    n_control: int
+    n_individual_treatment: int
+    n_individual_control: int
+    design_effect: float
+    icc: float
+    cluster_size_cv: float
+    df: int
+    achieved_power: float
+    mde: float
+    alpha: float
+    power: float
+    ratio: float
+    alternative: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class ClusterAssignmentHint(ResultMixin):
+    """A column within which the arm never varies: the pilot looks cluster-assigned by it."""
+
+    column: str
+    n_clusters: int
+    clusters_per_arm: dict[str, int]
+    message: str
+
+
+# ------------------------------------------------------------------------------------ inputs
+
+
+def cluster_counts(frame: pd.DataFrame, *, score: str = "score", cluster: str) -> pd.DataFrame:
+    """Detractors, passives and promoters per cluster: the sufficient statistics of every method here.
+
+    Rows with a missing answer are not responses and are left out; clusters with no responses
+    therefore do not appear. A missing cluster label on a responding row raises
+    :class:`NPSInputError` naming the rows (a response that belongs to no cluster cannot be
+    analysed at the cluster level).
+
+    Returns:
+        One row per cluster (index: the cluster label, sorted): ``detractors``, ``passives``,
+        ``promoters``, ``n``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise NPSInputError(f"cluster analysis needs rows: pass a DataFrame with {score!r} and {cluster!r}")
+    for col in (score, cluster):
+        if col not in frame.columns:
+            raise NPSInputError(
+                f"missing column {col!r}; the columns are {list(map(str, frame.columns))}", column=col
+            )
+    parsed = parse_scores(frame[score], column=score)
+    keep = parsed.valid_mask
+    labels = frame[cluster].to_numpy()[keep]
+    missing = pd.isna(labels)
+    if missing.any():
+        idx = frame.index[keep][missing]
+        rows = [(i, None) for i in idx[:20]]
+        raise NPSInputError(
+            f"{int(missing.sum())} responding row(s) have no {cluster!r} label ({describe_rows(rows)})",
+            column=cluster, rows=rows, count=int(missing.sum()),
+        )
+    values = parsed.values[keep]
+    category = np.where(values >= PROMOTER_FROM, 2, np.where(values >= PASSIVE_FROM, 1, 0))
+    codes, uniques = pd.factorize(labels, sort=True)
+    table = np.zeros((len(uniques), 3), dtype=np.int64)
+    np.add.at(table, (codes, category), 1)
+    out = pd.DataFrame(table, columns=["detractors", "passives", "promoters"], index=pd.Index(uniques, name=cluster))
+    out["n"] = table.sum(axis=1)
+    return out
+
+
+def _as_cluster_table(data: Any, role: str) -> np.ndarray:
+    """A (clusters x 3) float array of detractors, passives, promoters from a table or array."""
+    if isinstance(data, pd.DataFrame):
+        absent = [c for c in ("detractors", "passives", "promoters") if c not in data.columns]
+        if absent:
+            raise NPSInputError(f"{role}: cluster table lacks column(s) {absent}", column=absent[0])
+        arr = data[["detractors", "passives", "promoters"]].to_numpy(dtype=float)
+    else:
+        arr = np.asarray(data, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise NPSInputError(f"{role}: expected one row of (detractors, passives, promoters) per cluster, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise NPSInputError(f"{role}: cluster counts must be finite and non-negative")
+    arr = arr[arr.sum(axis=1) > 0]  # a cluster without answers carries no information
+    if arr.shape[0] == 0:
+        raise NPSInputError(f"{role}: no cluster has any responses")
+    return arr
+
+
+# ------------------------------------------------------------------------------------ core
+
+
+def ratio_nps(table: np.ndarray) -> tuple[float, float, int]:
+    """NPS (points), its linearised variance (points^2) and the number of clusters of one arm.
+
+    Ratio estimator ``R = sum y_i / sum m_i`` with ``y_i = promoters_i - detractors_i`` and
+    ``m_i`` the cluster's answers. Taylor-linearised variance with the CR1 small-sample factor
+    (Donner & Klar 2000, ch. 6; Cameron & Miller 2015, J. Human Resources 50(2), sec. VI):
+    ``Var(R) = G/(G-1) sum_i (y_i - R m_i)^2 / (sum m_i)^2``. NaN variance for one cluster.
+    """
+    y = table[:, 2] - table[:, 0]
+    m = table.sum(axis=1)
+    g = table.shape[0]
+    total = m.sum()
+    r = y.sum() / total
+    if g < 2:
+        return 100.0 * r, math.nan, g
+    resid = y - r * m
+    var = g / (g - 1) * float(resid @ resid) / total**2
+    return 100.0 * r, 1e4 * var, g
+
+
+def _independent_variance(table: np.ndarray) -> float:
+    """Variance (points^2) of one arm's NPS treating respondents as independent: V / n."""
+    d, _, r = table.sum(axis=0)
+    n = table.sum()
+    return 1e4 * ((r + d) / n - ((r - d) / n) ** 2) / n
+
+
+def anova_icc(tables: Sequence[np.ndarray], *, confidence_level: float = 0.95) -> ICCResult:
+    """ANOVA intracluster correlation of the -1/0/+1 value, pooled within strata (arms).
+
+    Donner & Klar (2000, *Design and Analysis of Cluster Randomization Trials*, sec. 5.2; Donner
+    1986) for unequal cluster sizes, with ``k`` clusters in ``s`` strata and ``N`` answers:
+    ``MSB = sum_s sum_i m_i (ybar_i - ybar_s)^2 / (k - s)``,
+    ``MSW = sum_i sum_j (y_ij - ybar_i)^2 / (N - k)``,
+    ``m0 = (N - sum_s sum_i m_i^2 / N_s) / (k - s)``,
+    ``icc = (MSB - MSW) / (MSB + (m0 - 1) MSW)``. From counts: ``sum_j y_ij^2 = d_i + r_i``.
+    Interval: Searle (1971, *Linear Models*, sec. 9.7) for balanced one-way ANOVA with ``m0`` in
+    place of the common size, ``F = MSB/MSW``, ``F_L = F / F_(1-a/2; k-s, N-k)``,
+    ``F_U = F / F_(a/2; k-s, N-k)``, limits ``(F - 1)/(F + m0 - 1)``; approximate for unequal
+    sizes and for the non-normal -1/0/+1 values (coverage measured in docs/validation.md).
+    """
+    from scipy.stats import f as f_dist
+
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be between 0 and 1, got {confidence_level!r}")
+    ssb = ssw = 0.0
+    n_total = 0.0
+    k = 0
+    m2_over = 0.0
+    sum_m2 = 0.0
+    for table in tables:
+        y = table[:, 2] - table[:, 0]
+        m = table.sum(axis=1)
+        sq = table[:, 2] + table[:, 0]
+        ssw += float(np.sum(sq - y * y / m))
+        ssb += float(np.sum(y * y / m) - y.sum() ** 2 / m.sum())
+        n_total += float(m.sum())
+        k += table.shape[0]
+        m2_over += float(np.sum(m * m)) / float(m.sum())
+        sum_m2 += float(np.sum(m * m))
+    s = len(tables)
+    df_b, df_w = k - s, int(round(n_total)) - k
+    m_a = sum_m2 / n_total
+    nan = math.nan
+    if df_b < 1 or df_w < 1:
+        return ICCResult(nan, nan, nan, k, int(n_total), nan, m_a, nan, nan, nan, df_b, df_w, confidence_level)
+    msb, msw = ssb / df_b, ssw / df_w
+    m0 = (n_total - m2_over) / df_b
+    denom = msb + (m0 - 1.0) * msw
+    icc = (msb - msw) / denom if denom > 0 else nan
+    lo = hi = nan
+    if msw > 0:
+        f_obs = msb / msw
+        alpha = 1.0 - confidence_level
+        f_l = f_obs / float(f_dist.ppf(1 - alpha / 2, df_b, df_w))
+        f_u = f_obs / float(f_dist.ppf(alpha / 2, df_b, df_w))
+        lo = (f_l - 1.0) / (f_l + m0 - 1.0)
+        hi = min(1.0, (f_u - 1.0) / (f_u + m0 - 1.0))
+    elif msb > 0:
+        icc, lo, hi = 1.0, 1.0, 1.0  # no variation within clusters at all
+    deff = 1.0 + (m_a - 1.0) * max(icc, 0.0) if math.isfinite(icc) else nan
+    return ICCResult(
+        icc=float(icc), ci_lower=float(lo), ci_upper=float(hi), n_clusters=k, n=int(round(n_total)),
+        m0=float(m0), adjusted_cluster_size=float(m_a), design_effect=float(deff), msb=float(msb),
+        msw=float(msw), df_between=df_b, df_within=df_w, confidence_level=confidence_level,
+    )
+
+
+def _relabelings(g: int, g_t: int, *, n_resamples: int, max_exact: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """0/1 matrix (relabelings x clusters): 1 = the cluster is in treatment under that relabeling."""
+    n_comb = math.comb(g, g_t)
+    if n_comb <= max_exact:
+        z = np.zeros((n_comb, g), dtype=np.float64)
+        idx = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(g), g_t)), dtype=np.intp)
+        z[np.repeat(np.arange(n_comb), g_t), idx] = 1.0
+        return z, True
+    # Random relabelings: the first g_t positions of a random permutation go to treatment.
+    order = np.argsort(rng.random((n_resamples, g)), axis=1)[:, :g_t]
+    z = np.zeros((n_resamples, g), dtype=np.float64)
+    np.put_along_axis(z, order, 1.0, axis=1)
+    return z, False
+
+
+def cluster_permutation_pvalue(
+    treatment: Any,
+    control: Any,
+    *,
+    alternative: str = "two-sided",
+    n_resamples: int = 10_000,
+    max_exact: int = MAX_EXACT_RELABELINGS,
+    random_state: int | np.random.Generator | None = 0,
+) -> tuple[float, bool, int]:
+    """Permutation test of the NPS difference that relabels whole clusters between the arms.
+
+    Under H0 (the change has no effect on any cluster) the arm labels of the ``G = G_t + G_c``
+    clusters are exchangeable, so the reference distribution of the ratio-estimator difference is
+    that over all ``C(G, G_t)`` relabelings (a randomisation test: Fisher 1935; for cluster
+    trials Gail et al. 1996, Stat. Med. 15:1069-1092; Donner & Klar 2000, sec. 6.2.4). Exact
+    enumeration when ``C(G, G_t) <= max_exact`` (p = share of relabelings at least as extreme,
+    the observed one included); otherwise ``n_resamples`` random relabelings with
+    ``p = (1 + hits) / (1 + n_resamples)`` (Phipson & Smyth 2010). Vectorised: each relabeling's
+    arm sums are one matrix product with the cluster sums and sizes.
+
+    Returns:
+        ``(pvalue, exact, relabelings used)``.
+    """
+    t = _as_cluster_table(treatment, "treatment")
+    c = _as_cluster_table(control, "control")
+    if alternative not in _ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {', '.join(_ALTERNATIVES)}, got {alternative!r}")
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    both = np.vstack([t, c])
+    y = both[:, 2] - both[:, 0]
+    m = both.sum(axis=1)
+    g, g_t = both.shape[0], t.shape[0]
+    z, exact = _relabelings(g, g_t, n_resamples=n_resamples, max_exact=max_exact, rng=rng)
+    y_tot, m_tot = y.sum(), m.sum()
+    yt, mt = z @ y, z @ m
+    stat = 100.0 * (yt / mt - (y_tot - yt) / (m_tot - mt))
+    obs = 100.0 * (y[:g_t].sum() / m[:g_t].sum() - y[g_t:].sum() / m[g_t:].sum())
+    tol = 1e-9 * max(1.0, abs(obs))  # relabelings that tie with the observed value count as hits
+    if alternative == "two-sided":
+        hits = np.abs(stat) >= abs(obs) - tol
+    elif alternative == "greater":
+        hits = stat >= obs - tol
+    else:
+        hits = stat <= obs + tol
+    if exact:
+        return float(np.mean(hits)), True, int(z.shape[0])
+    return float((1.0 + np.count_nonzero(hits)) / (1.0 + n_resamples)), False, int(n_resamples)
+
+
+def compare_clusters(
+    treatment: Any,
+    control: Any,
+    *,
+    confidence_level: float = 0.95,
+    alternative: str = "two-sided",
+    method: str = "auto",
+    n_resamples: int = 10_000,
+    max_exact: int = MAX_EXACT_RELABELINGS,
+    min_clusters: int = MIN_CLUSTERS_PER_ARM,
+    random_state: int | np.random.Generator | None = 0,
+) -> ClusterComparison:
+    """Compare two arms whose customers were assigned by cluster (team, store, agent).
+
+    Works on per-cluster counts (``cluster_counts`` tables or (G x 3) arrays of detractors,
+    passives, promoters). Each arm's NPS is the ratio estimator ``100 sum y_i / sum m_i`` (every
+    answer weighs the same); ``D = NPS_t - NPS_c``. Its variance is the sum of the arms'
+    linearised variances (:func:`ratio_nps`: ``G_a/(G_a-1) sum (y_i - R_a m_i)^2 / M_a^2``, CR1
+    within each arm; without the factors it equals statsmodels' cluster-robust OLS variance of
+    the treatment coefficient). Reference: Student t with ``df = G_t + G_c - 2`` (Cameron &
+    Miller 2015 recommend t on G - K, K = 2 coefficients here); interval ``D +/- t se``.
+    The permutation p-value (:func:`cluster_permutation_pvalue`) is always computed.
+
+    Args:
+        method: which p-value is ``pvalue``: ``"t"``, ``"permutation"``, or ``"auto"`` (default:
+            the permutation test when an arm has fewer than ``min_clusters`` clusters, where the
+            t reference is not trusted, else the t-test). The interval is always the t interval.
+        alternative: "two-sided", "greater" (H1: NPS_t > NPS_c) or "less"; a one-sided
+            alternative gives a one-sided interval whose open side is +/-200.
+    """
+    from scipy.stats import t as t_dist
+
+    if method not in CLUSTER_METHODS:
+        raise ValueError(f"method must be one of {', '.join(CLUSTER_METHODS)}, got {method!r}")
+    if alternative not in _ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {', '.join(_ALTERNATIVES)}, got {alternative!r}")
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be between 0 and 1, got {confidence_level!r}")
+    t = _as_cluster_table(treatment, "treatment")
+    c = _as_cluster_table(control, "control")
+    nps_t, var_t, g_t = ratio_nps(t)
+    nps_c, var_c, g_c = ratio_nps(c)
+    diff = nps_t - nps_c
+    se = math.sqrt(var_t + var_c)
+    df = g_t + g_c - 2
+    if se > 0 and df > 0:
+        stat = diff / se
+        if alternative == "two-sided":
+            p_t = float(2.0 * t_dist.sf(abs(stat), df))
+            q = float(t_dist.ppf(0.5 + confidence_level / 2, df))
+            lo, hi = diff - q * se, diff + q * se
+        else:
+            q = float(t_dist.ppf(confidence_level, df))
+            if alternative == "greater":
+                p_t, lo, hi = float(t_dist.sf(stat, df)), diff - q * se, _BOUND
+            else:
+                p_t, lo, hi = float(t_dist.cdf(stat, df)), -_BOUND, diff + q * se
+        lo, hi = max(-_BOUND, lo), min(_BOUND, hi)
+    else:  # one cluster in an arm (no variance) or no variation at all
+        stat, p_t, lo, hi = math.nan, math.nan, math.nan, math.nan
+    p_perm, exact, used = cluster_permutation_pvalue(
+        t, c, alternative=alternative, n_resamples=n_resamples, max_exact=max_exact, random_state=random_state
+    )
+    chosen = method
+    if method == "auto":
+        chosen = "permutation" if min(g_t, g_c) < min_clusters or math.isnan(p_t) else "t"
+    rho = anova_icc([t, c], confidence_level=confidence_level)
+    var_ind = _independent_variance(t) + _independent_variance(c)
+    return ClusterComparison(
+        difference=float(diff),
+        ci_lower=float(lo),
+        ci_upper=float(hi),
+        pvalue=p_perm if chosen == "permutation" else p_t,
+        se=float(se),
+        df=int(df),
+        statistic=float(stat),
+        t_pvalue=p_t,
+        permutation_pvalue=p_perm,
+        permutation_exact=exact,
+        n_permutations=used,
+        nps_treatment=float(nps_t),
+        nps_control=float(nps_c),
+        n_treatment=int(round(t.sum())),
+        n_control=int(round(c.sum())),
+        n_clusters_treatment=g_t,
+        n_clusters_control=g_c,
+        icc=rho.icc,
+        icc_ci_lower=rho.ci_lower,
+        icc_ci_upper=rho.ci_upper,
+        design_effect=rho.design_effect,
+        adjusted_cluster_size=rho.adjusted_cluster_size,
+        variance_inflation=float(se * se / var_ind) if var_ind > 0 else math.nan,
+        method=f"cluster-{chosen}",
+        confidence_level=confidence_level,
+        alternative=alternative,
+        note=few_clusters_note(g_t, g_c, min_clusters),
+    )
+
+
+def compare_cluster_frames(
+    treatment: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    score: str = "score",
+    cluster: str,
+    **options: Any,
+) -> ClusterComparison:
+    """:func:`compare_clusters` on two frames of rows: counts per ``cluster`` first.
+
+    A cluster label found in both arms raises :class:`NPSInputError`: in a cluster-assigned
+    pilot every customer of a cluster has the same arm.
+    """
+    t = cluster_counts(treatment, score=score, cluster=cluster)
+    c = cluster_counts(control, score=score, cluster=cluster)
+    shared = t.index.intersection(c.index)
+    if len(shared):
+        raise NPSInputError(
+            f"{len(shared)} cluster(s) appear in both arms (e.g. {list(shared[:5])}); in a "
+            "cluster-assigned pilot every customer of a cluster has the same arm",
+            column=cluster,
+        )
+    return compare_clusters(t, c, **options)
+
+
+def icc(
+    frame: pd.DataFrame,
+    *,
+    score: str = "score",
+    cluster: str,
+    group: str | None = None,
+    confidence_level: float = 0.95,
+) -> ICCResult:
+    """Intracluster correlation of the NPS value (-1/0/+1) from past data, with an interval.
+
+    Pass ``group`` (e.g. an arm or period column) to pool the ICC within its levels, so that
+    differences between groups do not count as clustering. See :func:`anova_icc` for the
+    estimator (Donner & Klar 2000) and the interval (Searle 1971).
+
+    Example:
+        >>> import pandas as pd
+        >>> f = pd.DataFrame({"team": list("aabb"), "score": [10, 10, 0, 0]})
+        >>> icc(f, cluster="team").icc
+        1.0
+    """
+    if group is None:
+        return anova_icc([cluster_counts(frame, score=score, cluster=cluster).to_numpy(dtype=float)[:, :3]],
+                         confidence_level=confidence_level)
+    if group not in frame.columns:
+        raise NPSInputError(f"missing column {group!r}; the columns are {list(map(str, frame.columns))}", column=group)
+    tables = [
+        cluster_counts(part, score=score, cluster=cluster).to_numpy(dtype=float)[:, :3]
+        for _, part in frame.groupby(group, sort=True, dropna=False)
+    ]
+    tables = [tab[tab.sum(axis=1) > 0] for tab in tables if tab.size]
+    return anova_icc(tables, confidence_level=confidence_level)
+
+
+# ------------------------------------------------------------------------------------ power
+
+
+def design_effect(cluster_size: float, icc: float, *, cluster_size_cv: float = 0.0) -> float:
+    """``1 + ((1 + cv^2) m - 1) icc`` (Eldridge, Ashby & Kerry 2006, Int. J. Epidemiol. 35:1292).
+
+    With ``cv = 0`` (equal clusters) the classic ``1 + (m - 1) icc`` (Donner & Klar 2000);
+    ``(1 + cv^2) m`` equals ``m_A = sum m_i^2 / sum m_i`` when cv uses the population SD.
+    """
+    if not cluster_size >= 1:
+        raise ValueError(f"cluster_size (answers per cluster) must be at least 1, got {cluster_size!r}")
+    if not 0 <= icc < 1:
+        raise ValueError(f"icc must be in [0, 1), got {icc!r}")
+    if not cluster_size_cv >= 0:
+        raise ValueError(f"cluster_size_cv must be >= 0, got {cluster_size_cv!r}")
+    return 1.0 + ((1.0 + cluster_size_cv**2) * cluster_size - 1.0) * icc
+
+
+def _t_power(lam: float, df: int, alpha: float, alternative: str) -> float:
+    """Power of a t-test with noncentrality ``lam`` (noncentral t; two-sided: both tails)."""
+    from scipy.stats import nct
+    from scipy.stats import t as t_dist
+
+    if alternative == "two-sided":
+        q = float(t_dist.isf(alpha / 2, df))
+        return float(nct.sf(q, df, lam) + nct.cdf(-q, df, lam))
+    return float(nct.sf(float(t_dist.isf(alpha, df)), df, lam))
+
+
+def cluster_sample_size(
+    mde: float,
+    *,
+    cluster_size: int,
+    icc: float,
+    cluster_size_cv: float = 0.0,
+    baseline_nps: float | None = None,
+    passive_share: float | None = None,
+    baseline: Any = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+) -> ClusterSampleSizeResult:
+    """Clusters per arm (and answers per cluster) to detect ``mde`` points in a cluster pilot.
+
+    1. ``n`` per arm for individually randomised respondents from
+       :func:`nps_analysis.power.sample_size` (``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``).
+    2. Design effect ``DE = 1 + ((1 + cv^2) m - 1) icc`` (:func:`design_effect`).
+    3. Clusters ``k = ceil(n DE / m)`` per arm (treatment ``ratio`` times control), then raised one
+       at a time until the noncentral-t power of the cluster t-test with ``df = k_t + k_c - 2``
+       and ``SE^2 = DE (V_t / (k_t m) + V_c / (k_c m))`` reaches ``power`` (the z formula alone
+       is too optimistic for few clusters; Hayes & Moulton 2017, *Cluster Randomised Trials*,
+       ch. 7). At least 2 clusters per arm.
+
+    Example:
+        >>> r = cluster_sample_size(10, cluster_size=50, icc=0.02, baseline_nps=20, passive_share=0.3)
+        >>> r.design_effect   # 1 + (50 - 1) 0.02
+        1.98
+    """
+    from ..power import sample_size  # phase-1 kit import (stats/power.py after issue 11)
+
+    if not (isinstance(cluster_size, (int, np.integer)) and cluster_size >= 1):
+        raise ValueError(f"cluster_size must be a whole number of answers per cluster >= 1, got {cluster_size!r}")
+    deff = design_effect(cluster_size, icc, cluster_size_cv=cluster_size_cv)
+    base = sample_size(
+        mde, baseline_nps=baseline_nps, passive_share=passive_share, baseline=baseline,
+        alpha=alpha, power=power, ratio=ratio, alternative=alternative,
+    )
+    m = int(cluster_size)
+    k_c = max(2, math.ceil(round(base.n_control * deff / m, 9)))
+
+    def k_t_of(kc: int) -> int:
+        return max(2, math.ceil(round(ratio * kc, 9)))
+
+    def power_at(kc: int) -> float:
+        kt = k_t_of(kc)
+        se = math.sqrt(deff * (base.variance_treatment / (kt * m) + base.variance_control / (kc * m)))
+        return _t_power(abs(mde) / 100.0 / se, kt + kc - 2, alpha, alternative)
+
+    achieved = power_at(k_c)
+    while achieved < power:
+        k_c += 1
+        achieved = power_at(k_c)
+    k_t = k_t_of(k_c)
+    return ClusterSampleSizeResult(
+        clusters_per_arm=k_c if ratio == 1 else None,
+        clusters_treatment=k_t,
+        clusters_control=k_c,
+        answers_per_cluster=m,
+        n_treatment=k_t * m,
+        n_control=k_c * m,
+        n_individual_treatment=base.n_treatment,
+        n_individual_control=base.n_control,
+        design_effect=float(deff),
+        icc=float(icc),
+        cluster_size_cv=float(cluster_size_cv),
+        df=k_t + k_c - 2,
+        achieved_power=float(achieved),
+        mde=float(mde),
+        alpha=alpha,
+        power=power,
+        ratio=float(ratio),
+        alternative=alternative,
+        formula=(
+            "k = ceil(n DE / m), DE = 1 + ((1 + cv^2) m - 1) icc, then k raised until the "
+            "noncentral-t power on df = k_t + k_c - 2 reaches the target"
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------------ detector
+
+
+def detect_cluster_assignment(
+    frame: pd.DataFrame,
+    group: str,
+    candidates: Sequence[str] | None = None,
+    *,
+    min_rows_per_cluster: float = 2.0,
+) -> tuple[ClusterAssignmentHint, ...]:
+    """Columns within which the arm never varies: "looks cluster-assigned by <column>".
+
+    A candidate column qualifies when every one of its values (rows with a missing value or a
+    missing arm are ignored) occurs in one arm only, it has more values than there are arms (a
+    relabelled copy of the arm column is not a cluster), and its values hold at least
+    ``min_rows_per_cluster`` rows on average (a respondent id is constant within arm trivially).
+
+    Args:
+        candidates: columns to check; default every column except ``group``.
+
+    Returns:
+        One hint per qualifying column, the column with the most clusters first.
+    """
+    if group not in frame.columns:
+        raise NPSInputError(f"missing column {group!r}; the columns are {list(map(str, frame.columns))}", column=group)
+    cols = [c for c in (frame.columns if candidates is None else candidates) if c != group]
+    absent = [c for c in cols if c not in frame.columns]
+    if absent:
+        raise NPSInputError(f"missing column(s) {absent}; the columns are {list(map(str, frame.columns))}", column=absent[0])
+    arm = frame[group]
+    n_arms = int(arm.nunique(dropna=True))
+    hints: list[ClusterAssignmentHint] = []
+    for col in cols:
+        values = frame[col]
+        keep = values.notna().to_numpy() & arm.notna().to_numpy()
+        if not keep.any():
+            continue
+        sub = pd.DataFrame({"v": values[keep].to_numpy(), "a": arm[keep].to_numpy()})
+        try:
+            arms_per_value = sub.groupby("v", sort=False)["a"].nunique()
+        except TypeError:  # unhashable cells (lists, dicts) cannot label clusters
+            continue
+        n_values = len(arms_per_value)
+        if n_values <= n_arms or keep.sum() / n_values < min_rows_per_cluster:
+            continue
+        if (arms_per_value == 1).all():
+            per_arm = sub.drop_duplicates("v")["a"].value_counts().sort_index()
+            counts = {str(k): int(v) for k, v in per_arm.items()}
+            listing = ", ".join(f"{v} in {k}" for k, v in counts.items())
+            hints.append(
+                ClusterAssignmentHint(
+                    column=str(col),
+                    n_clusters=n_values,
+                    clusters_per_arm=counts,
+                    message=(
+                        f"looks cluster-assigned by {col}: every {col}'s customers are in one arm "
+                        f"({listing}); analyse with cluster={str(col)!r}, or the intervals are too narrow"
+                    ),
+                )
+            )
+    hints.sort(key=lambda h: -h.n_clusters)
+    return tuple(hints)
