@@ -1,0 +1,335 @@
+"""Cluster-assigned pilots: ratio estimator, linearised variance, permutation, ICC, power, detector.
+
+Every pinned number is computed independently in the test: statsmodels' cluster-robust OLS, a
+one-way ANOVA on the rows, relabelings enumerated by hand, or the formula written out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nps_analysis.errors import NPSInputError
+from nps_analysis.samples_clusters import (
+    CLUSTER_PILOT_FILE,
+    arm_shares,
+    cluster_pilot_data,
+    cluster_pilot_sample,
+    simulate_cluster_counts,
+    write_cluster_pilot,
+)
+from nps_analysis.stats.clusters import (
+    anova_icc,
+    cluster_counts,
+    cluster_permutation_pvalue,
+    cluster_sample_size,
+    compare_cluster_frames,
+    compare_clusters,
+    design_effect,
+    detect_cluster_assignment,
+    icc,
+    ratio_nps,
+)
+
+# Two small arms of clusters as (detractors, passives, promoters), unequal sizes.
+TREATMENT = np.array([[2, 3, 5], [1, 1, 6], [4, 2, 2], [0, 2, 3]], dtype=float)
+CONTROL = np.array([[3, 2, 1], [5, 3, 4], [2, 2, 2], [1, 0, 1], [4, 4, 3]], dtype=float)
+
+
+def rows_of(table: np.ndarray, prefix: str) -> pd.DataFrame:
+    """One row per answer: a cluster label and a -1/0/+1 value (scores 0, 7, 10)."""
+    parts = []
+    for i, (d, p, r) in enumerate(table.astype(int)):
+        values = [-1] * d + [0] * p + [1] * r
+        parts.append(pd.DataFrame({"cluster": f"{prefix}{i}", "value": values}))
+    out = pd.concat(parts, ignore_index=True)
+    out["score"] = out["value"].map({-1: 0, 0: 7, 1: 10})
+    return out
+
+
+# ------------------------------------------------------------------------- linearised variance
+
+
+def test_ratio_variance_matches_statsmodels_cluster_robust_intercept_model():
+    import statsmodels.api as sm
+
+    for table, prefix in ((TREATMENT, "t"), (CONTROL, "c")):
+        rows = rows_of(table, prefix)
+        fit = sm.OLS(rows["value"].to_numpy(float), np.ones((len(rows), 1))).fit(
+            cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["cluster"])[0]}
+        )
+        # statsmodels' small-sample factor G/(G-1) (N-1)/(N-K) is exactly CR1 with K = 1.
+        nps, var, g = ratio_nps(table)
+        assert g == len(table)
+        assert nps == pytest.approx(100 * rows["value"].mean(), rel=1e-12)
+        assert var == pytest.approx(1e4 * fit.bse[0] ** 2, rel=1e-10)
+
+
+def test_difference_variance_matches_cluster_robust_ols_on_treatment_indicator():
+    import statsmodels.api as sm
+
+    rows = pd.concat([rows_of(TREATMENT, "t").assign(t=1.0), rows_of(CONTROL, "c").assign(t=0.0)])
+    x = sm.add_constant(rows["t"].to_numpy())
+    fit = sm.OLS(rows["value"].to_numpy(float), x).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["cluster"])[0], "use_correction": False}
+    )
+    r = compare_clusters(TREATMENT, CONTROL)
+    g_t, g_c = len(TREATMENT), len(CONTROL)
+    _, v_t, _ = ratio_nps(TREATMENT)
+    _, v_c, _ = ratio_nps(CONTROL)
+    # Without the per-arm CR1 factors the linearised variance is the plain (CR0) sandwich.
+    cr0 = v_t * (g_t - 1) / g_t + v_c * (g_c - 1) / g_c
+    assert r.difference == pytest.approx(100 * fit.params[1], rel=1e-12)
+    assert cr0 == pytest.approx(1e4 * fit.bse[1] ** 2, rel=1e-10)
+    assert r.se == pytest.approx(math.sqrt(v_t + v_c), rel=1e-12)
+
+
+def test_ratio_variance_by_hand():
+    # Clusters (y, m): (3, 10), (5, 8), (-2, 8), (3, 5); R = 9/31.
+    y = np.array([3, 5, -2, 3.0])
+    m = np.array([10, 8, 8, 5.0])
+    r = 9 / 31
+    expected = 4 / 3 * np.sum((y - r * m) ** 2) / 31**2 * 1e4
+    nps, var, _ = ratio_nps(TREATMENT)
+    assert nps == pytest.approx(100 * r)
+    assert var == pytest.approx(expected, rel=1e-12)
+
+
+def test_t_interval_and_pvalue_use_df_from_clusters():
+    from scipy.stats import t as t_dist
+
+    r = compare_clusters(TREATMENT, CONTROL, method="t")
+    df = len(TREATMENT) + len(CONTROL) - 2
+    assert r.df == df
+    q = t_dist.ppf(0.975, df)
+    assert (r.ci_lower, r.ci_upper) == pytest.approx((r.difference - q * r.se, r.difference + q * r.se))
+    assert r.pvalue == pytest.approx(2 * t_dist.sf(abs(r.difference / r.se), df))
+    assert r.method == "cluster-t"
+    greater = compare_clusters(TREATMENT, CONTROL, method="t", alternative="greater")
+    assert greater.pvalue == pytest.approx(t_dist.sf(r.difference / r.se, df))
+    assert greater.ci_upper == 200.0
+    assert greater.ci_lower == pytest.approx(r.difference - t_dist.ppf(0.95, df) * r.se)
+
+
+def test_few_clusters_use_the_permutation_pvalue_and_say_so():
+    r = compare_clusters(TREATMENT, CONTROL)
+    assert r.method == "cluster-permutation"
+    assert r.pvalue == r.permutation_pvalue
+    assert r.permutation_exact and r.n_permutations == math.comb(9, 4)
+    assert "only the cluster permutation test is trustworthy" in r.note
+    assert not r.trustworthy_t
+    rng = np.random.default_rng(3)
+    many = compare_clusters(rng.integers(1, 9, (12, 3)), rng.integers(1, 9, (10, 3)))
+    assert many.method == "cluster-t" and many.note is None and many.pvalue == many.t_pvalue
+
+
+# ------------------------------------------------------------------------- permutation
+
+
+def test_permutation_pvalue_exact_on_a_tiny_example_enumerated_by_hand():
+    # Four clusters of two answers, means 1, 0.5, -0.5, -1; the first two are treated.
+    t = [[0, 0, 2], [0, 1, 1]]
+    c = [[1, 1, 0], [2, 0, 0]]
+    # The six relabelings give differences (points) 150, 50, 0, 0, -50, -150.
+    assert cluster_permutation_pvalue(t, c)[:2] == (pytest.approx(2 / 6), True)
+    assert cluster_permutation_pvalue(t, c, alternative="greater")[0] == pytest.approx(1 / 6)
+    assert cluster_permutation_pvalue(t, c, alternative="less")[0] == pytest.approx(1.0)
+
+
+def test_permutation_pvalue_unequal_sizes_matches_explicit_enumeration():
+    both = np.vstack([TREATMENT, CONTROL])
+    y = both[:, 2] - both[:, 0]
+    m = both.sum(axis=1)
+    obs = y[:4].sum() / m[:4].sum() - y[4:].sum() / m[4:].sum()
+    stats = []
+    for chosen in itertools.combinations(range(9), 4):
+        mask = np.zeros(9, dtype=bool)
+        mask[list(chosen)] = True
+        stats.append(y[mask].sum() / m[mask].sum() - y[~mask].sum() / m[~mask].sum())
+    stats = np.array(stats)
+    expected = np.mean(np.abs(stats) >= abs(obs) - 1e-12)
+    p, exact, used = cluster_permutation_pvalue(TREATMENT, CONTROL)
+    assert exact and used == 126
+    assert p == pytest.approx(expected, abs=1e-12)
+    # Monte Carlo when enumeration is not allowed: close to the exact value.
+    p_mc, exact_mc, used_mc = cluster_permutation_pvalue(TREATMENT, CONTROL, max_exact=10, n_resamples=20_000)
+    assert not exact_mc and used_mc == 20_000
+    assert p_mc == pytest.approx(expected, abs=0.015)
+
+
+# ------------------------------------------------------------------------- ICC
+
+
+def test_anova_icc_matches_one_way_anova_on_rows():
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    rows = rows_of(TREATMENT, "t")
+    table = anova_lm(smf.ols("value ~ C(cluster)", data=rows).fit())
+    msb, msw = table["mean_sq"].iloc[0], table["mean_sq"].iloc[1]
+    sizes = rows.groupby("cluster").size().to_numpy(float)
+    n, k = sizes.sum(), sizes.size
+    m0 = (n - (sizes**2).sum() / n) / (k - 1)
+    expected = (msb - msw) / (msb + (m0 - 1) * msw)
+    res = anova_icc([TREATMENT])
+    assert res.msb == pytest.approx(msb, rel=1e-10) and res.msw == pytest.approx(msw, rel=1e-10)
+    assert res.m0 == pytest.approx(m0) and res.icc == pytest.approx(expected, rel=1e-10)
+    assert res.adjusted_cluster_size == pytest.approx((sizes**2).sum() / n)
+    assert res.design_effect == pytest.approx(1 + ((sizes**2).sum() / n - 1) * max(expected, 0))
+
+
+def test_pooled_icc_removes_arm_differences_like_a_two_way_nested_anova():
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    rows = pd.concat([rows_of(TREATMENT, "t").assign(arm="t"), rows_of(CONTROL, "c").assign(arm="c")])
+    # Clusters nested in arms: the full model is just the cluster means; the arm-only model
+    # leaves the between-cluster-within-arm sum of squares in its residual.
+    full = smf.ols("value ~ C(cluster)", data=rows).fit()
+    arm_only = smf.ols("value ~ C(arm)", data=rows).fit()
+    table = anova_lm(arm_only, full)
+    msb = table["ss_diff"].iloc[1] / (9 - 2)
+    msw = full.ssr / (len(rows) - 9)
+    res = icc(rows, score="score", cluster="cluster", group="arm")
+    assert res.msb == pytest.approx(msb, rel=1e-10) and res.msw == pytest.approx(msw, rel=1e-10)
+    assert res.df_between == 9 - 2 and res.df_within == len(rows) - 9
+
+
+def test_icc_interval_is_searle_formula():
+    from scipy.stats import f
+
+    res = anova_icc([TREATMENT, CONTROL], confidence_level=0.9)
+    ratio = res.msb / res.msw
+    fl = ratio / f.ppf(0.95, res.df_between, res.df_within)
+    fu = ratio / f.ppf(0.05, res.df_between, res.df_within)
+    assert res.ci_lower == pytest.approx((fl - 1) / (fl + res.m0 - 1))
+    assert res.ci_upper == pytest.approx(min(1.0, (fu - 1) / (fu + res.m0 - 1)))
+    assert res.ci_lower <= res.icc <= res.ci_upper
+
+
+def test_icc_recovers_the_simulated_value():
+    rng = np.random.default_rng(11)
+    counts = simulate_cluster_counts(rng, np.full(400, 60), arm_shares(20, 0.3), 0.1)
+    res = anova_icc([counts.astype(float)])
+    assert res.icc == pytest.approx(0.1, abs=0.025)
+    assert res.ci_lower < 0.1 < res.ci_upper
+    none = anova_icc([simulate_cluster_counts(rng, np.full(400, 60), arm_shares(20, 0.3), 0.0).astype(float)])
+    assert abs(none.icc) < 0.01
+
+
+def test_icc_public_function_on_frames_and_perfect_clustering():
+    f = pd.DataFrame({"team": list("aabb"), "score": [10, 10, 0, 0]})
+    assert icc(f, cluster="team").icc == 1.0
+    with pytest.raises(NPSInputError, match="'crew'"):
+        icc(f, cluster="crew")
+
+
+# ------------------------------------------------------------------------- frames and errors
+
+
+def test_cluster_counts_and_errors_name_the_problem():
+    f = pd.DataFrame({"team": ["a", "a", "b", None, "b"], "score": [10, 7, 3, None, "9"]})
+    table = cluster_counts(f, cluster="team")
+    assert table.loc["a"].tolist() == [0, 1, 1, 2] and table.loc["b"].tolist() == [1, 0, 1, 2]
+    bad = f.assign(score=[10, 7, 3, 5, 9])
+    with pytest.raises(NPSInputError, match="no 'team' label") as err:
+        cluster_counts(bad, cluster="team")
+    assert err.value.rows == [(3, None)]
+    with pytest.raises(NPSInputError, match="both arms"):
+        compare_cluster_frames(f, f, cluster="team")
+
+
+def test_frame_comparison_equals_count_comparison():
+    t = rows_of(TREATMENT, "t")
+    c = rows_of(CONTROL, "c")
+    a = compare_cluster_frames(t, c, cluster="cluster")
+    b = compare_clusters(TREATMENT, CONTROL)
+    assert a.to_dict() == b.to_dict()
+
+
+# ------------------------------------------------------------------------- power
+
+
+def test_design_effect_formulas():
+    assert design_effect(200, 0.02) == pytest.approx(1 + 199 * 0.02)  # 4.98, "about 5x"
+    assert design_effect(50, 0.1, cluster_size_cv=0.5) == pytest.approx(1 + (1.25 * 50 - 1) * 0.1)
+    with pytest.raises(ValueError):
+        design_effect(50, 1.2)
+
+
+def test_cluster_sample_size_inflates_individual_n_then_corrects_for_t():
+    from scipy.stats import nct
+    from scipy.stats import t as t_dist
+
+    from nps_analysis.power import sample_size
+
+    r = cluster_sample_size(10, cluster_size=50, icc=0.02, baseline_nps=20, passive_share=0.3)
+    base = sample_size(10, baseline_nps=20, passive_share=0.3)
+    assert r.n_individual_control == base.n_per_arm == 997
+    assert r.design_effect == pytest.approx(1.98)
+    assert r.clusters_per_arm >= math.ceil(997 * 1.98 / 50)  # 40 before the t correction
+
+    def power(k: int) -> float:
+        se = math.sqrt(1.98 * (base.variance_treatment + base.variance_control) / (k * 50))
+        q = t_dist.isf(0.025, 2 * k - 2)
+        return nct.sf(q, 2 * k - 2, 0.1 / se) + nct.cdf(-q, 2 * k - 2, 0.1 / se)
+
+    k = r.clusters_per_arm
+    assert power(k) >= 0.8 > power(k - 1)
+    assert r.achieved_power == pytest.approx(power(k))
+    assert r.n_treatment == k * 50
+
+
+# ------------------------------------------------------------------------- detector
+
+
+def test_detector_finds_the_team_column_of_the_sample_and_nothing_else():
+    f = cluster_pilot_sample()
+    hints = detect_cluster_assignment(f, "arm")
+    assert [h.column for h in hints] == ["team"]
+    assert hints[0].clusters_per_arm == {"control": 12, "treatment": 12}
+    assert hints[0].message.startswith("looks cluster-assigned by team")
+    # An individually randomised experiment: no column qualifies.
+    g = f.assign(arm=np.random.default_rng(0).permutation(f["arm"].to_numpy()))
+    assert detect_cluster_assignment(g, "arm") == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arms=st.lists(st.sampled_from(["t", "c", None]), min_size=1, max_size=40),
+    labels=st.lists(st.one_of(st.integers(0, 6), st.none()), min_size=40, max_size=40),
+)
+def test_detector_only_flags_columns_constant_within_arm(arms, labels):
+    f = pd.DataFrame({"arm": arms, "unit": labels[: len(arms)]})
+    for hint in detect_cluster_assignment(f, "arm"):
+        sub = f.dropna()
+        assert (sub.groupby("unit")["arm"].nunique() == 1).all()
+        assert hint.n_clusters == sub["unit"].nunique() > sub["arm"].nunique()
+
+
+# ------------------------------------------------------------------------- samples
+
+
+def test_sample_truths_and_file_are_reproducible(tmp_path):
+    f = cluster_pilot_data(teams_per_arm=3, mean_answers=10, seed=1)
+    assert f.attrs["true_effect"] == 10.0
+    assert f.attrs["true_nps"]["treatment"] - f.attrs["true_nps"]["control"] == pytest.approx(10.0)
+    assert (f.groupby("team")["arm"].nunique() == 1).all()
+    from nps_analysis.datasets import data_dir
+
+    written = write_cluster_pilot(tmp_path)
+    assert written.read_bytes() == (data_dir() / CLUSTER_PILOT_FILE).read_bytes()
+
+
+def test_simulated_counts_have_the_requested_shares():
+    rng = np.random.default_rng(5)
+    counts = simulate_cluster_counts(rng, np.full((50, 40), 30), arm_shares(-10, 0.2), 0.05)
+    assert counts.shape == (50, 40, 3)
+    shares = counts.sum(axis=(0, 1)) / counts.sum()
+    assert shares == pytest.approx([0.45, 0.2, 0.35], abs=0.01)
