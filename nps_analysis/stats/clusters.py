@@ -716,3 +716,52 @@ def detect_cluster_assignment(
             )
     hints.sort(key=lambda h: -h.n_clusters)
     return tuple(hints)
+
+
+# ------------------------------------------------------------------------------------ sequential
+
+
+def cluster_look_moments(
+    values: np.ndarray,
+    arm: np.ndarray,
+    looks: np.ndarray,
+    clusters: np.ndarray,
+    n_looks: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative per-look moments of two arms with a cluster-robust variance, for sequential looks.
+
+    At each look ``k`` every arm's mean is the ratio estimator over the clusters seen so far and
+    its variance the linearised CR1 variance of :func:`ratio_nps`
+    (``G_k/(G_k-1) sum_i (s_ik - R_k n_ik)^2 / N_k^2``, ``s_ik``/``n_ik`` the cumulative sum
+    and count of cluster ``i``), returned as an *effective per-response variance*
+    ``v = N_k Var(R_k)`` so that ``sqrt(v_T/N_T + v_C/N_C)`` is the cluster-robust standard
+    error (the form ``nps_analysis.sequential.difference_cs`` takes). Fewer than two clusters in
+    an arm give an infinite variance (no interval yet).
+
+    Args:
+        values: per-response value (-1/0/+1 for NPS, 0/1 for shares, a number for means); NaN
+            rows are ignored.
+        arm: 0 = treatment, 1 = control per response. looks: 0-based look code per response.
+        clusters: 0-based cluster code per response (codes shared by both arms are allowed here;
+            each arm is summed separately).
+
+    Returns:
+        ``(n, mean, variance, clusters_seen)``, each of shape ``(2, n_looks)``.
+    """
+    ok = ~np.isnan(values)
+    v = values[ok]
+    arm, looks, clusters = arm[ok].astype(np.intp), looks[ok].astype(np.intp), clusters[ok].astype(np.intp)
+    n_clusters = int(clusters.max()) + 1 if clusters.size else 1
+    key = (arm * n_clusters + clusters) * n_looks + looks
+    size = 2 * n_clusters * n_looks
+    counts = np.bincount(key, minlength=size).reshape(2, n_clusters, n_looks).cumsum(axis=2)
+    sums = np.bincount(key, weights=v, minlength=size).reshape(2, n_clusters, n_looks).cumsum(axis=2)
+    n = counts.sum(axis=1).astype(float)
+    seen = (counts > 0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = sums.sum(axis=1) / n
+        resid = sums - mean[:, None, :] * counts
+        factor = np.where(seen > 1, seen / np.maximum(seen - 1, 1), np.nan)
+        var_mean = factor * np.sum(resid * resid, axis=1) / (n * n)
+        effective = np.where(seen > 1, var_mean * n, np.inf)
+    return n, mean, effective, seen
