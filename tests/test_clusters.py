@@ -333,3 +333,88 @@ def test_simulated_counts_have_the_requested_shares():
     assert counts.shape == (50, 40, 3)
     shares = counts.sum(axis=(0, 1)) / counts.sum()
     assert shares == pytest.approx([0.45, 0.2, 0.35], abs=0.01)
+
+
+# ------------------------------------------------------------------------- sequential looks
+
+
+def test_look_moments_equal_the_ratio_estimator_at_every_look():
+    from nps_analysis.stats.clusters import cluster_look_moments
+
+    rng = np.random.default_rng(8)
+    n = 400
+    cluster = rng.integers(0, 12, size=n)
+    arm = (cluster >= 6).astype(int)
+    values = rng.choice([-1.0, 0.0, 1.0], size=n)
+    look = rng.integers(0, 5, size=n)
+    counts, mean, var, seen = cluster_look_moments(values, arm, look, cluster, 5)
+    for k in range(5):
+        for a in (0, 1):
+            sel = (arm == a) & (look <= k)
+            table = np.array([
+                [np.sum(sel & (cluster == g) & (values == v)) for v in (-1.0, 0.0, 1.0)]
+                for g in np.unique(cluster[sel])
+            ], dtype=float)
+            nps, v, g = ratio_nps(table)
+            assert counts[a, k] == sel.sum() and seen[a, k] == g
+            assert 100 * mean[a, k] == pytest.approx(nps)
+            assert 1e4 * var[a, k] / counts[a, k] == pytest.approx(v)
+
+
+def test_confidence_sequence_with_cluster_variance_holds_its_level_when_teams_share_effects():
+    """Small version of benchmarks/cluster_validation.py (sequential section): ICC 0.1, 30 teams
+    per arm whose members answer over 20 looks; the independent sequence's error is far above
+    alpha, the cluster-robust one stays below it."""
+    from nps_analysis.sequential import cs_multiplier, difference_cs, nps_moments
+    from nps_analysis.stats.clusters import cluster_look_moments
+
+    rng = np.random.default_rng(2026)
+    reps, teams, looks = 150, 30, 20
+    errors = np.zeros(2)
+    for _ in range(reps):
+        sizes = 1 + rng.poisson(39, size=2 * teams)
+        table = simulate_cluster_counts(rng, sizes, arm_shares(20, 0.3), 0.1)
+        cluster = np.repeat(np.arange(2 * teams), sizes)
+        values = np.concatenate([np.repeat([-1.0, 0.0, 1.0], row) for row in table])
+        arm = (cluster >= teams).astype(int)
+        look = rng.integers(0, looks, size=cluster.size)
+        n, mean, var_c, _ = cluster_look_moments(values, arm, look, cluster, looks)
+        cum = np.stack([
+            np.cumsum(np.stack([np.bincount(look[(arm == a) & (values == v)], minlength=looks)
+                                for v in (-1.0, 0.0, 1.0)], axis=-1), axis=0)
+            for a in (0, 1)
+        ])
+        _, _, var_i = nps_moments(cum)
+        mult = cs_multiplier(n[0] + n[1], alpha=0.05, planned_n=float(sizes.sum()))
+        for j, var in enumerate((var_i, np.maximum(var_c, var_i))):
+            _, lo, hi, _ = difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], planned_n=1.0, multiplier=mult)
+            errors[j] += bool(np.any((lo > 0) | (hi < 0)))
+    independent, clustered = errors / reps
+    assert independent > 0.15
+    assert clustered <= 0.08
+
+
+# ------------------------------------------------------------------------- report section
+
+
+def test_report_section_rows_and_warnings():
+    from nps_analysis.analyses.cluster_pilot import (
+        CLUSTER_COLUMNS,
+        cluster_effects,
+        cluster_warnings,
+    )
+
+    f = cluster_pilot_sample()
+    table = cluster_effects(f, score="score", group="arm", control="control", treatments=["treatment"], cluster="team")
+    assert list(table.columns) == list(CLUSTER_COLUMNS)
+    direct = compare_cluster_frames(f[f.arm == "treatment"], f[f.arm == "control"], cluster="team")
+    assert table.loc[0, "difference"] == pytest.approx(direct.difference)
+    assert table.loc[0, "n_clusters_treatment"] == 12
+    assert cluster_warnings(f, group="arm", cluster="team", effects=table) == []
+    warnings = cluster_warnings(f, group="arm", ignore=["respondent_id", "score"])
+    assert len(warnings) == 1 and "looks cluster-assigned by team" in warnings[0]
+    few = f[f.team.isin(["T01", "T02", "T03", "T04", "T05", "T06"])]
+    few_table = cluster_effects(few, score="score", group="arm", control="control", treatments=["treatment"], cluster="team")
+    assert "only the cluster permutation test is trustworthy" in cluster_warnings(few, group="arm", cluster="team", effects=few_table)[0]
+    with pytest.raises(NPSInputError, match="'crew'"):
+        cluster_effects(f, score="score", group="arm", control="control", treatments=["treatment"], cluster="crew")

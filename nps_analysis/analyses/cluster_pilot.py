@@ -1,0 +1,88 @@
+"""The cluster section of the experiment report: effects analysed by team/store/agent, and warnings.
+
+Turns survey rows into one row per treatment arm (cluster-robust effect, permutation p-value, ICC,
+design effect, clusters per arm) plus the guard-rail sentences the report shows above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+# --- kit imports (phase 1: today's flat modules; they move to sources/ with issue 11)
+from ..errors import NPSInputError
+from ..stats.clusters import compare_cluster_frames, detect_cluster_assignment
+
+# --- end of kit imports
+
+CLUSTER_COLUMNS: tuple[str, ...] = (
+    "treatment", "difference", "ci_lower", "ci_upper", "pvalue", "method", "t_pvalue",
+    "permutation_pvalue", "n_clusters_treatment", "n_clusters_control", "icc", "icc_ci_lower",
+    "icc_ci_upper", "design_effect", "variance_inflation", "note",
+)
+
+
+def cluster_effects(
+    frame: pd.DataFrame,
+    *,
+    score: str,
+    group: str,
+    control: Any,
+    treatments: Sequence[Any],
+    cluster: str,
+    confidence_level: float = 0.95,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """One row per treatment arm versus ``control``, analysed at the level of ``cluster``.
+
+    Columns: :data:`CLUSTER_COLUMNS` (see
+    :class:`nps_analysis.stats.clusters.ClusterComparison`); ``attrs["confidence_level"]``.
+    """
+    if cluster not in frame.columns:
+        raise NPSInputError(
+            f"cluster column {cluster!r} is not in the data; the columns are {list(map(str, frame.columns))}",
+            column=cluster,
+        )
+    control_rows = frame[frame[group] == control]
+    rows = []
+    for arm in treatments:
+        r = compare_cluster_frames(
+            frame[frame[group] == arm], control_rows, score=score, cluster=cluster,
+            confidence_level=confidence_level, random_state=random_state,
+        )
+        record = r.to_dict()
+        rows.append({"treatment": str(arm), **{k: record[k] for k in CLUSTER_COLUMNS[1:]}})
+    out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
+    out.attrs["confidence_level"] = confidence_level
+    return out
+
+
+def cluster_warnings(
+    frame: pd.DataFrame,
+    *,
+    group: str,
+    cluster: str = "",
+    effects: pd.DataFrame | None = None,
+    ignore: Sequence[str] = (),
+) -> list[str]:
+    """The guard-rail sentences of the report's cluster section (empty list: nothing to say).
+
+    - ``cluster`` given: the few-clusters warning of each treatment whose arms have fewer than
+      about 10 clusters (from ``effects``).
+    - ``cluster`` empty: "looks cluster-assigned by <column>" for every column within which the
+      arm never varies (:func:`nps_analysis.stats.clusters.detect_cluster_assignment`), the
+      columns in ``ignore`` (e.g. the score and respondent-id columns) left out.
+    """
+    if cluster:
+        notes = [] if effects is None else [
+            f"{row.treatment}: {row.note}" for row in effects.itertuples() if isinstance(row.note, str) and row.note
+        ]
+        return notes
+    candidates = [c for c in frame.columns if c != group and c not in set(ignore)]
+    hints = detect_cluster_assignment(frame, group, candidates)
+    return [
+        f"The pilot {h.message} (in the report: set the parameter cluster_column to {h.column!r})."
+        for h in hints
+    ]
