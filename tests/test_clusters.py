@@ -121,6 +121,8 @@ def test_few_clusters_use_the_permutation_pvalue_and_say_so():
     r = compare_clusters(TREATMENT, CONTROL)
     assert r.method == "cluster-permutation"
     assert r.pvalue == r.permutation_pvalue
+    assert (r.ci_lower, r.ci_upper) == (r.permutation_ci_lower, r.permutation_ci_upper)
+    assert r.t_ci_lower < r.difference < r.t_ci_upper
     assert r.permutation_exact and r.n_permutations == math.comb(9, 4)
     assert "only the cluster permutation test is trustworthy" in r.note
     assert not r.trustworthy_t
@@ -161,6 +163,39 @@ def test_permutation_pvalue_unequal_sizes_matches_explicit_enumeration():
     p_mc, exact_mc, used_mc = cluster_permutation_pvalue(TREATMENT, CONTROL, max_exact=10, n_resamples=20_000)
     assert not exact_mc and used_mc == 20_000
     assert p_mc == pytest.approx(expected, abs=0.015)
+
+
+def brute_force_pvalue(shift_points: float, alternative: str) -> float:
+    """Remove a shift from every treated answer and enumerate all 126 relabelings directly."""
+    both = np.vstack([TREATMENT, CONTROL])
+    m = both.sum(axis=1)
+    y = both[:, 2] - both[:, 0] - np.r_[np.full(4, shift_points / 100), np.zeros(5)] * m
+    stats = []
+    for chosen in itertools.combinations(range(9), 4):
+        mask = np.isin(np.arange(9), chosen)
+        stats.append(y[mask].sum() / m[mask].sum() - y[~mask].sum() / m[~mask].sum())
+    stats, obs = np.array(stats), y[:4].sum() / m[:4].sum() - y[4:].sum() / m[4:].sum()
+    if alternative == "two-sided":
+        return float(np.mean(np.abs(stats) >= abs(obs) - 1e-12))
+    if alternative == "greater":
+        return float(np.mean(stats >= obs - 1e-12))
+    return float(np.mean(stats <= obs + 1e-12))
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_permutation_interval_is_the_set_of_shifts_the_test_accepts(alternative):
+    from nps_analysis.stats.clusters import cluster_permutation_interval
+
+    lo, hi = cluster_permutation_interval(TREATMENT, CONTROL, alternative=alternative)
+    eps = 1e-4  # points
+    if alternative != "less":
+        assert brute_force_pvalue(lo + eps, alternative) > 0.05 >= brute_force_pvalue(lo - eps, alternative)
+    else:
+        assert lo == -200.0
+    if alternative != "greater":
+        assert brute_force_pvalue(hi, alternative) > 0.05 >= brute_force_pvalue(hi + eps, alternative)
+    else:
+        assert hi == 200.0
 
 
 # ------------------------------------------------------------------------- ICC

@@ -52,9 +52,10 @@ class ClusterComparison(ResultMixin):
     Attributes:
         difference: NPS(treatment) - NPS(control) in points, each NPS the ratio estimator
             ``100 sum(cluster sums of -1/0/+1) / sum(cluster sizes)``.
-        ci_lower, ci_upper: cluster-robust t interval (linearised variance, CR1 per arm).
-        pvalue: p-value of the method named in ``method`` (``cluster-t`` or
-            ``cluster-permutation``); ``t_pvalue`` and ``permutation_pvalue`` hold both.
+        ci_lower, ci_upper, pvalue: from the method named in ``method``: ``cluster-t`` (the
+            cluster-robust t interval and test: linearised variance, CR1 per arm) or
+            ``cluster-permutation`` (the permutation test of whole clusters and the interval
+            that inverts it); ``t_*`` and ``permutation_*`` hold both.
         se: linearised standard error of the difference (points); ``df``: t degrees of freedom.
         icc: ANOVA estimate of the intracluster correlation of the -1/0/+1 value, pooled within
             arms, with ``icc_ci_lower``/``icc_ci_upper`` (Searle's F interval).
@@ -73,7 +74,11 @@ class ClusterComparison(ResultMixin):
     df: int
     statistic: float
     t_pvalue: float
+    t_ci_lower: float
+    t_ci_upper: float
     permutation_pvalue: float
+    permutation_ci_lower: float
+    permutation_ci_upper: float
     permutation_exact: bool
     n_permutations: int
     nps_treatment: float
@@ -336,6 +341,41 @@ def _relabelings(g: int, g_t: int, *, n_resamples: int, max_exact: int, rng: np.
     return z, False
 
 
+def _permutation_setup(treatment: Any, control: Any, alternative: str, n_resamples: int, max_exact: int, random_state: Any) -> dict[str, Any]:
+    """Cluster sums, sizes and the relabeling matrix shared by the permutation p-value and interval."""
+    t = _as_cluster_table(treatment, "treatment")
+    c = _as_cluster_table(control, "control")
+    if alternative not in _ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {', '.join(_ALTERNATIVES)}, got {alternative!r}")
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    both = np.vstack([t, c])
+    y = both[:, 2] - both[:, 0]
+    m = both.sum(axis=1)
+    g, g_t = both.shape[0], t.shape[0]
+    z, exact = _relabelings(g, g_t, n_resamples=n_resamples, max_exact=max_exact, rng=rng)
+    zm = z @ m
+    obs = y[:g_t].sum() / m[:g_t].sum() - y[g_t:].sum() / m[g_t:].sum()
+    # Each relabeling's difference, in -1/0/+1 units: its arm sums are one matrix product.
+    a = z @ y / zm - (y.sum() - z @ y) / (m.sum() - zm)
+    return {"y": y, "m": m, "g_t": g_t, "z": z, "zm": zm, "a": a, "obs": obs, "exact": exact}
+
+
+def _hits(stat: np.ndarray, obs: float, alternative: str) -> np.ndarray:
+    tol = 1e-12 * max(1.0, abs(obs))  # relabelings that tie with the observed value count as hits
+    if alternative == "two-sided":
+        return np.abs(stat) >= abs(obs) - tol
+    if alternative == "greater":
+        return stat >= obs - tol
+    return stat <= obs + tol
+
+
+def _pvalue(hit_count: int, n_relabelings: int, exact: bool) -> float:
+    # Exact: the observed labelling is among the relabelings. Monte Carlo: Phipson & Smyth (2010).
+    return hit_count / n_relabelings if exact else (1.0 + hit_count) / (1.0 + n_relabelings)
+
+
 def cluster_permutation_pvalue(
     treatment: Any,
     control: Any,
@@ -359,32 +399,92 @@ def cluster_permutation_pvalue(
     Returns:
         ``(pvalue, exact, relabelings used)``.
     """
-    t = _as_cluster_table(treatment, "treatment")
-    c = _as_cluster_table(control, "control")
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {', '.join(_ALTERNATIVES)}, got {alternative!r}")
-    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
-    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-    both = np.vstack([t, c])
-    y = both[:, 2] - both[:, 0]
-    m = both.sum(axis=1)
-    g, g_t = both.shape[0], t.shape[0]
-    z, exact = _relabelings(g, g_t, n_resamples=n_resamples, max_exact=max_exact, rng=rng)
-    y_tot, m_tot = y.sum(), m.sum()
-    yt, mt = z @ y, z @ m
-    stat = 100.0 * (yt / mt - (y_tot - yt) / (m_tot - mt))
-    obs = 100.0 * (y[:g_t].sum() / m[:g_t].sum() - y[g_t:].sum() / m[g_t:].sum())
-    tol = 1e-9 * max(1.0, abs(obs))  # relabelings that tie with the observed value count as hits
+    st = _permutation_setup(treatment, control, alternative, n_resamples, max_exact, random_state)
+    hits = int(np.count_nonzero(_hits(st["a"], st["obs"], alternative)))
+    return _pvalue(hits, st["z"].shape[0], st["exact"]), st["exact"], int(st["z"].shape[0])
+
+
+def _interval_from_setup(st: dict[str, Any], confidence_level: float, alternative: str) -> tuple[float, float]:
+    """Shifts ``delta`` (points) the permutation test does not reject: test inversion, exact sweep."""
+    z, zm, a, obs = st["z"], st["zm"], st["a"], st["obs"]
+    g_t, m = st["g_t"], st["m"]
+    mt = np.zeros_like(m)
+    mt[:g_t] = m[:g_t]
+    # Removing a shift delta from every treated answer changes relabeling z's difference to
+    # a_z - delta b_z, b_z = (treated answers' share of z's treatment arm) - (their share of its control).
+    b = z @ mt / zm - (mt.sum() - z @ mt) / (m.sum() - zm)
+    tol = 1e-12
+    lo = np.full(a.shape, -np.inf)
+    hi = np.full(a.shape, np.inf)
     if alternative == "two-sided":
-        hits = np.abs(stat) >= abs(obs) - tol
-    elif alternative == "greater":
-        hits = stat >= obs - tol
+        # Hit when (a - delta b)^2 >= (obs - delta)^2: a quadratic A d^2 + B d + C >= 0, A <= 0.
+        qa, qb, qc = b * b - 1.0, -2.0 * (a * b - obs), a * a - obs * obs
+        flat = np.abs(qa) < tol
+        with np.errstate(divide="ignore", invalid="ignore"):
+            disc = qb * qb - 4.0 * qa * qc
+            root = np.sqrt(np.maximum(disc, 0.0))
+            r1, r2 = (-qb + root) / (2.0 * qa), (-qb - root) / (2.0 * qa)
+            lo = np.where(flat, -np.inf, np.minimum(r1, r2))
+            hi = np.where(flat, np.inf, np.maximum(r1, r2))
+            never = ~flat & (disc < 0)
+            cut = -qc / qb
+        lo = np.where(flat & (qb > tol), cut, lo)
+        hi = np.where(flat & (qb < -tol), cut, hi)
+        never |= flat & (np.abs(qb) <= tol) & (qc < -tol)
     else:
-        hits = stat <= obs + tol
-    if exact:
-        return float(np.mean(hits)), True, int(z.shape[0])
-    return float((1.0 + np.count_nonzero(hits)) / (1.0 + n_resamples)), False, int(n_resamples)
+        # greater: hit when a - delta b >= obs - delta, i.e. delta (1 - b) >= obs - a (less: <=).
+        slope, rhs = 1.0 - b, obs - a
+        flat = np.abs(slope) < tol
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = rhs / slope
+        if alternative == "greater":
+            lo = np.where(flat, -np.inf, cut)
+            never = flat & (rhs > tol)
+        else:
+            hi = np.where(flat, np.inf, cut)
+            never = flat & (rhs < -tol)
+    lo, hi = lo[~never], hi[~never]
+    n = z.shape[0]
+    alpha = 1.0 - confidence_level
+    # Count, at every candidate shift, the relabelings whose hit set contains it (a sweep).
+    ends = np.unique(np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], [obs]]))
+    far_left, far_right = ends[0] - 1.0, ends[-1] + 1.0  # beyond every step: the tails
+    points = np.concatenate([[far_left], ends, (ends[:-1] + ends[1:]) / 2.0, [far_right]])
+    inside = np.searchsorted(np.sort(lo), points, side="right") - np.searchsorted(np.sort(hi), points, side="left")
+    pvalues = inside / n if st["exact"] else (1.0 + inside) / (1.0 + n)
+    accepted = points[pvalues > alpha]
+    if accepted.size == 0:
+        return math.nan, math.nan
+    left = -_BOUND if accepted.min() <= far_left or alternative == "less" else 100.0 * accepted.min()
+    right = _BOUND if accepted.max() >= far_right or alternative == "greater" else 100.0 * accepted.max()
+    return max(-_BOUND, float(left)), min(_BOUND, float(right))
+
+
+def cluster_permutation_interval(
+    treatment: Any,
+    control: Any,
+    *,
+    confidence_level: float = 0.95,
+    alternative: str = "two-sided",
+    n_resamples: int = 10_000,
+    max_exact: int = MAX_EXACT_RELABELINGS,
+    random_state: int | np.random.Generator | None = 0,
+) -> tuple[float, float]:
+    """Interval for the NPS difference by inverting the cluster permutation test.
+
+    The set of shifts ``delta`` for which the test of "the change added ``delta`` to every treated
+    answer" does not reject at ``1 - confidence_level`` (Lehmann 1963; Rosenbaum 2002,
+    *Observational Studies*, sec. 2.6; for cluster trials Gail et al. 1996). Removing ``delta``
+    from the treated clusters changes relabeling ``z``'s difference to ``a_z - delta b_z``, so
+    the p-value is a step function whose steps are roots of one quadratic per relabeling; they
+    are found exactly and swept, with the same relabelings as the p-value (the hull of the
+    accepted shifts is returned). Valid at any number of clusters under the constant-shift
+    model; with few clusters its width reflects how little a few teams can tell.
+    """
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be between 0 and 1, got {confidence_level!r}")
+    st = _permutation_setup(treatment, control, alternative, n_resamples, max_exact, random_state)
+    return _interval_from_setup(st, confidence_level, alternative)
 
 
 def compare_clusters(
@@ -408,12 +508,14 @@ def compare_clusters(
     within each arm; without the factors it equals statsmodels' cluster-robust OLS variance of
     the treatment coefficient). Reference: Student t with ``df = G_t + G_c - 2`` (Cameron &
     Miller 2015 recommend t on G - K, K = 2 coefficients here); interval ``D +/- t se``.
-    The permutation p-value (:func:`cluster_permutation_pvalue`) is always computed.
+    The permutation p-value (:func:`cluster_permutation_pvalue`) and the interval that inverts
+    it (:func:`cluster_permutation_interval`) are always computed, from the same relabelings.
 
     Args:
-        method: which p-value is ``pvalue``: ``"t"``, ``"permutation"``, or ``"auto"`` (default:
-            the permutation test when an arm has fewer than ``min_clusters`` clusters, where the
-            t reference is not trusted, else the t-test). The interval is always the t interval.
+        method: where ``pvalue``, ``ci_lower`` and ``ci_upper`` come from: ``"t"``,
+            ``"permutation"``, or ``"auto"`` (default: the permutation test and its interval when
+            an arm has fewer than ``min_clusters`` clusters, where the t reference is not
+            trusted, else the t-test). Both sets are kept (``t_*``, ``permutation_*``).
         alternative: "two-sided", "greater" (H1: NPS_t > NPS_c) or "less"; a one-sided
             alternative gives a one-sided interval whose open side is +/-200.
     """
@@ -447,9 +549,10 @@ def compare_clusters(
         lo, hi = max(-_BOUND, lo), min(_BOUND, hi)
     else:  # one cluster in an arm (no variance) or no variation at all
         stat, p_t, lo, hi = math.nan, math.nan, math.nan, math.nan
-    p_perm, exact, used = cluster_permutation_pvalue(
-        t, c, alternative=alternative, n_resamples=n_resamples, max_exact=max_exact, random_state=random_state
-    )
+    setup = _permutation_setup(t, c, alternative, n_resamples, max_exact, random_state)
+    exact, used = setup["exact"], int(setup["z"].shape[0])
+    p_perm = _pvalue(int(np.count_nonzero(_hits(setup["a"], setup["obs"], alternative))), used, exact)
+    perm_lo, perm_hi = _interval_from_setup(setup, confidence_level, alternative)
     chosen = method
     if method == "auto":
         chosen = "permutation" if min(g_t, g_c) < min_clusters or math.isnan(p_t) else "t"
@@ -457,14 +560,18 @@ def compare_clusters(
     var_ind = _independent_variance(t) + _independent_variance(c)
     return ClusterComparison(
         difference=float(diff),
-        ci_lower=float(lo),
-        ci_upper=float(hi),
+        ci_lower=perm_lo if chosen == "permutation" else float(lo),
+        ci_upper=perm_hi if chosen == "permutation" else float(hi),
         pvalue=p_perm if chosen == "permutation" else p_t,
         se=float(se),
         df=int(df),
         statistic=float(stat),
         t_pvalue=p_t,
+        t_ci_lower=float(lo),
+        t_ci_upper=float(hi),
         permutation_pvalue=p_perm,
+        permutation_ci_lower=perm_lo,
+        permutation_ci_upper=perm_hi,
         permutation_exact=exact,
         n_permutations=used,
         nps_treatment=float(nps_t),
