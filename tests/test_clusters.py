@@ -24,16 +24,19 @@ from nps_analysis.samples_clusters import (
     simulate_cluster_counts,
     write_cluster_pilot,
 )
+from nps_analysis.stats.cluster_design import (
+    cluster_sample_size,
+    design_effect,
+    detect_cluster_assignment,
+)
 from nps_analysis.stats.clusters import (
     anova_icc,
     cluster_counts,
     cluster_permutation_pvalue,
-    cluster_sample_size,
     compare_cluster_frames,
     compare_clusters,
-    design_effect,
-    detect_cluster_assignment,
     icc,
+    ratio_interval,
     ratio_nps,
 )
 
@@ -99,6 +102,15 @@ def test_ratio_variance_by_hand():
     nps, var, _ = ratio_nps(TREATMENT)
     assert nps == pytest.approx(100 * r)
     assert var == pytest.approx(expected, rel=1e-12)
+
+
+def test_arm_interval_uses_t_on_clusters_minus_one():
+    from scipy.stats import t as t_dist
+
+    nps, lo, hi, se = ratio_interval(TREATMENT, confidence_level=0.9)
+    ref, var, g = ratio_nps(TREATMENT)
+    assert nps == ref and se == pytest.approx(math.sqrt(var))
+    assert (lo, hi) == pytest.approx((nps - t_dist.ppf(0.95, 3) * se, nps + t_dist.ppf(0.95, 3) * se))
 
 
 def test_t_interval_and_pvalue_use_df_from_clusters():

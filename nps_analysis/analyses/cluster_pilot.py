@@ -13,7 +13,8 @@ import pandas as pd
 
 # --- kit imports (phase 1: today's flat modules; they move to sources/ with issue 11)
 from ..errors import NPSInputError
-from ..stats.clusters import compare_cluster_frames, detect_cluster_assignment
+from ..stats.cluster_design import detect_cluster_assignment
+from ..stats.clusters import compare_cluster_frames
 
 # --- end of kit imports
 
