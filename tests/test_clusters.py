@@ -465,3 +465,23 @@ def test_report_section_rows_and_warnings():
     assert "only the cluster permutation test is trustworthy" in cluster_warnings(few, group="arm", cluster="team", effects=few_table)[0]
     with pytest.raises(NPSInputError, match="'crew'"):
         cluster_effects(f, score="score", group="arm", control="control", treatments=["treatment"], cluster="crew")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.one_of(st.integers(0, 10), st.none()), min_size=1, max_size=60),
+    teams=st.lists(st.sampled_from(["a", "b", "c", 7]), min_size=60, max_size=60),
+)
+def test_cluster_counts_agree_with_classify_row_by_row(scores, teams):
+    from nps_analysis.scoring import classify
+
+    f = pd.DataFrame({"score": pd.array(scores, dtype="Int64"), "team": teams[: len(scores)]})
+    answered = f.dropna(subset=["score"])
+    if answered.empty:
+        return
+    table = cluster_counts(f, cluster="team")
+    assert int(table["n"].sum()) == len(answered)
+    for team, part in answered.groupby("team"):
+        labels = list(classify(part["score"].astype(int).tolist()))
+        expected = [labels.count(k) for k in ("detractor", "passive", "promoter")]
+        assert table.loc[team, ["detractors", "passives", "promoters"]].tolist() == expected
