@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 import nps_analysis as nps
-from nps_analysis.scoring import NPSCounts
+from nps_analysis.stats.scoring import NPSCounts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, write_section  # noqa: E402

@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import VALIDATION, write_section  # noqa: E402
 from nps_analysis import datasets  # noqa: E402
-from nps_analysis.followup import followup_effect, holdout_comparison, median_interval  # noqa: E402
-from nps_analysis.tracking import adjust_pvalues, wald_difference  # noqa: E402
+from nps_analysis.analyses.followup import median_interval  # noqa: E402
+from nps_analysis.analyses.recovery import followup_effect, holdout_comparison  # noqa: E402
+from nps_analysis.analyses.tracking import adjust_pvalues, wald_difference  # noqa: E402
 
 
 def median_coverage(reps: int, rng: np.random.Generator) -> list[str]:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import VALIDATION, write_section  # noqa: E402
 
 import nps_analysis as nps  # noqa: E402
-from nps_analysis.datasets import BASELINE_DISTRIBUTION, shift_for_nps, true_nps  # noqa: E402
+from nps_analysis.samples import BASELINE_DISTRIBUTION, shift_for_nps, true_nps  # noqa: E402
 
 CUTS = norm.ppf(np.cumsum(BASELINE_DISTRIBUTION)[:-1])
 MDE = 8.0

@@ -22,17 +22,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import VALIDATION, write_section  # noqa: E402
 
-from nps_analysis.datasets import BASELINE_AGREEMENT, _cutpoints, _dominance, ordinal_probabilities  # noqa: E402
-from nps_analysis.gap import (  # noqa: E402
-    _bootstrap_means,
-    _cliff_interval,
-    _rank_statistics,
-    _signed_rank,
-    item_pvalues,
-    newcombe_interval,
-)
+from nps_analysis.analyses.gap import bootstrap_means, item_pvalues  # noqa: E402
+from nps_analysis.samples import BASELINE_AGREEMENT, cutpoints, dominance, ordinal_probabilities  # noqa: E402
+from nps_analysis.stats.intervals import newcombe_interval  # noqa: E402
+from nps_analysis.stats.ranks import cliff_interval, rank_statistics, signed_rank  # noqa: E402
 
-CUTS = _cutpoints(BASELINE_AGREEMENT)
+CUTS = cutpoints(BASELINE_AGREEMENT)
 M_ITEMS = 20
 N_CUSTOMERS = 300
 Q = 0.05
@@ -221,11 +216,11 @@ def coverage_table(reps, seed=14):
         cust = rng.multinomial(N_CUSTOMERS, p_cust, size=reps).astype(float)
         true_gap = float(p_cust @ levels - p_comp @ levels)
         true_tb = float(p_cust[-1] - p_comp[-1])
-        true_delta = _dominance(p_cust, p_comp)
+        true_delta = dominance(p_cust, p_comp)
         lo, hi = newcombe_interval(cust[:, -1], N_CUSTOMERS, comp[:, -1], n_company)
         tb_cov = np.mean((lo <= true_tb) & (true_tb <= hi))
-        st = _rank_statistics(comp, cust)
-        dlo, dhi = _cliff_interval(st.delta, st.delta_variance, n_company + N_CUSTOMERS - 2, 0.95)
+        st = rank_statistics(comp, cust)
+        dlo, dhi = cliff_interval(st.delta, st.delta_variance, n_company + N_CUSTOMERS - 2, 0.95)
         defined = ~np.isnan(dlo)
         d_cov = np.mean((dlo[defined] <= true_delta) & (true_delta <= dhi[defined]))
         m1, m2 = comp @ levels / n_company, cust @ levels / N_CUSTOMERS
@@ -269,7 +264,7 @@ def bootstrap_table(reps, seed=15, n_boot=1000):
             latent = shifts + spread * (math.sqrt(0.3) * rng.standard_normal((n, 1)) + math.sqrt(0.7) * rng.standard_normal((n, 3)))
             answers = 1 + np.searchsorted(CUTS, latent.ravel()).reshape(latent.shape).astype(float)
             scores.append(answers.mean(1, keepdims=True))
-        boot = _bootstrap_means(scores[1], n_boot, rng) - _bootstrap_means(scores[0], n_boot, rng)
+        boot = bootstrap_means(scores[1], n_boot, rng) - bootstrap_means(scores[0], n_boot, rng)
         lo, hi = np.quantile(boot[:, 0], [0.025, 0.975])
         hits += lo <= truth <= hi
     cov = hits / reps
@@ -291,7 +286,7 @@ def paired_table(reps, seed=16):
         mags = np.arange(1, 7)
         pos = np.stack([(d == m).sum(1) for m in mags], -1)
         neg = np.stack([(d == -m).sum(1) for m in mags], -1)
-        _, _, p = _signed_rank(pos, neg, (d == 0).sum(1))
+        _, _, p = signed_rank(pos, neg, (d == 0).sum(1))
         from scipy.stats import t as student_t
 
         mean, sd = d.mean(1), d.std(1, ddof=1)
@@ -341,7 +336,7 @@ def speed_table(seed=18):
     for _ in range(20):
         c = np.stack([(comp == k).sum(0) for k in range(1, 6)], -1)
         d = np.stack([(cust == k).sum(0) for k in range(1, 6)], -1)
-        ours = _rank_statistics(c, d)
+        ours = rank_statistics(c, d)
     t_counts = (time.perf_counter() - t0) / 20
     t0 = time.perf_counter()
     ref = [stats.brunnermunzel(comp[:, j], cust[:, j]).pvalue for j in range(m)]

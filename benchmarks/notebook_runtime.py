@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
-from nps_analysis.runner import run_notebook  # noqa: E402
+from nps_analysis.report.runner import run_notebook  # noqa: E402
 
 
 def _notebook(path: Path, body: list[str]) -> Path:

@@ -21,7 +21,7 @@ def main() -> list[dict]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _report import machine
 
-    from nps_analysis.runner import run_notebook
+    from nps_analysis.report.runner import run_notebook
 
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     print(f"# {len(notebooks)} notebook(s) through nps_analysis.runner on the bundled samples")

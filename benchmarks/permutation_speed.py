@@ -25,7 +25,7 @@ from scipy import stats
 def kit_pvalue(t, c, *, alternative: str = "two-sided", n_resamples: int = 9999, exact: bool = True, seed: int = 0):
     """The kit's test (nps_analysis.compare.permutation_pvalue) on counts."""
     from nps_analysis import NPSCounts
-    from nps_analysis.compare import permutation_pvalue
+    from nps_analysis.stats.compare import permutation_pvalue
 
     pvalue, was_exact, _ = permutation_pvalue(
         NPSCounts(*map(int, t)),

@@ -5,109 +5,95 @@ The public API is flat: ``import nps_analysis as nps; nps.nps_interval(...); nps
 
 from __future__ import annotations
 
-from . import datasets, experiment, plots
-from .bigfile import counts_from_file, counts_from_source, read_source
-from .compare import (
-    COMPARE_METHODS,
-    CORRECTIONS,
-    ArmComparison,
-    CompareManyResult,
-    CompareResult,
-    CupedResult,
-    compare,
-    compare_many,
-    cuped,
-    row_level_tests,
+from . import samples as datasets
+from .analyses import alerts, experiment, followup, tracking
+from .analyses.alerts import alert_list, comment_themes
+from .analyses.balance import (
+    ResponseRates,
+    SampleRatioResult,
+    response_rates,
+    sample_ratio_mismatch,
 )
-from .decision import Decision, Guardrail, decide, decision_memo, parse_guardrail
-from .errors import NPSInputError
-from .experiment import ResponseRates, SampleRatioResult, response_rates, sample_ratio_mismatch
-from .followup import (
+from .analyses.decision import Decision, decide
+from .analyses.decision_memo import decision_memo
+from .analyses.followup import (
     DEFAULT_DEADLINES,
+    compliance,
+    followup_queue,
+    queue_summary,
+    unrouted,
+    validate_followup_log,
+)
+from .analyses.gap import DimensionGap, GapResult, ItemGap, survey_gap
+from .analyses.gap_story import GapInputs, gap_inputs, gap_narrative
+from .analyses.gap_tables import GAP_LABELS
+from .analyses.guardrails import Guardrail, parse_guardrail
+from .analyses.importance import IPA_QUADRANTS, ImportancePerformance, importance_performance
+from .analyses.paired_gap import PairedGapResult, paired_gap
+from .analyses.recovery import (
     FollowupEffect,
     HoldoutComparison,
     TransitionMatrix,
-    compliance,
     followup_effect,
-    followup_queue,
     holdout_comparison,
-    queue_summary,
     resurvey_pairs,
-    root_causes,
     transition_matrix,
-    unrouted,
-    validate_followup_log,
-    validate_root_causes,
 )
-from .gap import (
-    DIMENSION_SETS,
-    GAP_LABELS,
-    IPA_QUADRANTS,
-    SELF_ASSESSMENT_AREAS,
+from .analyses.root_causes import root_causes, validate_root_causes
+from .analyses.self_assessment import (
     SELF_ASSESSMENT_BANDS,
-    SELF_ASSESSMENT_STATEMENTS,
-    CliffsDelta,
-    DimensionGap,
-    GapInputs,
-    GapResult,
-    ImportancePerformance,
-    ItemGap,
-    PairedGapResult,
     RaterScore,
     SelfAssessment,
     SuperiorService,
-    brunner_munzel_permutation,
-    cliffs_delta,
-    gap_inputs,
-    gap_narrative,
-    importance_performance,
-    newcombe_interval,
-    paired_gap,
     self_assessment,
     self_assessment_band,
     self_assessment_gap,
     superior_service,
-    survey_gap,
 )
-from .intervals import INTERVAL_METHODS, NPSInterval, nps_interval
-from .io import LoadReport, load, load_report
-from .plots_gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
-from .plots_sequential import plot_monitoring
-from .plots_tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
-from .power import (
+from .analyses.tracking import cohort_table, nps_by_period, period_changes
+from .report.exports import export_queue, write_alerts
+from .report.parameters import notebook_parameters
+from .report.plots import experiment as plots
+from .report.plots.decision import plot_monitoring
+from .report.plots.gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
+from .report.plots.tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
+from .report.record import read_results, record, save_csv, save_figure, save_text
+from .report.runner import RunResult, run_notebook
+from .report.schedule import run_schedule
+from .sources.bigfile import read_source
+from .sources.errors import NPSInputError
+from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
+from .sources.load import LoadReport, load, load_report
+from .sources.privacy import mask_personal
+from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
+from .stats.compare import COMPARE_METHODS, CompareResult, compare
+from .stats.cuped import CupedResult, cuped
+from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
+from .stats.many import ArmComparison, CompareManyResult, compare_many
+from .stats.multiplicity import CORRECTIONS
+from .stats.power import (
     SampleSizeResult,
     achieved_power,
     margin_of_error,
     minimum_detectable_effect,
     sample_size,
 )
-from .privacy import mask_personal
-from .record import read_results, record, save_csv, save_figure, save_text
-from .runner import RunResult, notebook_parameters, run_notebook, run_schedule
-from .scoring import (
-    CATEGORIES,
+from .stats.ranks import CliffsDelta, brunner_munzel_permutation, cliffs_delta
+from .stats.rowtests import row_level_tests
+from .stats.scoring import (
     CSATResult,
     NPSCounts,
-    classify,
     counts,
+    counts_from_file,
+    counts_from_source,
     csat,
-    parse_scores,
-    score_distribution,
     wilson_interval,
 )
-from .sequential import (
+from .stats.sequential import (
     ConfidenceSequence,
     GroupSequentialBoundary,
     group_sequential_boundary,
     nps_confidence_sequence,
-)
-from .tracking import (
-    alert_list,
-    cohort_table,
-    comment_themes,
-    nps_by_period,
-    period_changes,
-    write_alerts,
 )
 
 __version__ = "0.1.0"
@@ -172,6 +158,10 @@ __all__ = [
     "validate_followup_log",
     "validate_root_causes",
     "write_alerts",
+    "export_queue",
+    "alerts",
+    "followup",
+    "tracking",
     "COMPARE_METHODS",
     "CORRECTIONS",
     "ArmComparison",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import nps_analysis as nps
 from nps_analysis.cli import main
-from nps_analysis.io import source_rows
+from nps_analysis.sources.load import source_rows
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = yaml.safe_load((BAD / "MANIFEST.yaml").read_text(encoding="utf-8"))

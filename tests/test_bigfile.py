@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import nps_analysis as nps
-from nps_analysis import bigfile
 from nps_analysis.cli import main
+from nps_analysis.sources import bigfile
 
 duckdb = pytest.importorskip("duckdb") if not os.environ.get("CI") else __import__("duckdb")
 pytest.importorskip("narwhals") if not os.environ.get("CI") else __import__("narwhals")

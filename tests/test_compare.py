@@ -15,16 +15,18 @@ import pytest
 from scipy.stats import chi2_contingency, norm
 
 import nps_analysis as nps
-from nps_analysis.compare import compare, compare_many, cuped, permutation_pvalue, row_level_tests
-from nps_analysis.errors import NPSInputError
-from nps_analysis.scoring import NPSCounts
+from nps_analysis.sources.errors import NPSInputError
+from nps_analysis.stats.compare import compare, cuped, permutation_pvalue, row_level_tests
+from nps_analysis.stats.cuped import cuped_core
+from nps_analysis.stats.many import compare_many
+from nps_analysis.stats.scoring import NPSCounts
 
 Z95 = 1.959963984540054
 Z90 = 1.6448536269514722
 #: Category shares of the bundled baseline distribution (detractors 25%, passives 30%, promoters 45%).
 BASE = np.array([0.25, 0.30, 0.45])
 # nps_analysis.compare is the function (flat API); the module lives in sys.modules.
-compare_module = importlib.import_module("nps_analysis.compare")
+compare_module = importlib.import_module("nps_analysis.stats.compare")
 
 
 def test_module_doctests_pass():
@@ -435,7 +437,7 @@ def test_aa_type_one_error_is_near_alpha(method, reps, kwargs):
 
 def _prior_experiment(n_per_arm: int, rho: float, effect_shift: float, seed: int) -> pd.DataFrame:
     """Latent normal satisfaction with correlation ``rho`` between before and during, cut into 0-10."""
-    from nps_analysis.datasets import BASELINE_DISTRIBUTION
+    from nps_analysis.samples import BASELINE_DISTRIBUTION
 
     rng = np.random.default_rng(seed)
     cuts = norm.ppf(np.cumsum(BASELINE_DISTRIBUTION)[:-1])
@@ -522,7 +524,7 @@ def test_cuped_independent_covariate_reduces_nothing():
 
 def test_cuped_aa_keeps_error_rate_and_delivers_the_variance_it_reports():
     """A/A: CUPED rejects ~5%; across replicates its estimates vary as little as it claims."""
-    from nps_analysis.datasets import BASELINE_DISTRIBUTION
+    from nps_analysis.samples import BASELINE_DISTRIBUTION
 
     reps, n, rho = 2000, 300, 0.8
     rng = np.random.default_rng(8)
@@ -533,7 +535,7 @@ def test_cuped_aa_keeps_error_rate_and_delivers_the_variance_it_reports():
     y = np.where(score >= 9, 1.0, np.where(score >= 7, 0.0, -1.0))
     x = np.searchsorted(cuts, before).astype(float)
     is_t = np.r_[np.ones(n, bool), np.zeros(n, bool)]
-    out = [compare_module._cuped_core(y[i], x[i][:, None], is_t, 0.95, "two-sided") for i in range(reps)]
+    out = [cuped_core(y[i], x[i][:, None], is_t, 0.95, "two-sided") for i in range(reps)]
     p = np.array([o["pvalue"] for o in out])
     d_adj = np.array([o["difference"] for o in out])
     d_raw = np.array([o["unadjusted_difference"] for o in out])
@@ -553,7 +555,7 @@ def test_cuped_aa_keeps_error_rate_and_delivers_the_variance_it_reports():
 
 
 def _arms_frame(seed: int = 9) -> pd.DataFrame:
-    from nps_analysis.datasets import experiment_data
+    from nps_analysis.samples import experiment_data
 
     return experiment_data(1500, seed=seed)
 

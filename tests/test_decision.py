@@ -14,9 +14,9 @@ from scipy.stats import norm
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis import decision as dec
-from nps_analysis import sequential as seq
+from nps_analysis.analyses import decision as dec
 from nps_analysis.cli import main
+from nps_analysis.stats import sequential as seq
 
 COLS = dict(score="score", group="arm", time="submitted_at", treatment="treatment", control="control")
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nps_analysis as nps
-from nps_analysis import engines
+from nps_analysis.sources import engines
 
 
 def _need(module: str):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import nps_analysis as nps
 from nps_analysis import datasets
 from nps_analysis import experiment as ex
-from nps_analysis.errors import NPSInputError
+from nps_analysis.sources.errors import NPSInputError
 
 
 @pytest.fixture(scope="module")

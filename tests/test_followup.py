@@ -15,24 +15,21 @@ from hypothesis import strategies as st
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis.followup import (
+from nps_analysis.analyses.followup import (
     compliance,
     describe_compliance,
     describe_queue,
-    followup_effect,
     followup_queue,
     median_interval,
-    newcombe_interval,
     parse_deadlines,
     queue_summary,
-    resurvey_pairs,
-    root_causes,
     to_utc,
-    transition_matrix,
     unrouted,
     validate_followup_log,
-    validate_root_causes,
 )
+from nps_analysis.analyses.recovery import followup_effect, resurvey_pairs, transition_matrix
+from nps_analysis.analyses.root_causes import root_causes, validate_root_causes
+from nps_analysis.stats.intervals import newcombe_interval
 
 UTC = "UTC"
 
@@ -622,7 +619,7 @@ def holdout_frame():
 
 def test_holdout_comparison_uses_compare_on_the_arms_as_assigned():
     frame, log = holdout_frame()
-    h = nps.followup.holdout_comparison(frame, log=log)
+    h = nps.holdout_comparison(frame, log=log)
     ref = nps.compare(np.array([9, 8, 3, 10, 7]), np.array([2, 9, 4, 6]))
     assert h.comparison.difference == pytest.approx(ref.difference)
     assert (h.comparison.ci_lower, h.comparison.ci_upper) == pytest.approx((ref.ci_lower, ref.ci_upper))
@@ -639,12 +636,12 @@ def test_holdout_comparison_needs_both_arms():
     frame, _ = holdout_frame()
     frame["followup_arm"] = frame["followup_arm"].replace("holdout", "contact")
     with pytest.raises(nps.NPSInputError, match="both arms"):
-        nps.followup.holdout_comparison(frame)
+        nps.holdout_comparison(frame)
 
 
 def test_holdout_comparison_gives_a_decision_with_a_margin():
     data = datasets.closed_loop_data(1500, seed=20261140)
-    h = nps.followup.holdout_comparison(data.responses, log=data.followups, margin=5)
+    h = nps.holdout_comparison(data.responses, log=data.followups, margin=5)
     assert h.decision.decision in {"KEEP", "ROLL_BACK", "CONTINUE"}
     assert h.decision.treatment == "contact" and h.decision.control == "holdout"
 

@@ -16,13 +16,11 @@ from scipy import stats
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis.gap import (
-    SELF_ASSESSMENT_STATEMENTS,
-    _hodges_lehmann,
-    _rank_statistics,
-    _signed_rank,
-    item_pvalues,
-)
+from nps_analysis.analyses.gap import item_pvalues
+from nps_analysis.analyses.gap import rank_statistics as _rank_statistics
+from nps_analysis.sources.instruments import SELF_ASSESSMENT_STATEMENTS
+from nps_analysis.stats.ranks import hodges_lehmann as _hodges_lehmann
+from nps_analysis.stats.ranks import signed_rank as _signed_rank
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -711,7 +709,7 @@ def test_charts_draw_one_row_per_item_coloured_by_label(sample_gap):
     import matplotlib
 
     matplotlib.use("Agg")
-    from nps_analysis.plots_gap import GAP_COLOURS
+    from nps_analysis.report.plots.gap import GAP_COLOURS
 
     fig = nps.gap_dumbbell(sample_gap)
     ax = fig.axes[0]

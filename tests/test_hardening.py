@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 import nps_analysis as nps
-from nps_analysis.record import write_json_atomic
-from nps_analysis.runner import list_runs, run_notebook, write_index
+from nps_analysis.report.index import list_runs
+from nps_analysis.report.record import write_json_atomic
+from nps_analysis.report.runner import run_notebook, write_index
 
 NOTEBOOKS = Path(__file__).parent / "data" / "notebooks"
 SLOW = NOTEBOOKS / "slow.ipynb"

@@ -16,8 +16,8 @@ import pytest
 from scipy import integrate, optimize, special, stats
 
 import nps_analysis as nps
-from nps_analysis.intervals import bootstrap_nps, posterior_nps, tango_statistic, z_value
-from nps_analysis.scoring import NPSCounts
+from nps_analysis.stats.intervals import bootstrap_nps, posterior_nps, tango_statistic, z_value
+from nps_analysis.stats.scoring import NPSCounts
 
 Z95 = 1.959963984540054  # norm.ppf(0.975)
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import nps_analysis as nps
-from nps_analysis.io import detect_format, read_table, source_rows
+from nps_analysis.sources.files import detect_format
+from nps_analysis.sources.load import read_table, source_rows
 
 
 def test_csv_scores_are_validated_and_converted(write_file):

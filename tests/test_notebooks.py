@@ -14,8 +14,11 @@ import nbformat
 import pytest
 
 import nps_analysis as nps
-from nps_analysis import datasets, runner
+from nps_analysis import datasets
 from nps_analysis import experiment as ex
+from nps_analysis.cli import main as cli_main
+from nps_analysis.report import parameters as run_parameters
+from nps_analysis.report import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,7 +35,7 @@ def test_notebook_hygiene(path):
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "kernel must be python3"
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1 and tagged[0].cell_type == "code", "exactly one code cell tagged parameters"
-    params = runner.notebook_parameters(path)
+    params = run_parameters.notebook_parameters(path)
     assert params, "the parameters cell declares no parameters"
     for p in params.values():
         assert p.annotation is not None, f"parameter {p.name!r} has no type annotation"
@@ -120,7 +123,7 @@ def test_experiment_notebook_records_what_the_package_computes(small_experiment,
 def test_experiment_notebook_on_bad_data_fails_with_a_record(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("respondent_id,group,score\nR1,control,9\nR2,treatment_a,7\n")  # no 'arm' column
-    code = runner.main(["run", str(ROOT / "notebooks" / "experiment.ipynb"), "-p", "data_path", str(bad),
+    code = cli_main(["run", str(ROOT / "notebooks" / "experiment.ipynb"), "-p", "data_path", str(bad),
                         "--output-dir", str(tmp_path / "reports"), "--no-progress"])
     assert code == 1
     (run_dir,) = (tmp_path / "reports" / "experiment").iterdir()
@@ -132,7 +135,7 @@ def test_experiment_notebook_on_bad_data_fails_with_a_record(tmp_path):
 
 
 def test_experiment_notebook_rejects_a_bad_parameter_before_running(tmp_path):
-    code = runner.main(["run", str(ROOT / "notebooks" / "experiment.ipynb"), "-p", "mde", "five",
+    code = cli_main(["run", str(ROOT / "notebooks" / "experiment.ipynb"), "-p", "mde", "five",
                         "--output-dir", str(tmp_path / "reports")])
     assert code == 2
     assert not (tmp_path / "reports").exists()
@@ -146,7 +149,7 @@ def test_plain_papermill_sees_every_parameter_of_every_notebook(path):
     from papermill.iorw import load_notebook_node
 
     inferred = {p.name: p for p in _infer_parameters(load_notebook_node(str(path)))}
-    declared = runner.notebook_parameters(path)
+    declared = run_parameters.notebook_parameters(path)
     assert list(inferred) == list(declared)
     assert all(inferred[n].help == p.comment for n, p in declared.items())
 

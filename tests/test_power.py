@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import norm
 
 from nps_analysis import NPSCounts, compare
-from nps_analysis.power import (
+from nps_analysis.stats.power import (
     achieved_power,
     baseline_shares,
     margin_of_error,
@@ -25,7 +25,7 @@ Z80 = 0.8416212335729143
 
 
 def test_module_doctests_pass():
-    assert doctest.testmod(importlib.import_module("nps_analysis.power")).failed == 0
+    assert doctest.testmod(importlib.import_module("nps_analysis.stats.power")).failed == 0
 
 
 def test_baseline_shares_from_nps_and_passives():

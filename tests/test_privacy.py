@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis.privacy import (
+from nps_analysis.sources.privacy import (
     find_personal_data,
     known_personal_values,
     mask_personal,
@@ -118,7 +118,7 @@ def test_every_closed_loop_output_is_masked_by_default_and_shown_on_request(tmp_
     queue = nps.followup_queue(r, log=log, as_of="2026-11-17T12:00:00Z", routing="team")
     causes = nps.root_causes(chains, responses=r, by="team")
     alerts = nps.alert_list(r, as_of="2026-11-17T12:00:00Z", key_accounts={"account_tier": "key"}, drop_by="team")
-    path = nps.followup.export_queue(queue, tmp_path)
+    path = nps.export_queue(queue, tmp_path)
     csv_path, json_path = nps.write_alerts(alerts, tmp_path)
     for text in (queue.to_csv(), causes.to_csv(), alerts.to_csv(), path.read_text(), json_path.read_text()):
         assert find(text) == []
@@ -197,7 +197,7 @@ def test_weekly_notebook_records_the_numbers_of_the_package(notebook_runs):
 
 @pytest.mark.notebook
 def test_weekly_schedule_plans_one_run_per_team():
-    from nps_analysis.runner import plan_schedule
+    from nps_analysis.report.schedule import plan_schedule
 
     schedule = Path(__file__).resolve().parent.parent / "data" / "schedule_weekly.yaml"
     planned, _, _ = plan_schedule(schedule)

@@ -15,8 +15,8 @@ import pytest
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis.privacy import personal_data_finder
-from nps_analysis.runner import run_notebook
+from nps_analysis.report.runner import run_notebook
+from nps_analysis.sources.privacy import personal_data_finder
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.notebook

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import nps_analysis as nps
-from nps_analysis.scoring import NPSCounts
+from nps_analysis.stats.scoring import NPSCounts
 
 SETTINGS = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

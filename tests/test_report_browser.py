@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nps_analysis.runner import run_notebook
+from nps_analysis.report.runner import run_notebook
 
 from .browser import chromium, inspect_report, require_browser
 

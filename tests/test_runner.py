@@ -13,17 +13,15 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nps_analysis import runner
-from nps_analysis.errors import NPSInputError
-from nps_analysis.runner import (
-    ParameterError,
-    check_parameters,
-    convert_value,
-    notebook_parameters,
-    parse_parameters_source,
-    plan_schedule,
-    run_notebook,
-)
+from nps_analysis.cli import main as cli_main
+from nps_analysis.report import html as report_html
+from nps_analysis.report import index as run_index
+from nps_analysis.report import parameters as run_parameters
+from nps_analysis.report import runner
+from nps_analysis.report.parameters import ParameterError, convert_value, parse_parameters_source
+from nps_analysis.report.runner import check_parameters, notebook_parameters, run_notebook
+from nps_analysis.report.schedule import plan_schedule
+from nps_analysis.sources.errors import NPSInputError
 
 PARAMS = '''\
 x: float = 1.0  # a number
@@ -152,12 +150,12 @@ def test_unknown_parameter_lists_the_known_ones_and_suggests_the_closest():
 
 @given(st.floats(allow_nan=False))
 def test_float_strings_round_trip(value):
-    assert convert_value(repr(value), runner.ParamType("float")) == value
+    assert convert_value(repr(value), run_parameters.ParamType("float")) == value
 
 
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_int_strings_round_trip(value):
-    assert convert_value(str(value), runner.ParamType("int")) == value
+    assert convert_value(str(value), run_parameters.ParamType("int")) == value
 
 
 _token = st.text(st.characters(whitelist_categories=("L", "N"), whitelist_characters="_-."), min_size=1, max_size=8)
@@ -165,7 +163,7 @@ _token = st.text(st.characters(whitelist_categories=("L", "N"), whitelist_charac
 
 @given(st.lists(_token, max_size=5))
 def test_comma_separated_lists_round_trip(items):
-    typ = runner.ParamType("list", (runner.ParamType("str"),))
+    typ = run_parameters.ParamType("list", (run_parameters.ParamType("str"),))
     assert convert_value(",".join(items), typ) == items
 
 
@@ -173,8 +171,8 @@ def test_comma_separated_lists_round_trip(items):
 def test_conversion_either_succeeds_or_raises_a_mismatch(text):
     for typ in ("float", "int", "bool"):
         try:
-            out = convert_value(text, runner.ParamType(typ))
-        except runner._Mismatch:
+            out = convert_value(text, run_parameters.ParamType(typ))
+        except run_parameters._Mismatch:
             continue
         assert isinstance(out, {"float": float, "int": int, "bool": bool}[typ])
         if typ == "float":
@@ -189,7 +187,7 @@ def test_bad_parameter_is_rejected_before_anything_is_created(tiny, tmp_path):
     with pytest.raises(ParameterError, match="parameter 'x' expects float"):
         run_notebook(tiny, {"x": "ten"}, output_dir=out)
     assert not out.exists()
-    code = runner.main(["run", str(tiny), "-p", "bogus", "1", "--output-dir", str(out)])
+    code = cli_main(["run", str(tiny), "-p", "bogus", "1", "--output-dir", str(out)])
     assert code == 2
     assert not out.exists()
 
@@ -234,7 +232,7 @@ def test_schedule_is_expanded_and_fully_checked_before_any_run(tiny, tmp_path):
     schedule.write_text(yaml.safe_dump({"runs": [{"notebook": "tiny.ipynb"}, {"notebook": "tiny.ipynb", "parameters": {"x": "y"}}]}))
     with pytest.raises(ParameterError, match=r"runs\[1\]: .*parameter 'x' expects float"):
         plan_schedule(schedule)
-    assert runner.main(["run", "--schedule", str(schedule)]) == 2
+    assert cli_main(["run", "--schedule", str(schedule)]) == 2
     assert not (tmp_path / "reports").exists()
 
 
@@ -252,11 +250,11 @@ def test_index_lists_every_run_newest_first_with_status_and_headline(tmp_path):
     _fake_run(tmp_path, "experiment", "b", "2026-01-03T10:00:00Z", "failed",
               error={"type": "KeyError", "message": "'score'"})
     _fake_run(tmp_path, "other", "c", "2026-01-02T10:00:00Z", "ok", srm_pvalue=0.4321)
-    runs = runner.list_runs(tmp_path)
+    runs = run_index.list_runs(tmp_path)
     assert [r["run_id"] for r in runs] == ["b", "c", "a"]
     assert runs[0]["headline"] == ["KeyError: 'score'"]
     assert runs[1]["headline"] == ["srm_pvalue: 0.4321"]
-    page = runner.write_index(tmp_path).read_text()
+    page = run_index.write_index(tmp_path).read_text()
     assert page.index(">b<") < page.index(">c<") < page.index(">a<")
     assert "treatment_a - control: +7.9" in page and "3 run(s), 1 failed" in page
     assert "subset: {&#x27;region&#x27;: &#x27;a&#x27;}" in page
@@ -269,7 +267,7 @@ def test_report_notebook_drops_parameter_cells_and_puts_the_run_header_under_the
     nb.cells.insert(2, injected)
     nb.cells[3].outputs = [nbformat.v4.new_output("stream", name="stderr", text="a warning")]
     nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="visible")]
-    out = runner.report_notebook(nb, {"status": "ok", "parameters": {"x": 5.0}, "run": {"run_id": "r"}})
+    out = report_html.report_notebook(nb, {"status": "ok", "parameters": {"x": 5.0}, "run": {"run_id": "r"}})
     assert out.cells[0].source.startswith("# Tiny report")
     assert "nps-run" in out.cells[1].source and "<th>x</th><td>5.0</td>" in out.cells[1].source
     sources = [c.source for c in out.cells]
@@ -286,7 +284,7 @@ def test_schedule_runs_on_after_a_failure_and_records_both(tiny, tmp_path):
     schedule.write_text(
         yaml.safe_dump({"runs": [{"notebook": "tiny.ipynb", "each": [{"x": "2.5", "names": "p, q"}, {"mode": "fail"}]}]})
     )
-    code = runner.main(["run", "--schedule", str(schedule), "--no-progress"])
+    code = cli_main(["run", "--schedule", str(schedule), "--no-progress"])
     assert code == 1
     runs = sorted((tmp_path / "reports" / "tiny").iterdir())
     assert len(runs) == 2
@@ -358,7 +356,7 @@ def test_a_run_stopped_by_sigterm_is_recorded_as_failed(tiny, tmp_path):
 
     watcher = threading.Thread(target=stop_when_sleeping, daemon=True)
     watcher.start()
-    code = runner.main(["run", str(tiny), "-p", "mode", "sleep", "--output-dir", str(tmp_path / "reports"),
+    code = cli_main(["run", str(tiny), "-p", "mode", "sleep", "--output-dir", str(tmp_path / "reports"),
                         "--no-progress", "--timeout", "50"])
     watcher.join(5)
     assert code == 130

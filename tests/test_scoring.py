@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import nps_analysis as nps
-from nps_analysis.scoring import (
+from nps_analysis.stats.scoring import (
     NPSCounts,
     as_counts,
     counts_by_group,

@@ -10,7 +10,7 @@ from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 
 import nps_analysis as nps
-from nps_analysis import sequential as seq
+from nps_analysis.stats import sequential as seq
 
 # ------------------------------------------------------------------------- asymptotic confidence sequence
 

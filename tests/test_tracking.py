@@ -13,23 +13,25 @@ from scipy.stats import norm
 
 import nps_analysis as nps
 from nps_analysis import datasets
-from nps_analysis.tracking import (
-    adjust_pvalues,
+from nps_analysis.analyses.alerts import (
     alert_list,
+    comment_themes,
+    describe_alerts,
+    keyword_pattern,
+    load_themes,
+)
+from nps_analysis.analyses.tracking import (
+    adjust_pvalues,
     assign_periods,
     cohort_matrix,
     cohort_table,
-    comment_themes,
-    describe_alerts,
     describe_changes,
-    keyword_pattern,
     last_complete_period,
-    load_themes,
     nps_by_period,
     period_changes,
     wald_difference,
-    write_alerts,
 )
+from nps_analysis.report.exports import write_alerts
 
 
 def answers(counts: tuple[int, int, int], **columns) -> pd.DataFrame:
@@ -290,7 +292,7 @@ def test_alert_list_rules():
 def test_alert_window_and_rules_can_be_switched_off():
     frame, _, _ = alert_frame()
     none = alert_list(frame, as_of="2026-11-16T00:00:00Z", keywords=[])
-    assert none.empty and list(none.columns) == list(nps.tracking.ALERT_COLUMNS)
+    assert none.empty and list(none.columns) == list(nps.alerts.ALERT_COLUMNS)
     early = alert_list(frame, as_of="2026-11-05T00:00:00Z", key_accounts={"account_tier": "key"}, keywords=[])
     assert early["response_id"].tolist() == ["r0"]
 

@@ -1,0 +1,327 @@
+"""Comment themes and alerts: keyword themes per period and team, and the alert list for the front line.
+
+Answers that need a person now (detractors, keywords, personal data masked) and the trend alerts
+managers get; comment themes are keyword counts with suppression of small cells.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..sources.columns import clean_ids, lean_frame, require_frame_columns
+from ..sources.dates import to_instant, to_utc
+from ..sources.errors import NPSInputError
+from ..sources.privacy import known_personal_values, mask_personal, mask_text
+from ..sources.scores import CATEGORIES, category_labels, parse_scores
+from .tracking import (
+    Correction,
+    assign_periods,
+    last_complete_period,
+    nps_by_period,
+    period_changes,
+    period_freq,
+    prepare_responses,
+)
+
+#: Comment themes and their keywords (``*`` at the end of a keyword matches any ending).
+DEFAULT_THEMES: dict[str, list[str]] = {
+    "waiting time": ["wait*", "slow", "delay*", "queue*", "called me back", "call back", "took ages"],
+    "staff attitude": ["rude", "unhelpful", "did not listen", "impolite", "arrogant"],
+    "friendly staff": ["friendly", "helpful", "kind", "polite", "solved it"],
+    "price": ["price*", "expensive", "cost*", "cheap*", "fee*"],
+    "billing": ["bill*", "invoice*", "charge*", "refund*"],
+    "product quality": ["crash*", "broke*", "broken", "bug*", "defect*", "works as promised"],
+    "speed": ["quick*", "fast", "no waiting"],
+    "broken promise": ["promised", "never got"],
+}
+#: Words in a comment that should reach a person at once.
+DEFAULT_ALERT_KEYWORDS: list[str] = ["cancel*", "lawyer*", "legal", "sue", "ombudsman", "never again", "complain*"]
+
+
+def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any keyword as whole words.
+
+    ``wait*`` matches wait, waiting, waited; a phrase (``called me back``) matches with any
+    whitespace between its words.
+
+    Example:
+        >>> bool(keyword_pattern(["wait*", "call back"]).search("I was WAITING for a call  back"))
+        True
+    """
+    parts = []
+    for word in keywords:
+        w = str(word).strip()
+        if not w:
+            continue
+        stem = w.endswith("*")
+        body = r"\s+".join(re.escape(p) for p in w.rstrip("*").split())
+        parts.append(body + (r"\w*" if stem else ""))
+    if not parts:
+        raise ValueError("a keyword list needs at least one keyword")
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", flags=re.IGNORECASE)
+
+
+def load_themes(path: str | Path) -> dict[str, list[str]]:
+    """Read a theme dictionary ``{theme: [keywords]}`` from a YAML or JSON file."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise NPSInputError("theme dictionary not found", file=str(p))
+    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v) for k, v in data.items()
+    ):
+        raise NPSInputError("a theme dictionary maps each theme to a list of keywords", file=str(p))
+    return data
+
+
+def comment_themes(
+    responses: pd.DataFrame,
+    *,
+    text: str = "comment",
+    themes: Mapping[str, Sequence[str]] | None = None,
+    by: Sequence[str] | str | None = ("category",),
+    freq: str | None = None,
+    score: str = "score",
+    time: str = "submitted_at",
+    timezone: str = "UTC",
+    timezone_column: str | None = "timezone",
+    min_n: int = 10,
+    confidence_level: float = 0.95,
+) -> pd.DataFrame:
+    """How often each theme is mentioned in comments, per category (and period, segment).
+
+    A comment mentions a theme when it contains one of the theme's keywords
+    (:func:`keyword_pattern`); a comment can mention several themes. ``category`` (detractor,
+    passive, promoter) is derived from ``score`` when it is in ``by`` and not a column.
+
+    Returns:
+        Long table: the groups (``period`` first when ``freq`` is given), ``theme``, ``comments``
+        (non-empty comments in the group), ``mentions``, ``share`` (% of comments) with a Wilson
+        interval; groups with fewer than ``min_n`` comments have ``share`` and its interval
+        suppressed (``suppressed``). ``attrs["themes"]`` holds the dictionary used.
+    """
+    from ..stats.scoring import wilson_interval
+
+    themes = dict(themes or DEFAULT_THEMES)
+    by = [by] if isinstance(by, str) else list(by or [])
+    responses, _ = lean_frame(responses)
+    require_frame_columns(responses, [text], what="responses", file=None)
+    frame = responses.copy()
+    if "category" in by and "category" not in frame.columns:
+        parsed = parse_scores(frame[score], column=score)
+        frame["category"] = pd.Categorical(category_labels(parsed.values), categories=list(CATEGORIES))
+    if freq:
+        _, instants = prepare_responses(frame, score=score, time=time, timezone=timezone,
+                               timezone_column=timezone_column, file=None)
+        frame["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
+        by = ["period", *by]
+    require_frame_columns(frame, by, what="responses", file=None)
+    body = frame[text].astype(object).where(frame[text].notna(), "").astype(str).str.strip()
+    has = body != ""
+    frame = frame[has.to_numpy()]
+    body = body[has]
+    hits = pd.DataFrame({name: body.str.contains(keyword_pattern(words), regex=True).to_numpy()
+                         for name, words in themes.items()}, index=frame.index)
+    keys = frame[by].astype(object) if by else pd.DataFrame(index=frame.index)
+    data = pd.concat([keys, hits], axis=1)
+    if by:
+        grouped = data.groupby(by, dropna=False, observed=True, sort=True)
+        mentions = grouped[list(themes)].sum()
+        comments = grouped.size()
+        long = mentions.stack().rename("mentions").reset_index()
+        long = long.rename(columns={long.columns[len(by)]: "theme"})
+        long = long.merge(comments.rename("comments").reset_index(), on=by)
+    else:
+        long = pd.DataFrame({"theme": list(themes), "mentions": hits.sum().to_numpy(), "comments": len(hits)})
+    lows, highs = zip(*[wilson_interval(x, n, confidence_level) if n else (math.nan, math.nan)
+                        for x, n in zip(long["mentions"], long["comments"], strict=True)], strict=True) if len(long) else ((), ())
+    long["share"] = 100.0 * long["mentions"] / long["comments"]
+    long["ci_lower"] = 100.0 * np.asarray(lows, dtype=float)
+    long["ci_upper"] = 100.0 * np.asarray(highs, dtype=float)
+    small = (long["comments"] < min_n).to_numpy()
+    long["suppressed"] = small
+    for col in ("share", "ci_lower", "ci_upper"):
+        long[col] = long[col].where(~small)
+    long = long[[*by, "theme", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]]
+    long.attrs.update(themes={k: list(v) for k, v in themes.items()}, min_n=min_n, confidence_level=confidence_level)
+    return long
+
+
+ALERT_COLUMNS: tuple[str, ...] = (
+    "alert_id", "rule", "severity", "as_of", "response_id", "customer_id", "segment", "category",
+    "score", "submitted_at", "message",
+)
+
+
+def _alert_id(*parts: Any) -> str:
+    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:12]
+
+
+def alert_list(
+    responses: pd.DataFrame,
+    *,
+    as_of: Any,
+    window: Any = "7D",
+    key_accounts: Mapping[str, Any] | None = None,
+    keywords: Sequence[str] | None = None,
+    drop_by: Sequence[str] | str | None = None,
+    freq: str = "W",
+    min_n: int = 30,
+    alpha: float = 0.05,
+    correction: Correction = "holm",
+    score: str = "score",
+    time: str = "submitted_at",
+    text: str = "comment",
+    response_id: str = "response_id",
+    customer: str = "customer_id",
+    timezone: str = "UTC",
+    timezone_column: str | None = "timezone",
+    show_personal: bool = False,
+) -> pd.DataFrame:
+    """Alerts for a scheduler to pass on (the kit sends nothing itself).
+
+    Rules, each optional:
+
+    * ``key_account_detractor`` (severity high): a detractor whose ``key_accounts`` column holds
+      one of the given values, e.g. ``{"account_tier": ["key"]}``.
+    * ``keyword`` (high for detractors, else medium): a comment containing one of ``keywords``
+      (default :data:`DEFAULT_ALERT_KEYWORDS`; ``[]`` turns the rule off).
+    * ``nps_drop`` (high): a segment of ``drop_by`` whose NPS in the last complete period before
+      ``as_of`` fell significantly against the period before (:func:`period_changes`, with
+      ``correction`` across the segments; cells with ``n < min_n`` are not tested).
+
+    Answer-level rules look at answers submitted in ``(as_of - window, as_of]``.
+
+    Returns:
+        One row per alert with :data:`ALERT_COLUMNS`; comments quoted in messages have personal
+        data masked unless ``show_personal``. ``attrs`` describe the rules and the family of the
+        drop test. Write it with :func:`write_alerts`.
+    """
+    as_of_utc = to_instant(as_of, timezone=timezone)
+    since = as_of_utc - pd.Timedelta(window)
+    responses, _ = lean_frame(responses)
+    require_frame_columns(responses, [score, time], what="responses", file=None)
+    zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
+    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time)
+    parsed = parse_scores(responses[score], column=score)
+    category = category_labels(parsed.values)
+    recent = ((instants > since) & (instants <= as_of_utc)).to_numpy() & parsed.valid_mask
+    rid = clean_ids(responses[response_id]) if response_id in responses.columns else pd.Series(responses.index.astype(str), index=responses.index)
+    cid = clean_ids(responses[customer]) if customer in responses.columns else pd.Series(None, index=responses.index, dtype=object)
+    known = known_personal_values(responses) if not show_personal else None
+    comment = (
+        responses[text].astype(object).where(responses[text].notna(), "").astype(str)
+        if text in responses.columns else pd.Series("", index=responses.index)
+    )
+    shown = comment if show_personal else mask_text(comment, names=(known or {}).get("name", ()),
+                                                    addresses=(known or {}).get("address", ()))
+    stamp = as_of_utc.isoformat()
+    alerts: list[dict[str, Any]] = []
+
+    def answer_alert(rule: str, severity: str, i: int, message: str, segment: str = "") -> None:
+        alerts.append(
+            {
+                "alert_id": _alert_id(rule, rid.iloc[i], segment),
+                "rule": rule,
+                "severity": severity,
+                "as_of": stamp,
+                "response_id": rid.iloc[i],
+                "customer_id": cid.iloc[i],
+                "segment": segment,
+                "category": category[i],
+                "score": float(parsed.values[i]),
+                "submitted_at": instants.iloc[i].isoformat(),
+                "message": message,
+            }
+        )
+
+    for column, values in (key_accounts or {}).items():
+        if column not in responses.columns:
+            raise NPSInputError(f"key_accounts: no column {column!r}; the columns are {list(map(str, responses.columns))}")
+        wanted = [values] if isinstance(values, (str, int, float)) else list(values)
+        hit = recent & (category == "detractor") & clean_ids(responses[column]).isin([str(v).strip() for v in wanted]).to_numpy()
+        for i in np.flatnonzero(hit):
+            quote = f": \"{shown.iloc[i]}\"" if shown.iloc[i] else ""
+            answer_alert("key_account_detractor", "high", int(i),
+                         f"Detractor ({int(parsed.values[i])}) from a key account ({column} = "
+                         f"{responses[column].iloc[i]}){quote}", f"{column}={responses[column].iloc[i]}")
+    words = DEFAULT_ALERT_KEYWORDS if keywords is None else list(keywords)
+    if words:
+        pattern = keyword_pattern(words)
+        found = comment.str.extract(f"({pattern.pattern})", flags=re.IGNORECASE)[0]
+        hit = recent & found.notna().to_numpy()
+        for i in np.flatnonzero(hit):
+            answer_alert("keyword", "high" if category[i] == "detractor" else "medium", int(i),
+                         f"Comment mentions '{found.iloc[i]}' (score {int(parsed.values[i])}): \"{shown.iloc[i]}\"")
+    family = ""
+    if drop_by:
+        drop_by = [drop_by] if isinstance(drop_by, str) else list(drop_by)
+        target = last_complete_period(as_of_utc, freq=freq, timezone=timezone)
+        upto = instants <= as_of_utc
+        table = nps_by_period(responses[upto.to_numpy()], score=score, time=time, freq=freq, by=drop_by,
+                              timezone=timezone, timezone_column=timezone_column, min_n=min_n,
+                              end=target)
+        if len(table) and (pd.to_datetime(table["period"]) == target).any():
+            changes = period_changes(table, period=target, alpha=alpha, correction=correction)
+            family = changes.attrs["family"]
+            label = "week of" if period_freq(freq) == "W-SUN" else "period from"
+            for _, row in changes[changes["significant"] & (changes["difference"] < 0)].iterrows():
+                segment = ", ".join(f"{c}={row[c]}" for c in drop_by)
+                alerts.append(
+                    {
+                        "alert_id": _alert_id("nps_drop", segment, row["period"]),
+                        "rule": "nps_drop",
+                        "severity": "high",
+                        "as_of": stamp,
+                        "response_id": None,
+                        "customer_id": None,
+                        "segment": segment,
+                        "category": None,
+                        "score": None,
+                        "submitted_at": None,
+                        "message": (
+                            f"NPS of {segment} fell from {row['previous_nps']:+.0f} ({label} "
+                            f"{row['previous_period'].date()}, n = {int(row['previous_n'])}) to {row['nps']:+.0f} "
+                            f"({label} {row['period'].date()}, n = {int(row['n'])}): {row['difference']:+.0f} "
+                            f"points, 95% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}, adjusted p = "
+                            f"{row['pvalue_adjusted']:.3g}"
+                        ),
+                    }
+                )
+    out = pd.DataFrame(alerts, columns=list(ALERT_COLUMNS))
+    severity_rank = out["severity"].map({"high": 0, "medium": 1, "low": 2})
+    out = out.assign(_s=severity_rank).sort_values(["_s", "rule", "submitted_at"], kind="stable").drop(columns="_s")
+    out = out.reset_index(drop=True)
+    out.attrs.update(
+        as_of=stamp,
+        window=str(pd.Timedelta(window)),
+        rules={
+            "key_account_detractor": {k: list(v) if not isinstance(v, str) else [v] for k, v in (key_accounts or {}).items()},
+            "keyword": words,
+            "nps_drop": {"by": list(drop_by or []), "freq": freq, "min_n": min_n, "alpha": alpha,
+                         "correction": correction, "family": family},
+        },
+        personal_data="shown" if show_personal else "masked",
+    )
+    if not show_personal:
+        out = mask_personal(out, known=known)
+    return out
+
+
+def describe_alerts(alerts: pd.DataFrame) -> str:
+    """How many alerts of each rule and severity, in one sentence."""
+    if alerts.empty:
+        return f"No alerts as of {alerts.attrs.get('as_of', 'now')}."
+    parts = [f"{n} {rule.replace('_', ' ')}" for rule, n in alerts["rule"].value_counts().items()]
+    high = int((alerts["severity"] == "high").sum())
+    return f"{len(alerts)} alert(s) as of {alerts.attrs.get('as_of')}: " + ", ".join(parts) + f"; {high} of high severity."

@@ -1,0 +1,457 @@
+"""Is the experiment balanced? Loading the experiment frame, the data check, sample-ratio mismatch
+and response rates per arm, checked before any effect is trusted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..sources.errors import NPSInputError, describe_rows
+from ..sources.results import ResultMixin
+from .formatting import flag_box, interval_text, p_text
+
+#: Interval methods that exist both for one NPS and for a difference (the notebook's ``ci_method``).
+EXPERIMENT_METHODS: tuple[str, ...] = ("adjusted-wald", "wald", "bootstrap", "bayes")
+#: SRM threshold: a sample-ratio check runs on every experiment, so it uses a strict level
+#: (Kohavi, Tang & Xu 2020, ch. 21; Fabijan et al. 2019 use p < 0.0005-0.001).
+SRM_ALPHA = 0.001
+
+
+def load_experiment(
+    data_path: str | os.PathLike[str] | None,
+    *,
+    score: str,
+    group: str,
+    columns: Sequence[str] = (),
+    subset: Mapping[str, Any] | None = None,
+    quarantine_dir: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Read an experiment export (the bundled sample when ``data_path`` is empty).
+
+    ``data_path`` may also be a DuckDB SQL query, or a table name in ``database`` (see
+    :func:`nps_analysis.io.load`).
+
+    Invalid scores are quarantined (written to ``quarantine_dir/quarantine.csv``, or beside the
+    input file) rather than stopping the report; ``subset`` keeps only rows whose columns equal
+    the given values (compared as text), e.g. ``{"region": "North"}`` for one report per region.
+
+    Returns:
+        The frame, with ``attrs["load_report"]`` (:class:`nps_analysis.io.LoadReport`) and
+        ``attrs["subset"]`` / ``attrs["rows_before_subset"]``.
+    """
+    from ..samples import sample_path
+    from ..sources.load import load
+    from ..sources.sql import is_query_or_table
+
+    database = database or None
+    if data_path and is_query_or_table(str(data_path), database):
+        path: Any = str(data_path)
+    else:
+        path = Path(data_path) if data_path else sample_path("experiment")
+    needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {})]))
+    qpath = Path(quarantine_dir) / "quarantine.csv" if quarantine_dir else None
+    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database)
+    report = frame.attrs.get("load_report")
+    before = len(frame)
+    if subset:
+        keep = np.ones(len(frame), dtype=bool)
+        for column, value in subset.items():
+            keep &= (frame[column].astype(str) == str(value)).to_numpy()
+        frame = frame.loc[keep].reset_index(drop=True)
+        if frame.empty:
+            raise NPSInputError(f"no rows left after keeping {dict(subset)}", file=str(path))
+        frame.attrs["load_report"] = report
+    frame.attrs["subset"] = dict(subset or {})
+    frame.attrs["rows_before_subset"] = before
+    return frame
+
+
+def check_options(*, ci_method: str, confidence_level: float, control: Any, treatments: Sequence[Any]) -> None:
+    """Reject notebook options that cannot work, before any computation."""
+    if ci_method not in EXPERIMENT_METHODS:
+        raise ValueError(f"ci_method must be one of {', '.join(EXPERIMENT_METHODS)}, got {ci_method!r}")
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be between 0 and 1 (e.g. 0.95), got {confidence_level!r}")
+    if control in list(treatments):
+        raise ValueError(f"the control {control!r} cannot also be a treatment")
+
+
+def arms_of(frame: pd.DataFrame, group: str, control: Any, treatments: Sequence[Any] = ()) -> list[Any]:
+    """Control first, then the treatments (default: every other label in ``group``, sorted)."""
+    present = [v for v in pd.unique(frame[group].dropna())]
+    if control not in present:
+        raise NPSInputError(
+            f"control {control!r} is not a value of the column; the values are {sorted(map(str, present))}",
+            column=group,
+        )
+    if treatments:
+        missing = [t for t in treatments if t not in present]
+        if missing:
+            raise NPSInputError(
+                f"treatment(s) {missing} not found; the values are {sorted(map(str, present))}", column=group
+            )
+        return [control, *treatments]
+    return [control, *sorted((v for v in present if v != control), key=str)]
+
+
+def as_flags(values: pd.Series, *, column: str, file: str | None = None) -> np.ndarray:
+    """A yes/no column (bool, 0/1, true/false, yes/no) as a boolean array; anything else raises."""
+    if values.dtype == bool:
+        return values.to_numpy()
+    text = values.astype(str).str.strip().str.lower()
+    yes = text.isin(["true", "1", "1.0", "yes", "y"])
+    no = text.isin(["false", "0", "0.0", "no", "n"])
+    bad = ~(yes | no)
+    if bad.any():
+        rows = [(int(i), values.iloc[int(i)]) for i in np.flatnonzero(bad.to_numpy())]
+        raise NPSInputError(
+            f"{len(rows)} value(s) are not yes/no (true/false, 1/0): {describe_rows(rows)}",
+            file=file, column=column, rows=rows[:20], count=len(rows),
+        )
+    return yes.to_numpy()
+
+
+@dataclass(frozen=True)
+class DataCheck(ResultMixin):
+    """What the analysis is based on: rows read, kept, answered, missing and quarantined."""
+
+    file: str
+    rows_read: int
+    quarantined: int
+    quarantine_reasons: dict[str, int]
+    quarantine_file: str | None
+    subset: dict[str, Any]
+    rows_analysed: int
+    invited: int | None
+    responded: int | None
+    answers: int
+    missing_answers: int
+    rows_per_arm: dict[str, int]
+    answers_per_arm: dict[str, int]
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [("file", self.file), ("rows read", self.rows_read)]
+        if self.quarantined:
+            reasons = "; ".join(f"{k}: {v}" for k, v in self.quarantine_reasons.items())
+            where = f" (set aside in {self.quarantine_file})" if self.quarantine_file else ""
+            rows.append(("rows quarantined", f"{self.quarantined}: {reasons}{where}"))
+        else:
+            rows.append(("rows quarantined", 0))
+        if self.subset:
+            rows.append(("subset", ", ".join(f"{k} = {v}" for k, v in self.subset.items())))
+        rows.append(("rows analysed", self.rows_analysed))
+        if self.invited is not None:
+            rows.append(("invited", self.invited))
+        if self.responded is not None:
+            rows.append(("responded", self.responded))
+        rows.append(("0-10 answers", self.answers))
+        rows.append(("rows without an answer", self.missing_answers))
+        for arm, n in self.answers_per_arm.items():
+            rows.append((f"answers in {arm}", f"{n} of {self.rows_per_arm.get(arm, 0)} rows"))
+        return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": str})
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False, header=False)
+
+
+def data_check(
+    frame: pd.DataFrame,
+    *,
+    score: str,
+    group: str,
+    invited: str | None = None,
+    responded: str | None = None,
+) -> DataCheck:
+    """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached)."""
+    from ..sources.load import load_report
+
+    report = load_report(frame)
+    answered = frame[score].notna().to_numpy()
+    labels = frame[group].astype(str)
+    rows_per_arm = labels.value_counts().sort_index()
+    answers_per_arm = labels[answered].value_counts().reindex(rows_per_arm.index, fill_value=0)
+    return DataCheck(
+        file=str(getattr(report, "file", "(data frame)")),
+        rows_read=int(getattr(report, "rows_read", len(frame))),
+        quarantined=int(getattr(report, "quarantined", 0)),
+        quarantine_reasons=dict(getattr(report, "reasons", {}) or {}),
+        quarantine_file=getattr(report, "quarantine_file", None),
+        subset=dict(frame.attrs.get("subset", {})),
+        rows_analysed=len(frame),
+        invited=int(as_flags(frame[invited], column=invited).sum()) if invited else None,
+        responded=int(as_flags(frame[responded], column=responded).sum()) if responded else None,
+        answers=int(answered.sum()),
+        missing_answers=int((~answered).sum()),
+        rows_per_arm={k: int(v) for k, v in rows_per_arm.items()},
+        answers_per_arm={k: int(v) for k, v in answers_per_arm.items()},
+    )
+
+
+@dataclass(frozen=True)
+class SampleRatioResult(ResultMixin):
+    """Sample-ratio mismatch (SRM) test: are the arms as large as the planned allocation says?
+
+    ``observed`` are assigned units per arm, ``expected`` the counts the allocation implies.
+    ``mismatch`` is True when ``pvalue < alpha``: the assignment (or the data pipeline) is likely
+    broken and effects should not be trusted until it is explained.
+    """
+
+    arms: tuple[str, ...]
+    observed: tuple[int, ...]
+    expected: tuple[float, ...]
+    allocation: tuple[float, ...]
+    statistic: float
+    dof: int
+    pvalue: float
+    alpha: float
+    mismatch: bool
+    unit: str
+
+    @property
+    def message(self) -> str:
+        parts = ", ".join(
+            f"{a} {o} (expected {e:.0f})" for a, o, e in zip(self.arms, self.observed, self.expected, strict=True)
+        )
+        p = p_text(self.pvalue)
+        if self.mismatch:
+            return (
+                f"SAMPLE RATIO MISMATCH: {parts} among {self.unit}; chi-square {p} < {self.alpha:g}. The arms do not "
+                "have the planned sizes, so the assignment or the data pipeline is suspect and the "
+                "effects below should not be trusted until this is explained."
+            )
+        return f"Arm sizes match the planned allocation: {parts} among {self.unit} (chi-square {p})."
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per arm: units observed and expected, observed and planned shares (%)."""
+        total = sum(self.observed)
+        return pd.DataFrame(
+            {
+                "arm": self.arms,
+                "observed": self.observed,
+                "expected": [round(e, 1) for e in self.expected],
+                "observed share %": [round(100 * o / total, 1) if total else math.nan for o in self.observed],
+                "planned share %": [round(100 * a, 1) for a in self.allocation],
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        return flag_box(self.message, self.mismatch) + self.to_frame().to_html(index=False)
+
+
+def sample_ratio_mismatch(
+    frame: pd.DataFrame,
+    group: str,
+    *,
+    arms: Sequence[Any] | None = None,
+    expected_allocation: Mapping[str, float] | None = None,
+    invited: str | None = None,
+    alpha: float = SRM_ALPHA,
+) -> SampleRatioResult:
+    """Chi-square goodness-of-fit test of the arm sizes against the planned allocation.
+
+    Source: Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*, ch. 21;
+    Fabijan et al. (2019), "Diagnosing Sample Ratio Mismatch in Online Controlled Experiments",
+    KDD. Pearson's statistic ``X^2 = sum_k (O_k - E_k)^2 / E_k`` with ``E_k = N w_k / sum(w)``
+    and ``k - 1`` degrees of freedom.
+
+    Args:
+        group: the arm column. Units are rows (customers), counted among ``invited`` rows when that
+            column is given (assignment happens before anyone answers: never test respondents).
+        arms: arms to test (default: every label present).
+        expected_allocation: arm -> planned weight (normalised; default equal). An arm with weight
+            that has no rows counts 0; a present arm missing from the allocation is an error.
+        alpha: threshold for the ``mismatch`` flag (default 0.001).
+    """
+    rows = frame
+    unit = "all rows"
+    if invited:
+        rows = frame.loc[as_flags(frame[invited], column=invited)]
+        unit = "invited customers"
+    labels = rows[group].dropna().astype(str)
+    present = sorted(pd.unique(labels))
+    weights = {str(k): float(v) for k, v in (expected_allocation or {}).items()}
+    if arms is None:
+        arm_list = list(dict.fromkeys([*weights, *present])) if weights else present
+    else:
+        arm_list = [str(a) for a in arms]
+    unknown = [a for a in arm_list if a not in weights] if weights else []
+    if unknown:
+        raise NPSInputError(
+            f"arm(s) {unknown} have rows but no planned share in expected_allocation {weights}", column=group
+        )
+    counts_by_label = labels.value_counts()
+    observed = {a: int(counts_by_label.get(a, 0)) for a in arm_list}
+    return srm_from_counts(observed, expected_allocation=weights or None, alpha=alpha, unit=unit)
+
+
+def srm_from_counts(
+    observed: Mapping[str, int],
+    *,
+    expected_allocation: Mapping[str, float] | None = None,
+    alpha: float = SRM_ALPHA,
+    unit: str = "units",
+) -> SampleRatioResult:
+    """The sample-ratio test on assignment counts ``{arm: units}`` (see :func:`sample_ratio_mismatch`).
+
+    ``X^2 = sum_k (O_k - E_k)^2 / E_k``, ``E_k = N w_k / sum(w)``, ``k - 1`` degrees of freedom
+    (arms with a planned share of 0 and no units do not count); units in an arm planned at 0
+    give ``p = 0``.
+    """
+    from scipy.stats import chi2
+
+    arm_list = [str(a) for a in observed]
+    if len(arm_list) < 2:
+        raise NPSInputError(f"a sample-ratio check needs at least two arms, found {arm_list}")
+    if expected_allocation:
+        weights = {str(k): float(v) for k, v in expected_allocation.items()}
+        missing = [a for a in arm_list if a not in weights]
+        if missing:
+            raise NPSInputError(f"arm(s) {missing} have no planned share in expected_allocation {weights}")
+        w = np.array([weights[a] for a in arm_list])
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise ValueError(f"expected_allocation needs non-negative weights with a positive sum, got {weights}")
+    else:
+        w = np.ones(len(arm_list))
+    obs = np.array([int(observed[a]) for a in observed])
+    if np.any(obs < 0):
+        raise ValueError(f"counts must be non-negative, got {dict(observed)}")
+    share = w / w.sum()
+    expected = obs.sum() * share
+    positive = expected > 0
+    dof = int(positive.sum()) - 1
+    if np.any(obs[~positive] > 0):
+        statistic, pvalue = math.inf, 0.0
+    elif dof < 1:
+        statistic, pvalue = 0.0, 1.0
+    else:
+        statistic = float(((obs[positive] - expected[positive]) ** 2 / expected[positive]).sum())
+        pvalue = float(chi2.sf(statistic, dof))
+    return SampleRatioResult(
+        arms=tuple(arm_list),
+        observed=tuple(int(o) for o in obs),
+        expected=tuple(float(e) for e in expected),
+        allocation=tuple(float(x) for x in share),
+        statistic=statistic,
+        dof=max(dof, 0),
+        pvalue=pvalue,
+        alpha=alpha,
+        mismatch=bool(pvalue < alpha),
+        unit=unit,
+    )
+
+
+@dataclass(frozen=True)
+class ResponseRates(ResultMixin):
+    """Response rate per arm (Wilson intervals) and a chi-square test that they are equal.
+
+    NPS only sees respondents: if one arm answers more often, its respondents may differ from the
+    other arm's, and a difference in NPS can come from who answered rather than from the
+    treatment. ``unequal`` is True when the test rejects at ``alpha``.
+    """
+
+    arms: tuple[str, ...]
+    invited: tuple[int, ...]
+    responded: tuple[int, ...]
+    rate: tuple[float, ...]
+    ci_lower: tuple[float, ...]
+    ci_upper: tuple[float, ...]
+    statistic: float
+    dof: int
+    pvalue: float
+    alpha: float
+    unequal: bool
+    largest_gap: float
+    confidence_level: float
+
+    @property
+    def message(self) -> str:
+        rates = ", ".join(f"{a} {100 * r:.1f}%" for a, r in zip(self.arms, self.rate, strict=True))
+        if self.unequal:
+            return (
+                f"UNEQUAL RESPONSE RATES: {rates} (gap up to {100 * self.largest_gap:.1f} points; "
+                f"chi-square {p_text(self.pvalue)}). NPS sees only respondents, so a difference in NPS "
+                "may come from who chose to answer rather than from the treatment."
+            )
+        return f"Response rates are similar across arms: {rates} (chi-square {p_text(self.pvalue)})."
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per arm: invited, responded, the rate (%) and its Wilson interval."""
+        return pd.DataFrame(
+            {
+                "arm": self.arms,
+                "invited": self.invited,
+                "responded": self.responded,
+                "response rate %": [round(100 * r, 1) for r in self.rate],
+                f"{100 * self.confidence_level:g}% interval": [
+                    interval_text(100 * lo, 100 * hi) for lo, hi in zip(self.ci_lower, self.ci_upper, strict=True)
+                ],
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        return flag_box(self.message, self.unequal) + self.to_frame().to_html(index=False)
+
+
+def response_rates(
+    frame: pd.DataFrame,
+    group: str,
+    *,
+    score: str,
+    arms: Sequence[Any] | None = None,
+    invited: str | None = None,
+    responded: str | None = None,
+    confidence_level: float = 0.95,
+    alpha: float = 0.05,
+) -> ResponseRates:
+    """Response rate per arm and Pearson's chi-square test of homogeneity on the arm x responded
+    table (no continuity correction), with Wilson (1927) intervals per arm.
+
+    Args:
+        invited: yes/no column of customers asked to answer (default: every row was invited).
+        responded: yes/no column of customers who answered (default: a valid 0-10 score).
+    """
+    from scipy.stats import chi2_contingency
+
+    from ..stats.scoring import wilson_interval
+
+    base = as_flags(frame[invited], column=invited) if invited else np.ones(len(frame), dtype=bool)
+    answered = as_flags(frame[responded], column=responded) if responded else frame[score].notna().to_numpy()
+    labels = frame[group].astype(str).to_numpy()
+    arm_list = [str(a) for a in (arms if arms is not None else sorted(pd.unique(labels)))]
+    n_inv = np.array([int((base & (labels == a)).sum()) for a in arm_list])
+    n_resp = np.array([int((base & answered & (labels == a)).sum()) for a in arm_list])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n_inv > 0, n_resp / np.maximum(n_inv, 1), np.nan)
+    intervals = [wilson_interval(r, n, confidence_level) for r, n in zip(n_resp, n_inv, strict=True)]
+    table = np.column_stack([n_resp, n_inv - n_resp])
+    usable = table[(n_inv > 0)]
+    if len(usable) >= 2 and usable.sum(axis=0).min() > 0:
+        stat, pvalue, dof, _ = chi2_contingency(usable, correction=False)
+    else:  # everyone (or no one) answered: the rates cannot differ
+        stat, pvalue, dof = 0.0, 1.0, max(len(usable) - 1, 0)
+    finite = rate[np.isfinite(rate)]
+    gap = float(finite.max() - finite.min()) if finite.size else math.nan
+    return ResponseRates(
+        arms=tuple(arm_list),
+        invited=tuple(int(v) for v in n_inv),
+        responded=tuple(int(v) for v in n_resp),
+        rate=tuple(float(v) for v in rate),
+        ci_lower=tuple(float(lo) for lo, _ in intervals),
+        ci_upper=tuple(float(hi) for _, hi in intervals),
+        statistic=float(stat),
+        dof=int(dof),
+        pvalue=float(pvalue),
+        alpha=alpha,
+        unequal=bool(pvalue < alpha),
+        largest_gap=gap,
+        confidence_level=confidence_level,
+    )

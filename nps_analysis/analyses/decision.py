@@ -1,0 +1,684 @@
+"""Roll back, keep, or keep collecting: a typed, auditable decision on a running cohort experiment.
+
+``decide`` turns survey rows into cumulative counts per look and applies a do-no-harm margin to
+NPS and any guardrails with intervals that stay valid however often the team looks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..sources.errors import NPSInputError, describe_rows
+from ..sources.results import ResultMixin
+from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
+from ..stats.scoring import NPSCounts
+from ..stats.sequential import (
+    SPENDING_FUNCTIONS,
+    check_alpha,
+    default_planned_responses,
+    difference_cs,
+    nps_moments,
+    running_intersection,
+)
+from .decision_memo import decision_memo
+from .decision_rules import (
+    DECISIONS,
+    DESIGNS,
+    BayesianView,
+    Design,
+    bayesian_view,
+    combine,
+    first_looks,
+    interval_multipliers,
+    projected_responses,
+    verdict_status,
+)
+from .guardrails import GUARDRAIL_METRICS, Guardrail, check_margin, guardrail_specs
+
+# ------------------------------------------------------------------------------------------ guardrails
+
+
+# -------------------------------------------------------------------------------------- result types
+
+
+@dataclass(frozen=True)
+class Rule(ResultMixin):
+    """One line of the rule trace.
+
+    ``outcome`` is True when ``bound comparison threshold`` holds; ``first_look`` is the look at
+    which it first held (the decision is made there), ``None`` if never.
+    """
+
+    metric: str
+    rule: str
+    statistic: float
+    bound_name: str
+    bound: float
+    comparison: str
+    threshold: float
+    outcome: bool
+    first_look: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class GuardrailResult(ResultMixin):
+    """A guardrail's difference (treatment minus control) with its interval and status."""
+
+    metric: str
+    column: str | None
+    direction: str
+    unit: str
+    margin: float
+    alpha: float
+    treatment_value: float
+    control_value: float
+    effect: float
+    ci_lower: float
+    ci_upper: float
+    n_treatment: int
+    n_control: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Look(ResultMixin):
+    """The NPS comparison at one look: cumulative responses, effect and intervals."""
+
+    look: int
+    period: Any
+    n_treatment: int
+    n_control: int
+    effect: float
+    ci_lower: float
+    ci_upper: float
+    running_lower: float
+    running_upper: float
+    multiplier: float
+
+
+@dataclass(frozen=True)
+class Decision(ResultMixin):
+    """The roll-back decision with everything needed to audit it.
+
+    Attributes:
+        decision: ``"ROLL_BACK"`` (harm beyond the margin established on NPS or a guardrail),
+            ``"KEEP"`` (every metric shown non-inferior) or ``"CONTINUE"``.
+        effect: NPS(treatment) - NPS(control) in points at the latest look.
+        ci_lower, ci_upper: the NPS interval the decision used: the running intersection of the
+            confidence sequence (sequential), of the repeated confidence intervals
+            (group-sequential), or the fixed-horizon interval at the latest look.
+        looks: how many looks (periods with responses) the data hold.
+        decided_at_look, decided_at: the look (1-based) and period at which the decision's rule
+            first held (``None`` for CONTINUE).
+        superiority: the NPS interval lies above 0 (the change is shown better, not only
+            non-inferior).
+        projected_responses, projected_days: for CONTINUE, further responses (both arms) and days
+            until the NPS interval would clear the margin if the current effect and variance held.
+        rules: the rule trace; guardrails: one result per guardrail; bayes: the Bayesian view;
+            history: the NPS comparison at every look.
+    """
+
+    decision: str
+    treatment: str
+    control: str
+    effect: float
+    ci_lower: float
+    ci_upper: float
+    margin: float
+    alpha: float
+    nps_alpha: float
+    design: str
+    method: str
+    looks: int
+    decided_at_look: int | None
+    decided_at: Any
+    superiority: bool
+    n_treatment: int
+    n_control: int
+    nps_treatment: float
+    nps_control: float
+    treatment_counts: NPSCounts
+    control_counts: NPSCounts
+    planned_responses: float
+    projected_responses: int | None
+    projected_days: float | None
+    rules: tuple[Rule, ...]
+    guardrails: tuple[GuardrailResult, ...]
+    bayes: BayesianView
+    history: tuple[Look, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def history_frame(self) -> pd.DataFrame:
+        """One row per look: responses, effect, interval at the look and running intersection.
+
+        Unbounded intervals (an early look, a group-sequential look that cannot stop) stay ``inf``.
+        """
+        import dataclasses
+
+        return pd.DataFrame([dataclasses.asdict(h) for h in self.history])
+
+    def rules_frame(self) -> pd.DataFrame:
+        """The rule trace as a table."""
+        return pd.DataFrame([r.to_dict() for r in self.rules])
+
+    def guardrail_frame(self) -> pd.DataFrame:
+        """NPS and each guardrail: values per arm, difference, interval, margin and status."""
+        rows = [
+            {
+                "metric": "nps",
+                "unit": "NPS points",
+                "direction": "higher_is_better",
+                "treatment_value": self.nps_treatment,
+                "control_value": self.nps_control,
+                "effect": self.effect,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+                "margin": self.margin,
+                "alpha": self.nps_alpha,
+                "status": verdict_status(self.ci_lower, self.ci_upper, self.margin, "higher_is_better"),
+            }
+        ]
+        for g in self.guardrails:
+            rows.append({k: v for k, v in g.to_dict().items() if k not in ("n_treatment", "n_control", "column")})
+        return pd.DataFrame(rows)
+
+    def memo(self) -> str:
+        """The decision memo in Markdown (see :func:`decision_memo`)."""
+        return decision_memo(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = (
+            f"<p><b>{html.escape(self.decision)}</b>: {html.escape(self.treatment)} vs "
+            f"{html.escape(self.control)}, effect {self.effect:+.1f} NPS points "
+            f"[{self.ci_lower:+.1f}, {self.ci_upper:+.1f}], margin -{self.margin:g}, "
+            f"{self.looks} looks, {self.design} design</p>"
+        )
+        return head + self.rules_frame().to_html(index=False)
+
+
+# ------------------------------------------------------------------------------ vectorized decision core
+
+
+# ----------------------------------------------------------------------------------- data to looks
+
+
+@dataclass(frozen=True)
+class _Metric:
+    """One compared metric: NPS or a guardrail, with how its per-response value is computed."""
+
+    name: str
+    source: str  # "nps", "detractor_share", "promoter_share", "csat" or "column"
+    column: str
+    direction: str
+    margin: float
+
+    @property
+    def kind(self) -> str:
+        """How the variance is estimated: "nps" (-1/0/+1), "share" (0/1) or "mean"."""
+        return {"nps": "nps", "column": "mean"}.get(self.source, "share")
+
+    @property
+    def scale(self) -> float:
+        return 1.0 if self.kind == "mean" else 100.0
+
+    @property
+    def unit(self) -> str:
+        return {"nps": "NPS points", "share": "percentage points"}.get(self.kind, f"units of {self.column}")
+
+
+def _metric_for(g: Guardrail, score: str) -> _Metric:
+    if g.metric in ("detractor_share", "promoter_share"):
+        source, column = g.metric, score
+    elif g.metric == "csat":
+        source, column = "csat", g.column or "csat"
+    else:
+        source, column = "column", g.column or g.metric
+    direction = g.direction or GUARDRAIL_METRICS[g.metric]
+    return _Metric(g.name, source, column, direction, float(g.margin))
+
+
+def _row_labels(frame: pd.DataFrame, mask: np.ndarray) -> list[Any]:
+    from ..sources.load import source_rows
+
+    source = source_rows(frame)
+    idx = np.flatnonzero(mask)
+    if source is not None:
+        return [int(source[i]) for i in idx]
+    return [frame.index[i] for i in idx]
+
+
+def _arm_mask(frame: pd.DataFrame, group: str, label: Any) -> np.ndarray:
+    col = frame[group]
+    mask = (col == label).to_numpy(dtype=bool)
+    if not mask.any():  # labels typed on a command line are strings; the column may hold numbers
+        mask = (col.astype(str) == str(label)).to_numpy(dtype=bool) & col.notna().to_numpy()
+    return mask
+
+
+def _parse_times(values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str) -> tuple[np.ndarray, list[Any], float]:
+    """Look codes (0-based, chronological) for the responding rows, period labels, days spanned."""
+    present = values.notna() & (values.astype(str).str.strip() != "")
+    if not present.all():
+        bad = ~present.to_numpy()
+        labels = _row_labels(frame, rows)
+        shown = [(labels[i], None) for i in np.flatnonzero(bad)]
+        raise NPSInputError(
+            f"{int(bad.sum())} response(s) have no time, so they cannot be placed in a look; {describe_rows(shown)}",
+            file=file,
+            column=column,
+            rows=shown[:20],
+            count=int(bad.sum()),
+        )
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        periods = np.asarray(values, dtype=float)
+        uniq, codes = np.unique(periods, return_inverse=True)
+        labels = [int(u) if float(u).is_integer() else float(u) for u in uniq]
+        return codes, labels, float(max(uniq[-1] - uniq[0], 1.0))
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = pd.to_datetime(values, utc=True)
+    else:
+        text = values.astype(str).str.strip()
+        stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+        if stamps.isna().any():
+            stamps = pd.to_datetime(text, utc=True, errors="coerce", format="mixed")
+        if stamps.isna().any():
+            bad = stamps.isna().to_numpy()
+            labels = _row_labels(frame, rows)
+            shown = [(labels[i], text.iloc[i]) for i in np.flatnonzero(bad)]
+            raise NPSInputError(
+                f"{int(bad.sum())} value(s) are not dates or times: {describe_rows(shown)}",
+                file=file,
+                column=column,
+                rows=shown[:20],
+                count=int(bad.sum()),
+            )
+    try:
+        naive = stamps.dt.tz_localize(None)
+        floored = naive.dt.floor(look) if look in ("D", "h") else naive.dt.to_period(look).dt.start_time
+    except ValueError:
+        raise NPSInputError(f"look must be 'D' (daily), 'h' (hourly) or a period such as 'W' (weekly), got {look!r}") from None
+    uniq, codes = np.unique(floored.to_numpy(), return_inverse=True)
+    # Arrival rate for projections: responses per day of calendar time covered, at least one day.
+    span_days = max((stamps.max() - stamps.min()) / pd.Timedelta(days=1), 1.0)
+    fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
+    return codes, [pd.Timestamp(u).strftime(fmt) for u in uniq], float(span_days)
+
+
+def _cumulative(values: np.ndarray, arm: np.ndarray, looks: np.ndarray, n_looks: int) -> np.ndarray:
+    """Cumulative (n, sum, sum of squares) per look and arm: shape (2 arms, looks, 3)."""
+    ok = ~np.isnan(values)
+    key = arm[ok] * n_looks + looks[ok]
+    v = values[ok]
+    stats = np.stack(
+        [np.bincount(key, weights=w, minlength=2 * n_looks) for w in (np.ones_like(v), v, v * v)], axis=-1
+    ).reshape(2, n_looks, 3)
+    return np.cumsum(stats, axis=1)
+
+
+def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n, mean, variance) per arm and look from cumulative (n, sum, sumsq)."""
+    n, s1, s2 = cum[..., 0], cum[..., 1], cum[..., 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s1 / n
+        if kind == "nps":
+            counts = np.stack([(s2 - s1) / 2, n - s2, (s2 + s1) / 2], axis=-1)
+            _, _, var = nps_moments(counts)
+        elif kind == "share":
+            # Variance on (x + 1/2)/(n + 1): positive at 0 or n successes, consistent.
+            p = (s1 + 0.5) / (n + 1.0)
+            var = p * (1 - p)
+        else:
+            var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.inf)
+            var = np.maximum(var, 0.0)
+    return n, mean, var
+
+
+# ------------------------------------------------------------------------------------------ decide
+
+
+def decide(
+    data: pd.DataFrame | str | os.PathLike[str],
+    *,
+    score: str,
+    group: str,
+    time: str,
+    treatment: Any,
+    control: Any,
+    margin: float,
+    guardrails: Sequence[Guardrail | Mapping[str, Any] | str] | Mapping[str, float] = (),
+    alpha: float = 0.05,
+    design: Design = "sequential",
+    planned_responses: float | None = None,
+    spending: str = "obrien-fleming",
+    look: str = "D",
+    prior: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    n_draws: int = 20_000,
+    random_state: int | np.random.Generator | None = 0,
+) -> Decision:
+    """Decide whether to roll a change back, keep it, or keep collecting responses.
+
+    Responses are grouped into looks (one per ``look`` period, daily by default) and each metric
+    is compared on cumulative counts per look. The effect is treatment minus control; ``margin``
+    is the harm tolerated, in NPS points (positive): harm beyond it means ``effect < -margin``.
+
+    Rules (per metric, on its interval; see ``docs/sequential.md``):
+      * ROLL_BACK when the upper bound is below ``-margin`` (for a lower-is-better guardrail: the
+        lower bound above ``+margin``) on NPS or any guardrail;
+      * KEEP when every metric's lower bound is above ``-margin`` (non-inferior); the decision
+        says whether NPS is also shown better (``superiority``: lower bound above 0);
+      * CONTINUE otherwise, with the projected responses still needed.
+    Intervals by ``design``: ``"sequential"`` (default) an anytime-valid asymptotic confidence
+    sequence (Waudby-Smith et al. 2024) valid at every look, intersected over looks;
+    ``"group-sequential"`` repeated confidence intervals from Lan-DeMets spending with looks at
+    information fractions ``N_k / planned_responses`` (Jennison & Turnbull 2000, ch. 9);
+    ``"fixed"`` the fixed-horizon z interval at the latest look, valid only if this is the one
+    planned analysis. ``alpha`` is split equally (Bonferroni) between NPS and the guardrails;
+    each metric's interval has two-sided level ``1 - alpha / (1 + len(guardrails))``.
+
+    Args:
+        data: survey rows (a DataFrame, or a file read with :func:`nps_analysis.io.load`).
+        score: the 0-10 answer column. Rows without an answer are not responses.
+        group: the arm column; ``treatment`` and ``control`` are its labels.
+        time: when each answer was submitted (dates/times, or numbers such as a day index).
+        margin: tolerated harm in NPS points, >= 0 (``5`` means "no worse than -5 points").
+        guardrails: :class:`Guardrail` objects, dicts, strings like ``"detractor_share=3"``, or one
+            mapping ``{"METRIC[:COLUMN][:higher|lower]": margin}`` (what a notebook parameter holds),
+            ``"csat=5"``, ``"handling_minutes=2:lower"`` (see :func:`parse_guardrail`).
+        alpha: family-wise error rate; false ROLL_BACK and false KEEP each stay at or below it.
+        planned_responses: total responses (both arms) the experiment plans; tunes where the
+            confidence sequence is tightest and is the group-sequential maximum. Fix it before
+            looking; default: a fixed-horizon test of ``margin`` at 80% power
+            (:func:`nps_analysis.sequential.default_planned_responses`).
+        spending: ``"obrien-fleming"`` or ``"pocock"`` (group-sequential design).
+        look: period of a look for date/time columns (``"D"`` daily, ``"W"`` weekly, ``"h"``).
+        prior, n_draws, random_state: Dirichlet prior per arm and Monte Carlo draws of the
+            Bayesian view (seeded, so results are reproducible).
+
+    Raises:
+        NPSInputError: missing columns (naming the time column and listing those present), an
+            arm with no responses yet, a negative margin (naming the value), unusable times.
+    """
+    margin = check_margin(margin)
+    alpha = check_alpha(alpha)
+    if design not in DESIGNS:
+        raise NPSInputError(f"design must be one of {', '.join(DESIGNS)}, got {design!r}")
+    if spending not in SPENDING_FUNCTIONS:
+        raise NPSInputError(f"spending must be one of {', '.join(SPENDING_FUNCTIONS)}, got {spending!r}")
+    if planned_responses is not None and not (isinstance(planned_responses, (int, float)) and planned_responses > 0):
+        raise NPSInputError(f"planned_responses must be a positive number of responses, got {planned_responses!r}")
+    if str(treatment) == str(control):
+        raise NPSInputError(f"treatment and control must be different arms, both are {treatment!r}")
+    specs = guardrail_specs(guardrails)
+
+    file: str | None = None
+    if isinstance(data, (str, os.PathLike)):
+        from ..sources.load import load
+
+        file = str(data)
+        data = load(data, score=score, columns=[group])  # the time column is checked below, by name
+    if not isinstance(data, pd.DataFrame):
+        raise NPSInputError(f"decide() needs a DataFrame or a file path, got {type(data).__name__}")
+    frame = data
+    metrics = [_Metric("nps", "nps", score, "higher_is_better", margin), *(_metric_for(g, score) for g in specs)]
+    _require_columns(frame, score=score, group=group, time=time, extra=[m.column for m in metrics[1:]], file=file)
+
+    in_t = _arm_mask(frame, group, treatment)
+    in_c = _arm_mask(frame, group, control)
+    for label, mask in ((treatment, in_t), (control, in_c)):
+        if not mask.any():
+            present = sorted(map(str, pd.unique(frame[group].dropna())))[:20]
+            raise NPSInputError(
+                f"arm {label!r} has no responses yet: no rows with that label (labels present: {', '.join(map(repr, present))})",
+                file=file,
+                column=group,
+            )
+    parsed = parse_scores(frame[score], column=score, file=file)
+    answered = parsed.valid_mask
+    for role, label, mask in (("treatment", treatment, in_t), ("control", control, in_c)):
+        if not (mask & answered).any():
+            raise NPSInputError(
+                f"the {role} arm {label!r} has no responses yet ({int(mask.sum())} row(s), none with an answer in {score!r}); "
+                "wait for the first answers before deciding",
+                file=file,
+                column=group,
+            )
+    rows = (in_t | in_c) & answered
+    sub = frame.loc[rows]
+    look_code, periods, span_days = _parse_times(sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look)
+    arm = np.where(in_t[rows], 0, 1)
+    n_looks = len(periods)
+    scores = parsed.values[rows]
+
+    nps_alpha = alpha / len(metrics)
+    planned = float(planned_responses or default_planned_responses(margin, alpha=alpha))
+    results = []
+    for m in metrics:
+        values = _metric_values(m, sub, scores, file=file, frame=frame, rows=rows)
+        # Numeric columns are centred first so sums of squares do not lose precision.
+        offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
+        cum = _cumulative(values - offset, arm, look_code, n_looks)
+        n, mean, var = _moments(m.kind, cum)
+        mean = mean + offset
+        mult = interval_multipliers(n[0], n[1], design=design, alpha=nps_alpha, planned_responses=planned, spending=spending)
+        diff, lo, hi, se = difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], multiplier=mult, planned_n=planned)
+        diff, lo, hi = diff * m.scale, lo * m.scale, hi * m.scale
+        if design == "fixed":
+            run_lo, run_hi = lo, hi
+            dec_lo, dec_hi = lo[-1:], hi[-1:]
+        else:
+            run_lo, run_hi = running_intersection(lo, hi)
+            dec_lo, dec_hi = lo, hi
+        harm, noninf, sup = first_looks(dec_lo, dec_hi, margin=m.margin, direction=m.direction)
+        offset = n_looks - 1 if design == "fixed" else 0
+        results.append(
+            dict(metric=m, n=n, mean=mean * m.scale, diff=diff, se=se * m.scale, lo=lo, hi=hi, run_lo=run_lo, run_hi=run_hi, mult=mult,
+                 harm=int(harm) + offset if harm >= 0 else -1, noninf=int(noninf) + offset if noninf >= 0 else -1,
+                 sup=int(sup) + offset if sup >= 0 else -1)
+        )
+
+    code, at = combine([r["harm"] for r in results], [r["noninf"] for r in results])
+    decision = DECISIONS[int(code)]
+    decided_at = int(at)
+    nps = results[0]
+    cum_counts = _nps_counts(scores, arm)
+    bayes = bayesian_view(cum_counts[0], cum_counts[1], margin=margin, prior=prior, n_draws=n_draws, random_state=random_state)
+    notes: list[str] = []
+    if design == "fixed":
+        notes.append("fixed-horizon interval: valid only if this is the single planned analysis; checking it at every look inflates false alarms")
+    if design == "group-sequential" and nps["n"][:, -1].sum() >= planned and decision == "CONTINUE":
+        notes.append("the planned maximum of responses has been reached without a conclusion; the design cannot conclude (increase planned_responses only with a pre-specified rule)")
+    if np.any(nps["run_lo"][-1:] > nps["run_hi"][-1:]):
+        notes.append("the running intersection of the NPS intervals is empty: the data are inconsistent with a constant effect (check for a change over time)")
+
+    projected = projected_days = None
+    if decision == "CONTINUE":
+        projected = projected_responses(
+            effect=float(nps["diff"][-1]),
+            se=float(nps["se"][-1]),
+            n=float(nps["n"][:, -1].sum()),
+            margin=margin,
+            alpha=nps_alpha,
+            design=design,
+            planned_responses=planned,
+            spending=spending,
+            past_responses=nps["n"].sum(axis=0),
+        )
+        if projected is not None:
+            rate = float(nps["n"][:, -1].sum()) / span_days if span_days > 0 else math.nan
+            projected_days = float(projected / rate) if rate > 0 else None
+
+    rules = _rules(results, n_looks, periods)
+    guardrail_results = tuple(
+        GuardrailResult(
+            metric=r["metric"].name,
+            column=r["metric"].column,
+            direction=r["metric"].direction,
+            unit=r["metric"].unit,
+            margin=r["metric"].margin,
+            alpha=nps_alpha,
+            treatment_value=float(r["mean"][0, -1]),
+            control_value=float(r["mean"][1, -1]),
+            effect=float(r["diff"][-1]),
+            ci_lower=float(r["run_lo"][-1]),
+            ci_upper=float(r["run_hi"][-1]),
+            n_treatment=int(r["n"][0, -1]),
+            n_control=int(r["n"][1, -1]),
+            status=verdict_status(r["run_lo"][-1], r["run_hi"][-1], r["metric"].margin, r["metric"].direction),
+        )
+        for r in results[1:]
+    )
+    history = tuple(
+        Look(
+            look=k + 1,
+            period=periods[k],
+            n_treatment=int(nps["n"][0, k]),
+            n_control=int(nps["n"][1, k]),
+            effect=float(nps["diff"][k]),
+            ci_lower=float(nps["lo"][k]),
+            ci_upper=float(nps["hi"][k]),
+            running_lower=float(nps["run_lo"][k]),
+            running_upper=float(nps["run_hi"][k]),
+            multiplier=float(nps["mult"][k]),
+        )
+        for k in range(n_looks)
+    )
+    method = {
+        "sequential": "asymptotic confidence sequence (Waudby-Smith et al. 2024), running intersection",
+        "group-sequential": f"repeated confidence intervals, Lan-DeMets {spending}-type spending",
+        "fixed": "fixed-horizon Wald interval for a difference of means",
+    }[design]
+    return Decision(
+        decision=decision,
+        treatment=str(treatment),
+        control=str(control),
+        effect=float(nps["diff"][-1]),
+        ci_lower=float(nps["run_lo"][-1]),
+        ci_upper=float(nps["run_hi"][-1]),
+        margin=margin,
+        alpha=alpha,
+        nps_alpha=nps_alpha,
+        design=design,
+        method=method,
+        looks=n_looks,
+        decided_at_look=decided_at + 1 if decided_at >= 0 else None,
+        decided_at=periods[decided_at] if decided_at >= 0 else None,
+        superiority=bool(nps["run_lo"][-1] > 0),
+        n_treatment=int(nps["n"][0, -1]),
+        n_control=int(nps["n"][1, -1]),
+        nps_treatment=float(nps["mean"][0, -1]),
+        nps_control=float(nps["mean"][1, -1]),
+        treatment_counts=cum_counts[0],
+        control_counts=cum_counts[1],
+        planned_responses=planned,
+        projected_responses=projected,
+        projected_days=projected_days,
+        rules=rules,
+        guardrails=guardrail_results,
+        bayes=bayes,
+        history=history,
+        notes=tuple(notes),
+    )
+
+
+def _require_columns(frame: pd.DataFrame, *, score: str, group: str, time: str, extra: Sequence[str], file: str | None) -> None:
+    present = ", ".join(map(repr, map(str, frame.columns)))
+    if time not in frame.columns:
+        raise NPSInputError(
+            f"the time column is missing: decide needs when each answer was submitted to place it in a look; "
+            f"the columns are {present}",
+            file=file,
+            column=time,
+        )
+    for role, col in (("score", score), ("group", group), *(("guardrail", c) for c in extra)):
+        if col not in frame.columns:
+            raise NPSInputError(f"{role} column {col!r} not found; the columns are {present}", file=file, column=col)
+
+
+def _metric_values(m: _Metric, sub: pd.DataFrame, scores: np.ndarray, *, file: str | None, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    if m.source == "nps":
+        return np.where(scores >= PROMOTER_FROM, 1.0, np.where(scores >= PASSIVE_FROM, 0.0, -1.0))
+    if m.source == "detractor_share":
+        return (scores < PASSIVE_FROM).astype(float)
+    if m.source == "promoter_share":
+        return (scores >= PROMOTER_FROM).astype(float)
+    labels = _row_labels(frame, rows)
+    if m.source == "csat":
+        parsed = parse_scores(sub[m.column], low=1, high=5, column=m.column, file=file, positions=labels)
+        v = parsed.values
+        return np.where(np.isnan(v), np.nan, (v >= 4).astype(float))
+    raw = sub[m.column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+    bad |= np.isinf(values)
+    if bad.any():
+        shown = [(labels[i], raw.iloc[i]) for i in np.flatnonzero(bad)]
+        raise NPSInputError(
+            f"{int(bad.sum())} value(s) are not numbers: {describe_rows(shown)}", file=file, column=m.column, rows=shown[:20], count=int(bad.sum())
+        )
+    return values
+
+
+def _nps_counts(scores: np.ndarray, arm: np.ndarray) -> tuple[NPSCounts, NPSCounts]:
+    cat = np.where(scores >= PROMOTER_FROM, 2, np.where(scores >= PASSIVE_FROM, 1, 0))
+    c = np.bincount(arm * 3 + cat, minlength=6).reshape(2, 3)
+    return NPSCounts(*map(int, c[0])), NPSCounts(*map(int, c[1]))
+
+
+def _rules(results: list[dict[str, Any]], n_looks: int, periods: list[Any]) -> tuple[Rule, ...]:
+    out = []
+    for r in results:
+        m: _Metric = r["metric"]
+        lo, hi, est = float(r["run_lo"][-1]), float(r["run_hi"][-1]), float(r["diff"][-1])
+        higher = m.direction == "higher_is_better"
+        unit = "points" if m.kind == "nps" else m.unit
+        specs = [
+            ("harm beyond margin", "upper" if higher else "lower", hi if higher else lo, "<" if higher else ">",
+             -m.margin if higher else m.margin, r["harm"]),
+            ("non-inferiority", "lower" if higher else "upper", lo if higher else hi, ">" if higher else "<",
+             -m.margin if higher else m.margin, r["noninf"]),
+        ]
+        if m.kind == "nps":
+            specs.append(("superiority", "lower", lo, ">", 0.0, r["sup"]))
+        for rule, bound_name, bound, comparison, threshold, first in specs:
+            outcome = first >= 0
+            when = f" (first at look {first + 1}, {periods[first]})" if outcome else ""
+            text = (
+                f"{m.name}: {bound_name} bound {bound:+.2f} {comparison} {threshold:+g} {unit}: "
+                f"{'met' if outcome else 'not met'}{when}"
+            )
+            out.append(
+                Rule(
+                    metric=m.name,
+                    rule=rule,
+                    statistic=est,
+                    bound_name=bound_name,
+                    bound=bound,
+                    comparison=comparison,
+                    threshold=float(threshold),
+                    outcome=bool(outcome),
+                    first_look=int(first) + 1 if outcome else None,
+                    text=text,
+                )
+            )
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------ Bayes and projections
+
+
+# ------------------------------------------------------------------------------------------------ memo
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+

@@ -1,0 +1,492 @@
+"""Tracking NPS over time: by week or month and segment with intervals, significant changes only,
+cohorts by start month, comment themes, and alert lists for a scheduler to pass on.
+
+Cells with fewer than ``min_n`` responses are suppressed (shown as missing with a note), never shown
+as noise; a change is flagged only when significant after controlling for the many segments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..sources.columns import clean_ids, lean_frame, raise_rows, require_frame_columns
+from ..sources.dates import to_instant, to_utc
+from ..sources.errors import NPSInputError
+from ..sources.scores import parse_scores
+from ..stats import multiplicity
+from ..stats.intervals import nps_interval, z_value
+from ..stats.scoring import NPSCounts, counts
+
+Correction = Literal["holm", "bh", "bonferroni", "none"]
+CORRECTION_NAMES = {
+    "holm": "Holm (1979) family-wise error control",
+    "bh": "Benjamini-Hochberg (1995) false discovery rate control",
+    "bonferroni": "Bonferroni family-wise error control",
+    "none": "no correction for multiplicity",
+}
+
+
+# ---------------------------------------------------------------------------------------- periods
+
+
+def period_freq(freq: str) -> str:
+    """``"W"`` is a week from Monday to Sunday; other values are pandas period aliases (``M``, ``Q``, ``D``)."""
+    if not isinstance(freq, str) or not freq:
+        raise ValueError(f"freq must be a period alias such as 'W' or 'M', got {freq!r}")
+    return "W-SUN" if freq.upper() == "W" else freq
+
+
+def assign_periods(times: pd.Series, *, freq: str = "W", timezone: str = "UTC") -> pd.Series:
+    """The start of the period (week, month, ...) each UTC instant falls in, on the calendar of ``timezone``.
+
+    Weeks run Monday to Sunday. The result is a naive timestamp (the local start date).
+    """
+    local = times.dt.tz_convert(timezone).dt.tz_localize(None)
+    return local.dt.to_period(period_freq(freq)).dt.start_time
+
+
+def _period_bounds(period: Any, *, freq: str) -> pd.Period:
+    return pd.Period(pd.Timestamp(period), freq=period_freq(freq))
+
+
+def last_complete_period(as_of: Any, *, freq: str = "W", timezone: str = "UTC") -> pd.Timestamp:
+    """Start of the latest period that has ended at or before ``as_of`` (on ``timezone``'s calendar).
+
+    A weekly report run on Tuesday (or on Monday 00:00) reports the week that ended on Sunday.
+    """
+    local = to_instant(as_of, timezone=timezone).tz_convert(timezone).tz_localize(None)
+    # The period holding as_of is still running (or has just begun): the one before is complete.
+    return (local.to_period(period_freq(freq)) - 1).start_time
+
+
+def report_period(as_of: Any, *, period: Any = "", freq: str = "W", timezone: str = "UTC") -> pd.Timestamp:
+    """The period a report covers: the one holding ``period`` (any moment in it), or when that is
+    empty the last complete period before ``as_of`` (:func:`last_complete_period`)."""
+    if period is None or (isinstance(period, str) and not period.strip()):
+        return last_complete_period(as_of, freq=freq, timezone=timezone)
+    return _period_bounds(period, freq=freq).start_time
+
+
+def report_window(
+    as_of: Any, *, period: Any = "", periods: int = 8, freq: str = "W", timezone: str = "UTC"
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last period start of a report showing ``periods`` periods up to :func:`report_period`."""
+    if not isinstance(periods, int) or periods < 1:
+        raise ValueError(f"periods must be a positive whole number, got {periods!r}")
+    last = report_period(as_of, period=period, freq=freq, timezone=timezone)
+    first = (pd.Period(last, freq=period_freq(freq)) - (periods - 1)).start_time
+    return first, last
+
+
+def describe_nps(table: pd.DataFrame, period: Any) -> str:
+    """One line per segment on the NPS of one period of a :func:`nps_by_period` table."""
+    by = list(table.attrs.get("by", []))
+    level = int(round(100 * table.attrs.get("confidence_level", 0.95)))
+    start = pd.Timestamp(period)
+    rows = table[pd.to_datetime(table["period"]) == start]
+    if rows.empty:
+        return f"No answers in the period from {start.date()}."
+    lines = []
+    for _, row in rows.iterrows():
+        who = ", ".join(f"{c} {row[c]}" for c in by) or "Overall"
+        if row["suppressed"]:
+            lines.append(f"{who}: {int(row['n'])} answers, too few to show an NPS (fewer than {table.attrs.get('min_n')}).")
+        else:
+            lines.append(
+                f"{who}: NPS {row['nps']:+.0f} ({level}% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}, "
+                f"n = {int(row['n'])})."
+            )
+    return " ".join(lines)
+
+
+def prepare_responses(
+    responses: pd.DataFrame,
+    *,
+    score: str,
+    time: str,
+    timezone: str,
+    timezone_column: str | None,
+    file: str | None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    responses, file = lean_frame(responses, file)
+    require_frame_columns(responses, [score, time], what="responses", file=file)
+    zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
+    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, file=file)
+    return responses, instants
+
+
+def _interval_columns(
+    table: pd.DataFrame, *, method: str, confidence_level: float, min_n: int
+) -> pd.DataFrame:
+    """Add nps, ci_lower, ci_upper, suppressed and note; suppress cells with n < min_n."""
+    lows, highs = [], []
+    for d, p, r in zip(table["detractors"], table["passives"], table["promoters"], strict=True):
+        if d + p + r >= max(min_n, 1):
+            res = nps_interval(NPSCounts(int(d), int(p), int(r)), method=method, confidence_level=confidence_level)
+            lows.append(res.ci_lower)
+            highs.append(res.ci_upper)
+        else:
+            lows.append(math.nan)
+            highs.append(math.nan)
+    table = table.copy()
+    table["ci_lower"] = lows
+    table["ci_upper"] = highs
+    small = (table["n"] < min_n).to_numpy()
+    table["suppressed"] = small
+    table["note"] = np.where(small, [f"n = {int(n)} < {min_n}: not shown" for n in table["n"]], "")
+    for col in ("nps", "detractors", "passives", "promoters"):
+        table[col] = table[col].astype(float).where(~small)
+    return table
+
+
+def nps_by_period(
+    responses: pd.DataFrame,
+    *,
+    score: str = "score",
+    time: str = "submitted_at",
+    freq: str = "W",
+    by: Sequence[str] | str | None = None,
+    timezone: str = "UTC",
+    timezone_column: str | None = "timezone",
+    start: Any = None,
+    end: Any = None,
+    method: str = "adjusted-wald",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """NPS per period (week or month) and segment, with intervals; small cells suppressed.
+
+    Args:
+        responses: answers with a 0-10 ``score`` and a submission ``time`` (read with
+            :func:`nps_analysis.followup.to_utc`: tz-aware, or local times in the row's
+            ``timezone_column`` zone).
+        freq: ``"W"`` (Monday-Sunday weeks), ``"M"`` (months) or another pandas period alias.
+        by: segment columns (team, agent, department, location, ...).
+        timezone: the report's calendar: which week or month an answer belongs to.
+        start, end: first and last period to show (any moment inside them); default: the data's.
+        method, confidence_level: the interval (:func:`nps_analysis.nps_interval`; default
+            adjusted Wald, Rocks 2016).
+        min_n: cells with fewer responses are suppressed: ``nps``, the category counts and the
+            interval are missing and ``note`` says why (``n`` is kept).
+
+    Returns:
+        One row per period and segment, every period between the first and the last present for
+        every segment (``n = 0`` where a segment had no answers): ``period`` (start date), the
+        ``by`` columns, ``detractors``, ``passives``, ``promoters``, ``n``, ``nps``,
+        ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``. ``attrs`` hold the settings.
+    """
+    by = [by] if isinstance(by, str) else list(by or [])
+    frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
+                               timezone_column=timezone_column, file=file)
+    require_frame_columns(frame, by, what="responses", file=file)
+    work = frame[[score, *by]].copy()
+    work["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
+    parsed = parse_scores(work[score], column=score, file=file)
+    no_time = parsed.valid_mask & work["period"].isna().to_numpy()
+    if no_time.any():
+        raise_rows("have a score but no submission time", no_time, frame[time], column=time, file=file)
+    work = work[work["period"].notna()]
+    table = counts(work, score, by=["period", *by], file=file)
+    pfreq = period_freq(freq)
+    first = _period_bounds(start, freq=freq) if start is not None else (
+        table["period"].min().to_period(pfreq) if len(table) else None)
+    last = _period_bounds(end, freq=freq) if end is not None else (
+        table["period"].max().to_period(pfreq) if len(table) else None)
+    if first is None or last is None:
+        periods = pd.DatetimeIndex([])
+    else:
+        periods = pd.period_range(first, last, freq=pfreq).start_time
+    if by:
+        segments = table[by].drop_duplicates()
+        grid = segments.merge(pd.DataFrame({"period": periods}), how="cross")
+    else:
+        grid = pd.DataFrame({"period": periods})
+    table = grid.merge(table, on=["period", *by], how="left")
+    for col in ("detractors", "passives", "promoters", "n"):
+        table[col] = table[col].fillna(0).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / table["n"].where(table["n"] > 0)
+    table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps"]]
+    table = _interval_columns(table, method=method, confidence_level=confidence_level, min_n=min_n)
+    table = table.sort_values([*by, "period"], kind="stable").reset_index(drop=True)
+    table.attrs.update(
+        freq=freq, by=by, timezone=timezone, min_n=min_n, method=method, confidence_level=confidence_level,
+        suppressed=int(table["suppressed"].sum()),
+    )
+    return table
+
+
+# -------------------------------------------------------------------------------- period changes
+
+
+def wald_difference(
+    d1: np.ndarray, p1: np.ndarray, r1: np.ndarray, d2: np.ndarray, p2: np.ndarray, r2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Difference of two independent NPS (points) and its standard error, vectorized over cells.
+
+    ``D = NPS1 - NPS2``; ``SE = 100 sqrt(V1/n1 + V2/n2)`` with ``V = p_pro + p_det - (p_pro -
+    p_det)^2`` per cohort (DOMAIN.md; the Wald variance of a difference of two multinomial means).
+    Arguments are the detractor, passive and promoter counts of period 1 (now) and 2 (before).
+    """
+    d1, p1, r1, d2, p2, r2 = (np.asarray(a, dtype=float) for a in (d1, p1, r1, d2, p2, r2))
+    n1, n2 = d1 + p1 + r1, d2 + p2 + r2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m1, m2 = (r1 - d1) / n1, (r2 - d2) / n2
+        v1 = (r1 + d1) / n1 - m1**2
+        v2 = (r2 + d2) / n2 - m2**2
+        se = 100.0 * np.sqrt(v1 / n1 + v2 / n2)
+    return 100.0 * (m1 - m2), se
+
+
+def adjust_pvalues(
+    pvalues: Sequence[float] | np.ndarray, *, correction: Correction = "holm", alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adjusted p-values and rejections for one family of tests (NaN p-values are not in the family).
+
+    ``holm``: Holm (1979), Scand. J. Statist. 6:65-70: the i-th smallest of m p-values becomes
+    ``max_(j <= i) (m - j + 1) p_(j)``, controlling the family-wise error rate. ``bh``: Benjamini &
+    Hochberg (1995), JRSS B 57:289-300: ``min_(j >= i) m p_(j) / j``, controlling the false
+    discovery rate. ``bonferroni``: ``m p``. All capped at 1; rejected when adjusted ``<= alpha``.
+    (Same values as ``statsmodels.stats.multitest.multipletests``, which the tests check.)
+    A 2-D array is one family per row (the simulations use this).
+    """
+    if correction not in CORRECTION_NAMES:
+        raise ValueError(f"correction must be one of {sorted(CORRECTION_NAMES)}, got {correction!r}")
+    return multiplicity.adjust_pvalues(pvalues, correction=correction, alpha=alpha)
+
+
+def period_changes(
+    table: pd.DataFrame,
+    *,
+    period: Any = None,
+    alpha: float = 0.05,
+    correction: Correction = "holm",
+    confidence_level: float = 0.95,
+    method: Literal["adjusted-wald", "wald"] = "adjusted-wald",
+) -> pd.DataFrame:
+    """Change of each segment's NPS against the previous period, flagged only when significant.
+
+    Works on a table from :func:`nps_by_period`. For each segment the period's NPS is compared
+    with the immediately preceding period's as two independent samples (:func:`wald_difference`,
+    ``SE = sqrt(V1/n1 + V2/n2)``), ``z = D / SE`` and a two-sided normal p-value. With
+    ``method="adjusted-wald"`` (default, as :func:`nps_analysis.compare`) the SE, z and interval
+    use each period's counts plus 3/4 detractor, 3/2 passive, 3/4 promoter (Rocks 2016), which
+    keeps the test's size at or below nominal at small n where the plain Wald test runs above it
+    (benchmarks/closed_loop.py); ``difference`` is always the observed change. Cells suppressed
+    (``n < min_n``) in either period are not tested (``note`` says so) and are not in the family.
+
+    Multiplicity: the family is every comparison made in this call (all segments for the chosen
+    period; with ``period="all"``, every segment and every period); p-values are adjusted with
+    ``correction`` (Holm by default, or Benjamini-Hochberg ``"bh"``) and ``significant`` means
+    adjusted p <= ``alpha``. ``attrs["family"]`` states the family in words.
+
+    Args:
+        period: the period to test (any moment inside it), ``None`` for the latest in the table,
+            or ``"all"`` for every period after the first.
+
+    Returns:
+        Per segment (and period): ``period``, ``previous_period``, the segment columns,
+        ``n``, ``previous_n``, ``nps``, ``previous_nps``, ``difference`` (points),
+        ``ci_lower``/``ci_upper`` (unadjusted ``confidence_level`` Wald interval), ``se``, ``z``,
+        ``pvalue``, ``pvalue_adjusted``, ``significant``, ``direction`` (``up``/``down``/``""``),
+        ``note``.
+    """
+    freq = table.attrs.get("freq", "W")
+    by = list(table.attrs.get("by", [c for c in table.columns if c not in _TABLE_VALUE_COLUMNS]))
+    min_n = table.attrs.get("min_n", 0)
+    pfreq = period_freq(freq)
+    periods = pd.to_datetime(table["period"]).dt.to_period(pfreq)
+    if period is None:
+        targets = [periods.max()]
+    elif isinstance(period, str) and period == "all":
+        targets = sorted(periods.unique())[1:]
+    else:
+        targets = [_period_bounds(period, freq=freq)]
+    keyed = table.assign(_p=periods)
+    rows = []
+    for target in targets:
+        now = keyed[keyed["_p"] == target]
+        before = keyed[keyed["_p"] == target - 1][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed"]]
+        merged = now.merge(before, on=by, how="left", suffixes=("", "_prev")) if by else now.assign(_k=0).merge(
+            before.assign(_k=0), on="_k", how="left", suffixes=("", "_prev")).drop(columns="_k")
+        merged["_target"] = target
+        rows.append(merged)
+    if not rows:
+        raise NPSInputError("period_changes: no period to compare")
+    m = pd.concat(rows, ignore_index=True)
+    missing_prev = m["n_prev"].isna().to_numpy()
+    tested = ~m["suppressed"].to_numpy(dtype=bool) & ~missing_prev & ~m["suppressed_prev"].fillna(True).to_numpy(dtype=bool)
+    if method not in ("adjusted-wald", "wald"):
+        raise ValueError(f"method must be 'adjusted-wald' or 'wald', got {method!r}")
+    pseudo = np.array([0.75, 1.5, 0.75]) if method == "adjusted-wald" else np.zeros(3)
+    observed, _ = wald_difference(m["detractors"], m["passives"], m["promoters"],
+                                  m["detractors_prev"], m["passives_prev"], m["promoters_prev"])
+    centre, se = wald_difference(
+        m["detractors"] + pseudo[0], m["passives"] + pseudo[1], m["promoters"] + pseudo[2],
+        m["detractors_prev"] + pseudo[0], m["passives_prev"] + pseudo[1], m["promoters_prev"] + pseudo[2],
+    )
+    from scipy.stats import norm
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(se > 0, centre / se, np.where(centre == 0, 0.0, np.sign(centre) * np.inf))
+    p = np.where(tested, 2 * norm.sf(np.abs(z)), np.nan)
+    adjusted, reject = adjust_pvalues(p, correction=correction, alpha=alpha)
+    zc = z_value(confidence_level)
+    out = pd.DataFrame(
+        {
+            "period": [t.start_time for t in m["_target"]],
+            "previous_period": [(t - 1).start_time for t in m["_target"]],
+            **{c: m[c].to_numpy() for c in by},
+            "n": m["n"].to_numpy(),
+            "previous_n": m["n_prev"].fillna(0).astype(np.int64).to_numpy(),
+            "nps": m["nps"].to_numpy(dtype=float),
+            "previous_nps": m["nps_prev"].to_numpy(dtype=float),
+            "difference": np.where(tested, observed, np.nan),
+            "ci_lower": np.where(tested, centre - zc * se, np.nan),
+            "ci_upper": np.where(tested, centre + zc * se, np.nan),
+            "se": np.where(tested, se, np.nan),
+            "z": np.where(tested, z, np.nan),
+            "pvalue": p,
+            "pvalue_adjusted": adjusted,
+            "significant": reject & tested,
+        }
+    )
+    out["direction"] = np.where(out["significant"], np.where(out["z"] > 0, "up", "down"), "")
+    notes = np.full(len(out), "", dtype=object)
+    notes[missing_prev] = "no previous period"
+    small = ~tested & ~missing_prev
+    notes[small] = f"not tested: n < {min_n} in this or the previous period"
+    out["note"] = notes
+    n_tested = int(tested.sum())
+    seg = ", ".join(by) if by else "overall"
+    when = "every period against the one before" if isinstance(period, str) and period == "all" else (
+        f"{targets[0].start_time.date()} against {(targets[0] - 1).start_time.date()}")
+    out.attrs.update(
+        family=(
+            f"{n_tested} comparison(s) of {when}, one per segment ({seg}) with n >= {min_n} in both "
+            f"periods; {CORRECTION_NAMES[correction]} at alpha = {alpha}"
+        ),
+        correction=correction,
+        alpha=alpha,
+        tested=n_tested,
+        confidence_level=confidence_level,
+        freq=freq,
+        by=by,
+        method=(f"difference of two independent NPS, {method} SE sqrt(V1/n1 + V2/n2)"
+                f"{' on counts + 3/4, 3/2, 3/4' if method == 'adjusted-wald' else ''}; two-sided z test"),
+    )
+    return out
+
+
+_TABLE_VALUE_COLUMNS = {
+    "period", "detractors", "passives", "promoters", "n", "nps", "ci_lower", "ci_upper", "suppressed", "note",
+}
+
+
+def describe_changes(changes: pd.DataFrame) -> str:
+    """The significant changes of a :func:`period_changes` table in words (generated from its numbers)."""
+    by = changes.attrs.get("by", [])
+    level = int(round(100 * changes.attrs.get("confidence_level", 0.95)))
+    sig = changes[changes["significant"]]
+    lines = []
+    for _, row in sig.iterrows():
+        who = ", ".join(f"{c} {row[c]}" for c in by) or "Overall"
+        verb = "rose" if row["difference"] > 0 else "fell"
+        lines.append(
+            f"{who}: NPS {verb} from {row['previous_nps']:+.0f} to {row['nps']:+.0f} "
+            f"({row['difference']:+.0f} points, {level}% CI {row['ci_lower']:+.0f} to {row['ci_upper']:+.0f}; "
+            f"adjusted p = {row['pvalue_adjusted']:.3g})."
+        )
+    family = changes.attrs.get("family", "")
+    untested = int((changes["pvalue"].isna()).sum())
+    head = (
+        f"{len(sig)} significant change(s)" if len(sig) else "No significant change"
+    ) + f" against the previous period. Family: {family}."
+    if untested:
+        head += f" {untested} segment(s) not tested (too few responses or no previous period)."
+    return " ".join([head, *lines])
+
+
+# ------------------------------------------------------------------------------------------ cohorts
+
+
+def cohort_table(
+    responses: pd.DataFrame,
+    *,
+    customer: str = "customer_id",
+    start: str | None = None,
+    score: str = "score",
+    time: str = "submitted_at",
+    freq: str = "M",
+    timezone: str = "UTC",
+    timezone_column: str | None = "timezone",
+    method: str = "adjusted-wald",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """NPS of customers grouped by start month (cohort) and periods since their start.
+
+    Args:
+        start: a column with each customer's start date (e.g. ``customer_since``); default: the
+            customer's first answer. Dates without a zone are dates on ``timezone``'s calendar.
+        freq: the cohort and period length (``"M"`` months by default).
+
+    Returns:
+        Long table: ``cohort`` (start of the start period), ``periods_since_start`` (0 = the start
+        period itself), counts, ``n``, ``nps``, ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``
+        (cells with ``n < min_n`` suppressed). Answers dated before the customer's start are
+        left out and counted in ``attrs["before_start"]``. :func:`cohort_matrix` pivots it.
+    """
+    responses, file = lean_frame(responses, file)
+    require_frame_columns(responses, [customer, score, time] + ([start] if start else []), what="responses", file=file)
+    frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
+                               timezone_column=timezone_column, file=file)
+    pfreq = period_freq(freq)
+    when = assign_periods(instants, freq=freq, timezone=timezone)
+    cust = clean_ids(frame[customer])
+    if start:
+        begun = to_utc(frame[start], timezone=timezone, column=start, file=file)
+        cohort = assign_periods(begun, freq=freq, timezone=timezone)
+    else:
+        first = pd.Series(instants.to_numpy(), index=frame.index).groupby(cust.to_numpy()).transform("min")
+        cohort = assign_periods(pd.Series(pd.to_datetime(first, utc=True), index=frame.index), freq=freq, timezone=timezone)
+    parsed = parse_scores(frame[score], column=score, file=file)
+    ok = parsed.valid_mask & when.notna().to_numpy() & cohort.notna().to_numpy()
+    since = np.full(len(frame), -1, dtype=np.int64)
+    since[ok] = (
+        when[ok].dt.to_period(pfreq).array.asi8 - cohort[ok].dt.to_period(pfreq).array.asi8
+    )
+    before = ok & (since < 0)
+    ok &= since >= 0
+    work = pd.DataFrame({"cohort": cohort[ok].to_numpy(), "periods_since_start": since[ok], score: parsed.values[ok]})
+    table = counts(work, score, by=["cohort", "periods_since_start"])
+    table = _interval_columns(table, method=method, confidence_level=confidence_level, min_n=min_n)
+    table = table.sort_values(["cohort", "periods_since_start"]).reset_index(drop=True)
+    table.attrs.update(freq=freq, min_n=min_n, before_start=int(before.sum()), method=method,
+                       confidence_level=confidence_level, suppressed=int(table["suppressed"].sum()))
+    return table
+
+
+def cohort_matrix(table: pd.DataFrame, *, value: str = "nps") -> pd.DataFrame:
+    """Cohorts as rows and periods since start as columns (suppressed cells stay missing)."""
+    wide = table.pivot(index="cohort", columns="periods_since_start", values=value)
+    wide.columns.name = "periods since start"
+    return wide
+
+
+# ------------------------------------------------------------------------------------------ themes
+
+
+# ------------------------------------------------------------------------------------------ alerts
+
+
+# --------------------------------------------------------------------------------- command line
+
+

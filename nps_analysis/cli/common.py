@@ -1,0 +1,98 @@
+"""What every ``nps-analysis`` sub-command shares: exit codes, input options, loading the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CLIError(Exception):
+    """A usage problem found after parsing (exit 2)."""
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="survey export: CSV, Excel (.xlsx), Parquet, or SPSS .sav (extra)")
+    p.add_argument("--score", required=True, metavar="COL", help="column with the 0-10 answers")
+    p.add_argument(
+        "--on-invalid",
+        choices=["error", "quarantine"],
+        default="error",
+        help="invalid scores: stop with an error (default) or set the rows aside in a file",
+    )
+    p.add_argument("--quarantine-file", metavar="PATH", help="where quarantined rows go")
+    p.add_argument("--sheet", help="Excel sheet name or index")
+    p.add_argument("--delimiter", metavar="CHAR", help="CSV delimiter (default: detected)")
+    p.add_argument("--id", dest="id_column", metavar="COL", help="respondent id: duplicates and respondents in two arms are bad rows")
+    p.add_argument(
+        "--score-labels", action="store_true",
+        help="map answers exported as text ('10 - Extremely likely') to their numbers",
+    )
+    p.add_argument(
+        "--skip-rows", default="auto", metavar="N",
+        help="extra header rows after the header (survey-tool exports); default: detected",
+    )
+
+
+def add_stats_options(p: argparse.ArgumentParser, methods: Sequence[str]) -> None:
+    p.add_argument("--method", default="adjusted-wald", choices=list(methods))
+    p.add_argument("--confidence-level", type=float, default=0.95, metavar="X")
+
+
+def load_input(args: argparse.Namespace, columns: Sequence[str]) -> Any:
+    from ..sources.load import load
+
+    sheet: str | int | None = args.sheet
+    if isinstance(sheet, str) and sheet.isdigit():
+        sheet = int(sheet)
+    skip = args.skip_rows
+    if skip != "auto":
+        if not str(skip).isdigit():
+            raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
+        skip = int(skip)
+    group = getattr(args, "group", None)
+    frame = load(
+        args.file,
+        score=args.score,
+        columns=columns,
+        on_invalid=args.on_invalid,
+        quarantine_path=args.quarantine_file,
+        sheet=sheet,
+        sep=args.delimiter,
+        id_column=args.id_column,
+        group_column=group if args.id_column else None,
+        score_labels=args.score_labels,
+        skip_rows=skip,
+    )
+    from ..sources.load import load_report
+
+    report = load_report(frame)
+    if (report.quarantined or report.missing_scores) and not getattr(args, "quiet", False):
+        print(f"note: {report.summary()}", file=sys.stderr)
+    return frame
+
+
+def fmt_cell(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_table(rows: list[dict[str, Any]], columns: Sequence[str], out=None) -> None:
+    out = out or sys.stdout
+    cells = [[fmt_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    out.write("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)) + "\n")
+    for row in cells:
+        out.write("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) + "\n")

@@ -1,0 +1,67 @@
+"""``nps-analysis compare``: the NPS difference between a treatment and a control arm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from .common import EXIT_OK, fmt_cell, load_input, print_table
+
+
+def compare_record(frame: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """The ``compare`` JSON contract: the effect, both arms shaped like ``score`` objects, row tests."""
+    from ..sources.load import check_labels
+    from ..sources.results import jsonable
+    from ..stats.compare import compare
+
+    check_labels(frame, args.group, [args.treatment, args.control], file=args.file)
+    labels = frame[args.group].astype(str)
+    scores_t = frame.loc[labels == str(args.treatment), args.score]
+    scores_c = frame.loc[labels == str(args.control), args.score]
+    result = compare(
+        scores_t.dropna(),
+        scores_c.dropna(),
+        method=args.method,
+        confidence_level=args.confidence_level,
+        alternative=args.alternative,
+    )
+    data = result.to_dict()
+    for side, label in (("treatment", args.treatment), ("control", args.control)):
+        arm = dict(data[side])
+        data[side] = {
+            "group": {args.group: label},
+            "n": arm.get("n"),
+            "detractors": arm.get("detractors"),
+            "passives": arm.get("passives"),
+            "promoters": arm.get("promoters"),
+            "nps": arm.get("nps"),
+            "ci_lower": arm.get("ci_lower"),
+            "ci_upper": arm.get("ci_upper"),
+            "method": arm.get("method"),
+            "confidence_level": arm.get("confidence_level"),
+        }
+    return jsonable(data)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    frame = load_input(args, [args.group])
+    data = compare_record(frame, args)
+    if args.format == "json":
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    level = f"{args.confidence_level:.0%}"
+    arms = [data["treatment"], data["control"]]
+    rows = [{"arm": a["group"][args.group], **{k: a[k] for k in ("n", "nps", "ci_lower", "ci_upper")}} for a in arms]
+    print_table(rows, ["arm", "n", "nps", "ci_lower", "ci_upper"])
+    print(
+        f"\nDifference {args.treatment} - {args.control}: {fmt_cell(data['difference'])} points "
+        f"({level} CI {fmt_cell(data['ci_lower'])} to {fmt_cell(data['ci_upper'])}, "
+        f"p = {fmt_cell(data['pvalue'], 4)}, {data['method']})"
+    )
+    for name, test in (data.get("row_tests") or {}).items():
+        if isinstance(test, dict):
+            shown = ", ".join(f"{k} = {fmt_cell(v, 4)}" for k, v in test.items() if not isinstance(v, (dict, list)))
+            print(f"  {name}: {shown}")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Charts, one module per notebook family (matplotlib is imported inside the functions)."""
