@@ -1,7 +1,7 @@
 """Cluster-assigned pilots: type-I error, coverage, ICC interval and power of the cluster methods.
 
 Teams get the change as a whole; answers within a team share a Dirichlet random effect with a
-known ICC (``nps_analysis.samples_clusters.simulate_cluster_counts``). Compared: the independent
+known ICC (``nps_analysis.samples.cluster_pilot.simulate_cluster_counts``). Compared: the independent
 analysis (``compare`` default, adjusted Wald), the cluster-robust t (``compare_clusters``, CR1
 linearised variance, t on G_t + G_c - 2) and the cluster permutation test.
 
@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import VALIDATION, markdown_table, write_section  # noqa: E402
 
-from nps_analysis.compare import compare  # noqa: E402
-from nps_analysis.samples_clusters import arm_shares, simulate_cluster_counts  # noqa: E402
-from nps_analysis.scoring import NPSCounts  # noqa: E402
+from nps_analysis.samples.cluster_pilot import arm_shares, simulate_cluster_counts  # noqa: E402
 from nps_analysis.stats import cluster_design, clusters  # noqa: E402
+from nps_analysis.stats.compare import compare  # noqa: E402
+from nps_analysis.stats.scoring import NPSCounts  # noqa: E402
 
 ALPHA = 0.05
 ICCS = (0.0, 0.02, 0.1)
@@ -171,7 +171,7 @@ LOOKS = 20
 
 def sequential_rows(rng, reps: int) -> list[list[object]]:
     """A/A monitored at 20 looks: how often does any look's interval exclude the true 0?"""
-    from nps_analysis.sequential import cs_multiplier, difference_cs, nps_moments
+    from nps_analysis.stats.sequential import cs_multiplier, difference_cs, nps_moments
 
     rows = []
     for scenario in ("fixed clusters, members arrive", "clusters enter over time"):

@@ -15,15 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nps_analysis.errors import NPSInputError
-from nps_analysis.samples_clusters import (
-    CLUSTER_PILOT_FILE,
+from nps_analysis.samples import SAMPLES, data_dir, regenerate_samples
+from nps_analysis.samples.cluster_pilot import (
     arm_shares,
     cluster_pilot_data,
     cluster_pilot_sample,
     simulate_cluster_counts,
-    write_cluster_pilot,
 )
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.stats.cluster_design import (
     cluster_sample_size,
     design_effect,
@@ -314,7 +313,7 @@ def test_cluster_sample_size_inflates_individual_n_then_corrects_for_t():
     from scipy.stats import nct
     from scipy.stats import t as t_dist
 
-    from nps_analysis.power import sample_size
+    from nps_analysis.stats.power import sample_size
 
     r = cluster_sample_size(10, cluster_size=50, icc=0.02, baseline_nps=20, passive_share=0.3)
     base = sample_size(10, baseline_nps=20, passive_share=0.3)
@@ -368,10 +367,8 @@ def test_sample_truths_and_file_are_reproducible(tmp_path):
     assert f.attrs["true_effect"] == 10.0
     assert f.attrs["true_nps"]["treatment"] - f.attrs["true_nps"]["control"] == pytest.approx(10.0)
     assert (f.groupby("team")["arm"].nunique() == 1).all()
-    from nps_analysis.datasets import data_dir
-
-    written = write_cluster_pilot(tmp_path)
-    assert written.read_bytes() == (data_dir() / CLUSTER_PILOT_FILE).read_bytes()
+    (written,) = regenerate_samples(["cluster_pilot"], tmp_path)
+    assert written.read_bytes() == (data_dir() / SAMPLES["cluster_pilot"].filename).read_bytes()
 
 
 def test_simulated_counts_have_the_requested_shares():
@@ -412,8 +409,8 @@ def test_confidence_sequence_with_cluster_variance_holds_its_level_when_teams_sh
     """Small version of benchmarks/cluster_validation.py (sequential section): ICC 0.1, 30 teams
     per arm whose members answer over 20 looks; the independent sequence's error is far above
     alpha, the cluster-robust one stays below it."""
-    from nps_analysis.sequential import cs_multiplier, difference_cs, nps_moments
     from nps_analysis.stats.clusters import cluster_look_moments
+    from nps_analysis.stats.sequential import cs_multiplier, difference_cs, nps_moments
 
     rng = np.random.default_rng(2026)
     reps, teams, looks = 150, 30, 20
@@ -473,7 +470,7 @@ def test_report_section_rows_and_warnings():
     teams=st.lists(st.sampled_from(["a", "b", "c", 7]), min_size=60, max_size=60),
 )
 def test_cluster_counts_agree_with_classify_row_by_row(scores, teams):
-    from nps_analysis.scoring import classify
+    from nps_analysis.sources.scores import classify
 
     f = pd.DataFrame({"score": pd.array(scores, dtype="Int64"), "team": teams[: len(scores)]})
     answered = f.dropna(subset=["score"])

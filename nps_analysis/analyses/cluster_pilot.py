@@ -11,12 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; they move to sources/ with issue 11)
-from ..errors import NPSInputError
+from ..sources.errors import NPSInputError
 from ..stats.cluster_design import detect_cluster_assignment
 from ..stats.clusters import compare_cluster_frames
-
-# --- end of kit imports
 
 CLUSTER_COLUMNS: tuple[str, ...] = (
     "treatment", "difference", "ci_lower", "ci_upper", "pvalue", "method", "t_pvalue",

@@ -14,11 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; they move to sources/ and stats/ with issue 11)
-from ..errors import NPSInputError
-from ..results import ResultMixin
-
-# --- end of kit imports
+from ..sources.errors import NPSInputError
+from ..sources.results import ResultMixin
 
 
 @dataclass(frozen=True)
@@ -26,7 +23,7 @@ class ClusterSampleSizeResult(ResultMixin):
     """Clusters per arm and answers per cluster for a cluster-assigned pilot.
 
     ``n_individual_*`` are the respondents an individually randomised test would need
-    (:func:`nps_analysis.power.sample_size`); the cluster design needs ``design_effect`` times
+    (:func:`nps_analysis.stats.power.sample_size`); the cluster design needs ``design_effect`` times
     as many answers, rounded up to whole clusters and then raised until the t-test on
     ``df = clusters_treatment + clusters_control - 2`` reaches the power (``achieved_power``).
     """
@@ -108,7 +105,7 @@ def cluster_sample_size(
     """Clusters per arm (and answers per cluster) to detect ``mde`` points in a cluster pilot.
 
     1. ``n`` per arm for individually randomised respondents from
-       :func:`nps_analysis.power.sample_size` (``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``).
+       :func:`nps_analysis.stats.power.sample_size` (``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``).
     2. Design effect ``DE = 1 + ((1 + cv^2) m - 1) icc`` (:func:`design_effect`).
     3. Clusters ``k = ceil(n DE / m)`` per arm (treatment ``ratio`` times control), then raised one
        at a time until the noncentral-t power of the cluster t-test with ``df = k_t + k_c - 2``
@@ -121,7 +118,7 @@ def cluster_sample_size(
         >>> r.design_effect   # 1 + (50 - 1) 0.02
         1.98
     """
-    from ..power import sample_size  # kit import, phase 1 (stats/power.py after issue 11)
+    from .power import sample_size
 
     if not (isinstance(cluster_size, (int, np.integer)) and cluster_size >= 1):
         raise ValueError(f"cluster_size must be a whole number of answers per cluster >= 1, got {cluster_size!r}")

@@ -15,12 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; they move to sources/ and stats/ with issue 11)
-from ..errors import NPSInputError, describe_rows
-from ..results import ResultMixin
-from ..scoring import PASSIVE_FROM, PROMOTER_FROM, parse_scores
-
-# --- end of kit imports
+from ..sources.errors import NPSInputError, describe_rows
+from ..sources.results import ResultMixin
+from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
 
 #: Below this many clusters in an arm the cluster-robust t is not trusted (Cameron & Miller 2015).
 MIN_CLUSTERS_PER_ARM = 10
@@ -643,7 +640,7 @@ def cluster_look_moments(
     (``G_k/(G_k-1) sum_i (s_ik - R_k n_ik)^2 / N_k^2``, ``s_ik``/``n_ik`` the cumulative sum
     and count of cluster ``i``), returned as an *effective per-response variance*
     ``v = N_k Var(R_k)`` so that ``sqrt(v_T/N_T + v_C/N_C)`` is the cluster-robust standard
-    error (the form ``nps_analysis.sequential.difference_cs`` takes). Fewer than two clusters in
+    error (the form ``nps_analysis.stats.sequential.difference_cs`` takes). Fewer than two clusters in
     an arm give an infinite variance (no interval yet).
 
     Args:

@@ -7,17 +7,11 @@ intracluster correlation of the -1/0/+1 value and each arm's true NPS are known 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-# --- kit imports (phase 1: today's flat modules; datasets.py becomes samples.py with issue 11)
-from .datasets import BASELINE_DISTRIBUTION, data_dir, write_csv
-
-# --- end of kit imports
-
-CLUSTER_PILOT_FILE = "sample_cluster_pilot.csv"
+from .latent import BASELINE_DISTRIBUTION
 
 
 def arm_shares(nps: float, passive_share: float) -> np.ndarray:
@@ -124,12 +118,6 @@ def cluster_pilot_sample() -> pd.DataFrame:
     return cluster_pilot_data(
         teams_per_arm=12, mean_answers=40, icc=0.05, control_nps=15.0, effect=10.0, seed=20261143
     )
-
-
-def write_cluster_pilot(directory: str | Path | None = None) -> Path:
-    """Write ``data/sample_cluster_pilot.csv`` byte for byte."""
-    directory = Path(directory) if directory is not None else data_dir()
-    return write_csv(cluster_pilot_sample(), directory / CLUSTER_PILOT_FILE)
 
 
 def expected_design_effect(mean_answers: float, icc: float) -> float:
