@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import VALIDATION, markdown_table, write_section  # noqa: E402
 
 from nps_analysis.samples.cluster_pilot import arm_shares, simulate_cluster_counts  # noqa: E402
-from nps_analysis.stats import cluster_design, clusters  # noqa: E402
+from nps_analysis.stats import clusters  # noqa: E402
 from nps_analysis.stats.compare import compare  # noqa: E402
+from nps_analysis.stats.power import cluster_sample_size  # noqa: E402
 from nps_analysis.stats.scoring import NPSCounts  # noqa: E402
 
 ALPHA = 0.05
@@ -147,7 +148,7 @@ def size_and_coverage(rng, reps: int) -> tuple[list[list[object]], list[list[obj
 def power_rows(rng, reps: int) -> list[list[object]]:
     rows = []
     for icc, m in ((0.02, 50), (0.1, 20), (0.1, 50)):
-        plan = cluster_design.cluster_sample_size(EFFECT, cluster_size=m, icc=icc, baseline_nps=BASELINE_NPS, passive_share=PASSIVE)
+        plan = cluster_sample_size(EFFECT, cluster_size=m, icc=icc, baseline_nps=BASELINE_NPS, passive_share=PASSIVE)
         k = plan.clusters_per_arm
         sizes = np.full((2, reps, k), m)
         t, c = simulate(rng, reps, k, icc, EFFECT, sizes)

@@ -23,11 +23,7 @@ from nps_analysis.samples.cluster_pilot import (
     simulate_cluster_counts,
 )
 from nps_analysis.sources.errors import NPSInputError
-from nps_analysis.stats.cluster_design import (
-    cluster_sample_size,
-    design_effect,
-    detect_cluster_assignment,
-)
+from nps_analysis.stats.cluster_design import design_effect, detect_cluster_assignment
 from nps_analysis.stats.clusters import (
     anova_icc,
     cluster_counts,
@@ -38,6 +34,7 @@ from nps_analysis.stats.clusters import (
     ratio_interval,
     ratio_nps,
 )
+from nps_analysis.stats.power import cluster_sample_size
 
 # Two small arms of clusters as (detractors, passives, promoters), unequal sizes.
 TREATMENT = np.array([[2, 3, 5], [1, 1, 6], [4, 2, 2], [0, 2, 3]], dtype=float)

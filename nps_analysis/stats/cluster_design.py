@@ -6,12 +6,9 @@ is constant within a team, store or agent column, i.e. the pilot was assigned by
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..sources.errors import NPSInputError
@@ -77,7 +74,7 @@ def design_effect(cluster_size: float, icc: float, *, cluster_size_cv: float = 0
     return 1.0 + ((1.0 + cluster_size_cv**2) * cluster_size - 1.0) * icc
 
 
-def _t_power(lam: float, df: int, alpha: float, alternative: str) -> float:
+def t_power(lam: float, df: int, alpha: float, alternative: str) -> float:
     """Power of a t-test with noncentrality ``lam`` (noncentral t; two-sided: both tails)."""
     from scipy.stats import nct
     from scipy.stats import t as t_dist
@@ -86,87 +83,6 @@ def _t_power(lam: float, df: int, alpha: float, alternative: str) -> float:
         q = float(t_dist.isf(alpha / 2, df))
         return float(nct.sf(q, df, lam) + nct.cdf(-q, df, lam))
     return float(nct.sf(float(t_dist.isf(alpha, df)), df, lam))
-
-
-def cluster_sample_size(
-    mde: float,
-    *,
-    cluster_size: int,
-    icc: float,
-    cluster_size_cv: float = 0.0,
-    baseline_nps: float | None = None,
-    passive_share: float | None = None,
-    baseline: Any = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    ratio: float = 1.0,
-    alternative: str = "two-sided",
-) -> ClusterSampleSizeResult:
-    """Clusters per arm (and answers per cluster) to detect ``mde`` points in a cluster pilot.
-
-    1. ``n`` per arm for individually randomised respondents from
-       :func:`nps_analysis.stats.power.sample_size` (``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``).
-    2. Design effect ``DE = 1 + ((1 + cv^2) m - 1) icc`` (:func:`design_effect`).
-    3. Clusters ``k = ceil(n DE / m)`` per arm (treatment ``ratio`` times control), then raised one
-       at a time until the noncentral-t power of the cluster t-test with ``df = k_t + k_c - 2``
-       and ``SE^2 = DE (V_t / (k_t m) + V_c / (k_c m))`` reaches ``power`` (the z formula alone
-       is too optimistic for few clusters; Hayes & Moulton 2017, *Cluster Randomised Trials*,
-       ch. 7). At least 2 clusters per arm.
-
-    Example:
-        >>> r = cluster_sample_size(10, cluster_size=50, icc=0.02, baseline_nps=20, passive_share=0.3)
-        >>> r.design_effect   # 1 + (50 - 1) 0.02
-        1.98
-    """
-    from .power import sample_size
-
-    if not (isinstance(cluster_size, (int, np.integer)) and cluster_size >= 1):
-        raise ValueError(f"cluster_size must be a whole number of answers per cluster >= 1, got {cluster_size!r}")
-    deff = design_effect(cluster_size, icc, cluster_size_cv=cluster_size_cv)
-    base = sample_size(
-        mde, baseline_nps=baseline_nps, passive_share=passive_share, baseline=baseline,
-        alpha=alpha, power=power, ratio=ratio, alternative=alternative,
-    )
-    m = int(cluster_size)
-    k_c = max(2, math.ceil(round(base.n_control * deff / m, 9)))
-
-    def k_t_of(kc: int) -> int:
-        return max(2, math.ceil(round(ratio * kc, 9)))
-
-    def power_at(kc: int) -> float:
-        kt = k_t_of(kc)
-        se = math.sqrt(deff * (base.variance_treatment / (kt * m) + base.variance_control / (kc * m)))
-        return _t_power(abs(mde) / 100.0 / se, kt + kc - 2, alpha, alternative)
-
-    achieved = power_at(k_c)
-    while achieved < power:
-        k_c += 1
-        achieved = power_at(k_c)
-    k_t = k_t_of(k_c)
-    return ClusterSampleSizeResult(
-        clusters_per_arm=k_c if ratio == 1 else None,
-        clusters_treatment=k_t,
-        clusters_control=k_c,
-        answers_per_cluster=m,
-        n_treatment=k_t * m,
-        n_control=k_c * m,
-        n_individual_treatment=base.n_treatment,
-        n_individual_control=base.n_control,
-        design_effect=float(deff),
-        icc=float(icc),
-        cluster_size_cv=float(cluster_size_cv),
-        df=k_t + k_c - 2,
-        achieved_power=float(achieved),
-        mde=float(mde),
-        alpha=alpha,
-        power=power,
-        ratio=float(ratio),
-        alternative=alternative,
-        formula=(
-            "k = ceil(n DE / m), DE = 1 + ((1 + cv^2) m - 1) icc, then k raised until the "
-            "noncentral-t power on df = k_t + k_c - 2 reaches the target"
-        ),
-    )
 
 
 # ------------------------------------------------------------------------------------ detector

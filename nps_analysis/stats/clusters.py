@@ -565,15 +565,10 @@ def compare_clusters(
     )
 
 
-def compare_cluster_frames(
-    treatment: pd.DataFrame,
-    control: pd.DataFrame,
-    *,
-    score: str = "score",
-    cluster: str,
-    **options: Any,
-) -> ClusterComparison:
-    """:func:`compare_clusters` on two frames of rows: counts per ``cluster`` first.
+def cluster_tables(
+    treatment: pd.DataFrame, control: pd.DataFrame, *, score: str = "score", cluster: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-cluster counts of both arms (:func:`cluster_counts`), checked for shared clusters.
 
     A cluster label found in both arms raises :class:`NPSInputError`: in a cluster-assigned
     pilot every customer of a cluster has the same arm.
@@ -587,6 +582,20 @@ def compare_cluster_frames(
             "cluster-assigned pilot every customer of a cluster has the same arm",
             column=cluster,
         )
+    return t, c
+
+
+def compare_cluster_frames(
+    treatment: pd.DataFrame,
+    control: pd.DataFrame,
+    *,
+    score: str = "score",
+    cluster: str,
+    **options: Any,
+) -> ClusterComparison:
+    """:func:`compare_clusters` on two frames of rows: counts per ``cluster`` first
+    (:func:`cluster_tables`)."""
+    t, c = cluster_tables(treatment, control, score=score, cluster=cluster)
     return compare_clusters(t, c, **options)
 
 

@@ -110,6 +110,7 @@ def compare_many(
     min_n: int = 30,
     covariates: Sequence[str] | None = None,
     row_tests: bool = True,
+    cluster: str | None = None,
     file: str | None = None,
     **compare_options: Any,
 ) -> CompareManyResult:
@@ -131,10 +132,13 @@ def compare_many(
         by: segment columns: the effect per segment. A segment where the treatment or control has
             fewer than ``min_n`` responses is flagged ``small`` (still tested); one where either
             has none is reported with a note and left out of the family.
+        cluster: the column that was assigned (team, store, agent): every comparison is then the
+            cluster analysis of :func:`compare` (cluster-robust or permutation p-values enter the
+            family; ``result.cluster`` holds the ICC and clusters per arm). Not with covariates.
         **compare_options: passed to :func:`compare` (``margin``, ``n_resamples``, ...).
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
-    needed = [score, group, *by_cols, *(covariates or [])]
+    needed = [score, group, *by_cols, *(covariates or []), *([cluster] if cluster else [])]
     absent = [col for col in needed if col not in frame.columns]
     if absent:
         raise NPSInputError(
@@ -195,6 +199,8 @@ def compare_many(
             entry: dict[str, Any] = {"treatment": arm, "segment": seg, "nt": nt, "nc": nc, "result": None, "note": None}
             if nt == 0 or nc == 0:
                 entry["note"] = "no responses in " + ("treatment" if nt == 0 else "control") + ": not tested"
+            elif cluster:
+                entry["result"] = compare(treat_rows, control_rows, score=score, cluster=cluster, **options)
             elif covariates:
                 entry["result"] = compare(treat_rows, control_rows, score=score, covariates=covariates, **options)
             else:
