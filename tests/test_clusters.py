@@ -479,3 +479,64 @@ def test_cluster_counts_agree_with_classify_row_by_row(scores, teams):
         labels = list(classify(part["score"].astype(int).tolist()))
         expected = [labels.count(k) for k in ("detractor", "passive", "promoter")]
         assert table.loc[team, ["detractors", "passives", "promoters"]].tolist() == expected
+
+
+# ------------------------------------------------------------------------- decide(cluster=)
+
+
+def aa_pilot(rng: np.random.Generator, teams: int, icc_value: float, looks: int = 15) -> pd.DataFrame:
+    """An A/A team pilot whose members answer over ``looks`` days (fixed teams, members arrive)."""
+    sizes = 1 + rng.poisson(59, size=2 * teams)
+    table = simulate_cluster_counts(rng, sizes, arm_shares(20, 0.3), icc_value)
+    team = np.repeat(np.arange(2 * teams), sizes)
+    category = np.concatenate([np.repeat([0, 7, 10], row) for row in table])
+    return pd.DataFrame({
+        "team": [f"T{i}" for i in team],
+        "arm": np.where(team < teams, "treatment", "control"),
+        "day": rng.integers(0, looks, size=team.size),
+        "score": category,
+    })
+
+
+def test_decide_with_cluster_keeps_the_time_uniform_error_where_the_independent_one_fails():
+    """The validity conditions of docs/clusters.md, checked through decide() itself: fixed
+    teams (20 per arm) whose members arrive over 15 looks, ICC 0.1, no effect. Error = some
+    look's interval excludes the true difference 0."""
+    from nps_analysis.analyses.decision import decide
+
+    rng = np.random.default_rng(17)
+    errors = {None: 0, "team": 0}
+    reps = 50
+    for _ in range(reps):
+        f = aa_pilot(rng, 20, 0.1)
+        for cluster in errors:
+            d = decide(f, score="score", group="arm", time="day", treatment="treatment", control="control",
+                       margin=5, n_draws=200, cluster=cluster, planned_responses=2400)
+            errors[cluster] += any(look.ci_lower > 0 or look.ci_upper < 0 for look in d.history)
+    assert errors[None] >= 8  # 27-31% in benchmarks/cluster_validation.py (1,000 replicates)
+    assert errors["team"] <= 3  # 1-3% there
+
+
+def test_decide_with_cluster_reports_clusters_and_rejects_bad_cluster_columns():
+    from nps_analysis.analyses.decision import decide
+
+    f = cluster_pilot_sample()
+    d = decide(f, score="score", group="arm", time="submitted_at", treatment="treatment",
+               control="control", margin=5, cluster="team")
+    plain = decide(f, score="score", group="arm", time="submitted_at", treatment="treatment",
+                   control="control", margin=5)
+    assert (d.n_clusters_treatment, d.n_clusters_control, d.cluster) == (12, 12, "team")
+    assert d.effect == pytest.approx(plain.effect)
+    assert d.ci_upper - d.ci_lower > plain.ci_upper - plain.ci_lower  # design effect about 3
+    assert "cluster-robust" in d.method
+    few = f[f.team.isin(["T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08"])]
+    d_few = decide(few, score="score", group="arm", time="submitted_at", treatment="treatment",
+                   control="control", margin=5, cluster="team")
+    assert any("only the cluster permutation test is trustworthy" in n for n in d_few.notes)
+    mixed = f.assign(team=np.where(f.index % 2, "T01", f["team"]))
+    with pytest.raises(NPSInputError, match="both arms"):
+        decide(mixed, score="score", group="arm", time="submitted_at", treatment="treatment",
+               control="control", margin=5, cluster="team")
+    with pytest.raises(NPSInputError, match="crew"):
+        decide(f, score="score", group="arm", time="submitted_at", treatment="treatment",
+               control="control", margin=5, cluster="crew")

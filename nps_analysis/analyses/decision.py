@@ -18,6 +18,7 @@ import pandas as pd
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
+from ..stats.clusters import cluster_look_moments, few_clusters_note
 from ..stats.scoring import NPSCounts
 from ..stats.sequential import (
     SPENDING_FUNCTIONS,
@@ -124,6 +125,8 @@ class Decision(ResultMixin):
             until the NPS interval would clear the margin if the current effect and variance held.
         rules: the rule trace; guardrails: one result per guardrail; bayes: the Bayesian view;
             history: the NPS comparison at every look.
+        cluster, n_clusters_treatment, n_clusters_control: with ``cluster=``: the assigned column
+            and the clusters seen per arm at the latest look.
     """
 
     decision: str
@@ -155,6 +158,9 @@ class Decision(ResultMixin):
     bayes: BayesianView
     history: tuple[Look, ...]
     notes: tuple[str, ...] = field(default=())
+    cluster: str | None = None
+    n_clusters_treatment: int | None = None
+    n_clusters_control: int | None = None
 
     def history_frame(self) -> pd.DataFrame:
         """One row per look: responses, effect, interval at the look and running intersection.
@@ -364,6 +370,7 @@ def decide(
     prior: tuple[float, float, float] = (1.0, 1.0, 1.0),
     n_draws: int = 20_000,
     random_state: int | np.random.Generator | None = 0,
+    cluster: str | None = None,
 ) -> Decision:
     """Decide whether to roll a change back, keep it, or keep collecting responses.
 
@@ -403,6 +410,20 @@ def decide(
         look: period of a look for date/time columns (``"D"`` daily, ``"W"`` weekly, ``"h"``).
         prior, n_draws, random_state: Dirichlet prior per arm and Monte Carlo draws of the
             Bayesian view (seeded, so results are reproducible).
+        cluster: the column that was assigned when whole teams, stores or agents got the change.
+            At every look each metric's variance is then the cluster-robust linearised variance
+            of the ratio estimator over the clusters seen so far
+            (:func:`nps_analysis.stats.clusters.cluster_look_moments`), floored at the variance
+            that treats answers as independent, times the same multiplier. The sequence stays
+            (asymptotically, time-uniformly) valid when: there are many clusters (the guarantee
+            is asymptotic in clusters; with fewer than about 10 per arm a note says so and the
+            error rate can exceed alpha); clusters were assigned before the start and none
+            changes arm; and either clusters enter over time as independent units, or a fixed
+            set of clusters has its members arrive in an order unrelated to their answers, with
+            each cluster's mean stable over the experiment. docs/clusters.md gives the argument
+            and benchmarks/cluster_validation.py the simulation (error at most 3.9% with 10 or
+            30 teams per arm where the independent sequence reaches 31% at ICC 0.1). The
+            Bayesian view still treats answers as independent (a note says so).
 
     Raises:
         NPSInputError: missing columns (naming the time column and listing those present), an
@@ -430,7 +451,10 @@ def decide(
         raise NPSInputError(f"decide() needs a DataFrame or a file path, got {type(data).__name__}")
     frame = data
     metrics = [_Metric("nps", "nps", score, "higher_is_better", margin), *(_metric_for(g, score) for g in specs)]
-    _require_columns(frame, score=score, group=group, time=time, extra=[m.column for m in metrics[1:]], file=file)
+    _require_columns(
+        frame, score=score, group=group, time=time,
+        extra=[m.column for m in metrics[1:]] + ([cluster] if cluster else []), file=file,
+    )
 
     in_t = _arm_mask(frame, group, treatment)
     in_c = _arm_mask(frame, group, control)
@@ -458,6 +482,8 @@ def decide(
     arm = np.where(in_t[rows], 0, 1)
     n_looks = len(periods)
     scores = parsed.values[rows]
+    cluster_codes = _cluster_codes(sub, cluster, arm, file=file) if cluster else None
+    nps_seen = np.zeros((2, 1), dtype=int)  # clusters seen per arm and look (NPS), with cluster
 
     nps_alpha = alpha / len(metrics)
     planned = float(planned_responses or default_planned_responses(margin, alpha=alpha))
@@ -468,6 +494,12 @@ def decide(
         offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
         cum = _cumulative(values - offset, arm, look_code, n_looks)
         n, mean, var = _moments(m.kind, cum)
+        if cluster_codes is not None:
+            # Cluster-robust variance per look; the independent one is its floor, so a chance
+            # negative ICC (or a look with one answer per cluster) never narrows the interval.
+            _, _, var_cluster, seen = cluster_look_moments(values - offset, arm, look_code, cluster_codes, n_looks)
+            var = np.maximum(var_cluster, var)
+            nps_seen = seen if m is metrics[0] else nps_seen
         mean = mean + offset
         mult = interval_multipliers(n[0], n[1], design=design, alpha=nps_alpha, planned_responses=planned, spending=spending)
         diff, lo, hi, se = difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], multiplier=mult, planned_n=planned)
@@ -497,6 +529,11 @@ def decide(
         notes.append("fixed-horizon interval: valid only if this is the single planned analysis; checking it at every look inflates false alarms")
     if design == "group-sequential" and nps["n"][:, -1].sum() >= planned and decision == "CONTINUE":
         notes.append("the planned maximum of responses has been reached without a conclusion; the design cannot conclude (increase planned_responses only with a pre-specified rule)")
+    if cluster_codes is not None:
+        few = few_clusters_note(int(nps_seen[0, -1]), int(nps_seen[1, -1]))
+        if few:
+            notes.append(f"analysed by {cluster}: {few} (the confidence sequence's guarantee is asymptotic in clusters)")
+        notes.append(f"the Bayesian view treats answers as independent; the intervals are cluster-robust by {cluster}")
     if np.any(nps["run_lo"][-1:] > nps["run_hi"][-1:]):
         notes.append("the running intersection of the NPS intervals is empty: the data are inconsistent with a constant effect (check for a change over time)")
 
@@ -557,6 +594,8 @@ def decide(
         "group-sequential": f"repeated confidence intervals, Lan-DeMets {spending}-type spending",
         "fixed": "fixed-horizon Wald interval for a difference of means",
     }[design]
+    if cluster_codes is not None:
+        method += f"; cluster-robust (linearised CR1) variance by {cluster}, floored at the independent one"
     return Decision(
         decision=decision,
         treatment=str(treatment),
@@ -587,7 +626,33 @@ def decide(
         bayes=bayes,
         history=history,
         notes=tuple(notes),
+        cluster=cluster,
+        n_clusters_treatment=int(nps_seen[0, -1]) if cluster_codes is not None else None,
+        n_clusters_control=int(nps_seen[1, -1]) if cluster_codes is not None else None,
     )
+
+
+def _cluster_codes(sub: pd.DataFrame, cluster: str, arm: np.ndarray, *, file: str | None) -> np.ndarray:
+    """0-based cluster code per responding row; every cluster must sit in one arm."""
+    labels = sub[cluster]
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        shown = [(i, None) for i in sub.index[missing][:20]]
+        raise NPSInputError(
+            f"{int(missing.sum())} response(s) have no {cluster!r} label: {describe_rows(shown)}",
+            file=file, column=cluster, rows=shown, count=int(missing.sum()),
+        )
+    codes, uniques = pd.factorize(labels)
+    arms_per_cluster = np.zeros((len(uniques), 2), dtype=bool)
+    arms_per_cluster[codes, arm] = True
+    both = np.flatnonzero(arms_per_cluster.all(axis=1))
+    if both.size:
+        raise NPSInputError(
+            f"{both.size} cluster(s) appear in both arms (e.g. {[uniques[i] for i in both[:5]]}); in a "
+            "cluster-assigned pilot every customer of a cluster has the same arm",
+            file=file, column=cluster,
+        )
+    return codes
 
 
 def _require_columns(frame: pd.DataFrame, *, score: str, group: str, time: str, extra: Sequence[str], file: str | None) -> None:
