@@ -66,6 +66,21 @@ from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASS
 from .sources.load import LoadReport, load, load_report
 from .sources.privacy import mask_personal
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
+from .stats.cluster_design import (
+    ClusterAssignmentHint,
+    ClusterSampleSizeResult,
+    design_effect,
+    detect_cluster_assignment,
+)
+from .stats.clusters import (
+    ClusterComparison,
+    ICCResult,
+    cluster_counts,
+    cluster_permutation_interval,
+    cluster_permutation_pvalue,
+    compare_clusters,
+    icc,
+)
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
 from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
@@ -74,6 +89,7 @@ from .stats.multiplicity import CORRECTIONS
 from .stats.power import (
     SampleSizeResult,
     achieved_power,
+    cluster_sample_size,
     margin_of_error,
     minimum_detectable_effect,
     sample_size,
@@ -222,4 +238,17 @@ __all__ = [
     "run_schedule",
     "score_distribution",
     "wilson_interval",
+    # cluster-assigned pilots (stats/clusters.py, stats/cluster_design.py)
+    "ClusterAssignmentHint",
+    "ClusterComparison",
+    "ClusterSampleSizeResult",
+    "ICCResult",
+    "cluster_counts",
+    "cluster_permutation_interval",
+    "cluster_permutation_pvalue",
+    "cluster_sample_size",
+    "compare_clusters",
+    "design_effect",
+    "detect_cluster_assignment",
+    "icc",
 ]
