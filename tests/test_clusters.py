@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nps_analysis as nps
 from nps_analysis.samples import SAMPLES, data_dir, regenerate_samples
 from nps_analysis.samples.cluster_pilot import (
     arm_shares,
@@ -540,3 +541,63 @@ def test_decide_with_cluster_reports_clusters_and_rejects_bad_cluster_columns():
     with pytest.raises(NPSInputError, match="crew"):
         decide(f, score="score", group="arm", time="submitted_at", treatment="treatment",
                control="control", margin=5, cluster="crew")
+
+
+# ------------------------------------------------------------------------- notebooks
+
+
+@pytest.mark.notebook
+def test_experiment_report_has_the_cluster_section_and_the_assignment_warning(tmp_path):
+    from nps_analysis.report import runner
+
+    root = data_dir().parent
+    common = {
+        "data_path": str(data_dir() / "sample_cluster_pilot.csv"), "segment_columns": "region",
+        "invited_column": "", "responded_column": "", "covariate_columns": "",
+    }
+    clustered = runner.run_notebook(root / "notebooks" / "experiment.ipynb", {**common, "cluster_column": "team"},
+                                    output_dir=tmp_path / "reports", progress=False)
+    assert clustered.ok, clustered.error
+    saved = nps.read_results(clustered.run_dir)
+    f = cluster_pilot_sample()
+    direct = nps.compare(f[f.arm == "treatment"], f[f.arm == "control"], score="score", cluster="team")
+    (effect,) = saved["effects"]
+    assert effect["method"] == "cluster-t"
+    assert (effect["difference"], effect["ci_lower"], effect["ci_upper"], effect["pvalue"]) == pytest.approx(
+        (direct.difference, direct.ci_lower, direct.ci_upper, direct.pvalue))
+    assert saved["cluster"][0]["icc"] == pytest.approx(direct.cluster.icc)
+    assert saved["cluster"][0]["n_clusters_treatment"] == 12 and saved["cluster_warnings"] == []
+    assert "analysed by cluster (12 + 12 clusters" in saved["conclusion"]
+    report = clustered.report.read_text()
+    assert "design effect" in report and "permutation p" in report
+
+    plain = runner.run_notebook(root / "notebooks" / "experiment.ipynb", common,
+                                output_dir=tmp_path / "reports", progress=False)
+    assert plain.ok, plain.error
+    saved = nps.read_results(plain.run_dir)
+    assert "cluster" not in saved
+    assert len(saved["cluster_warnings"]) == 1 and "looks cluster-assigned by team" in saved["cluster_warnings"][0]
+    assert "looks cluster-assigned by team" in saved["conclusion"]
+    assert "nps-alert" in plain.report.read_text()
+
+
+@pytest.mark.notebook
+def test_rollback_notebook_takes_a_cluster_column(tmp_path):
+    from nps_analysis.report import runner
+
+    root = data_dir().parent
+    result = runner.run_notebook(
+        root / "notebooks" / "rollback_decision.ipynb",
+        {"data_path": str(data_dir() / "sample_cluster_pilot.csv"), "cluster_column": "team",
+         "guardrails": "detractor_share=5"},
+        output_dir=tmp_path / "reports", progress=False,
+    )
+    assert result.ok, result.error
+    saved = nps.read_results(result.run_dir)
+    f = cluster_pilot_sample()
+    from nps_analysis.analyses.decision import decide
+
+    d = decide(f, score="score", group="arm", time="submitted_at", treatment="treatment", control="control",
+               margin=5, guardrails={"detractor_share": 5}, cluster="team")
+    assert saved["cluster"] == {"column": "team", "n_clusters_treatment": 12, "n_clusters_control": 12}
+    assert (saved["ci_lower"], saved["ci_upper"]) == pytest.approx((d.ci_lower, d.ci_upper))

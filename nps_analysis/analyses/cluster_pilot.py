@@ -14,6 +14,7 @@ import pandas as pd
 from ..sources.errors import NPSInputError
 from ..stats.cluster_design import detect_cluster_assignment
 from ..stats.clusters import compare_cluster_frames
+from .formatting import flag_box, interval_text, p_cell, round_or_none
 
 CLUSTER_COLUMNS: tuple[str, ...] = (
     "treatment", "difference", "ci_lower", "ci_upper", "pvalue", "method", "t_pvalue",
@@ -55,6 +56,35 @@ def cluster_effects(
     out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
     out.attrs["confidence_level"] = confidence_level
     return out
+
+
+def cluster_table(effects: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cluster_effects` for reading: one row per treatment, human headers, the verdict first.
+
+    Exact numbers stay in ``effects`` (and in results.json).
+    """
+    level = effects.attrs.get("confidence_level", 0.95)
+    rows = []
+    for rec in effects.to_dict("records"):
+        rows.append({
+            "treatment": rec["treatment"],
+            "difference (points)": round_or_none(rec["difference"], 1),
+            f"{100 * level:g}% interval": interval_text(rec["ci_lower"], rec["ci_upper"]),
+            "p": p_cell(rec["pvalue"]),
+            "p and interval from": "permutation of clusters" if rec["method"] == "cluster-permutation" else "cluster-robust t",
+            "t-test p": p_cell(rec["t_pvalue"]),
+            "permutation p": p_cell(rec["permutation_pvalue"]),
+            "clusters (treatment + control)": f"{rec['n_clusters_treatment']}\u00a0+\u00a0{rec['n_clusters_control']}",
+            "ICC": round_or_none(rec["icc"], 3),
+            f"ICC {100 * level:g}% interval": interval_text(rec["icc_ci_lower"], rec["icc_ci_upper"], 3),
+            "design effect": round_or_none(rec["design_effect"], 1),
+        })
+    return pd.DataFrame(rows).set_index("treatment")
+
+
+def warning_boxes(notes: Sequence[str]) -> str:
+    """The report's red boxes for the cluster warnings (Markdown/HTML)."""
+    return "\n\n".join(flag_box(f"Warning: {note}", True) for note in notes)
 
 
 def cluster_warnings(

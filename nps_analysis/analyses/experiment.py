@@ -228,13 +228,15 @@ def segment_effects(
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
     min_n: int = 30,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """The effect of every treatment in every segment of each column in ``segment_columns``.
 
     Each column is its own family of comparisons (every treatment x every segment of that column),
     adjusted with ``correction`` by :func:`nps_analysis.compare_many`; ``attrs["families"]`` says
     what was corrected. Segments where an arm has fewer than ``min_n`` answers are marked
-    ``small``: their intervals are wide and they should not drive decisions.
+    ``small``: their intervals are wide and they should not drive decisions. ``cluster``: the
+    assigned column of a cluster pilot (each comparison is then analysed by cluster).
     """
     from ..stats.many import compare_many
 
@@ -245,6 +247,7 @@ def segment_effects(
         many = compare_many(
             frame, score=score, group=group, control=control, treatments=list(treatments), by=[column],
             correction=correction, method=method, confidence_level=confidence_level, min_n=min_n, row_tests=False,
+            cluster=cluster or None,
         )
         families.append(f"{column}: {many.family}")
         for comp in many.comparisons:
