@@ -7,6 +7,7 @@ one-way ANOVA on the rows, relabelings enumerated by hand, or the formula writte
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -601,3 +602,22 @@ def test_rollback_notebook_takes_a_cluster_column(tmp_path):
                margin=5, guardrails={"detractor_share": 5}, cluster="team")
     assert saved["cluster"] == {"column": "team", "n_clusters_treatment": 12, "n_clusters_control": 12}
     assert (saved["ci_lower"], saved["ci_upper"]) == pytest.approx((d.ci_lower, d.ci_upper))
+
+
+def test_cli_compare_and_sample_size_take_cluster_options(capsys):
+    from nps_analysis.cli import main
+
+    path = str(data_dir() / "sample_cluster_pilot.csv")
+    code = main(["compare", path, "--score", "score", "--group", "arm", "--treatment", "treatment",
+                 "--control", "control", "--cluster", "team", "--format", "json"])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    f = cluster_pilot_sample()
+    direct = nps.compare(f[f.arm == "treatment"], f[f.arm == "control"], score="score", cluster="team")
+    assert data["pvalue"] == pytest.approx(direct.pvalue) and data["method"] == "cluster-t"
+    assert data["cluster"]["n_clusters_treatment"] == 12 and data["treatment"]["n"] == direct.treatment.n
+    code = main(["sample-size", "--mde", "10", "--baseline-nps", "20", "--passive-share", "0.3",
+                 "--cluster-size", "50", "--icc", "0.02", "--format", "json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["clusters_per_arm"] == 41
+    assert main(["sample-size", "--mde", "10", "--baseline-nps", "20", "--passive-share", "0.3", "--icc", "0.02"]) == 2

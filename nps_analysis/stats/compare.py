@@ -519,8 +519,8 @@ def _compare_by_cluster(
     for table in tables:
         counts = table[["detractors", "passives", "promoters"]].to_numpy(dtype=float)
         nps, lo, hi, se = ratio_interval(counts, confidence_level=confidence_level)
-        d, p, pr = counts.sum(axis=0)
-        arms.append(NPSInterval(nps, lo, hi, se, float(counts.sum()), "cluster-t", confidence_level, d, p, pr))
+        d, p, pr = (int(v) for v in counts.sum(axis=0))  # cluster_counts holds whole answers
+        arms.append(NPSInterval(nps, lo, hi, se, d + p + pr, "cluster-t", confidence_level, d, p, pr))
     margin_p = None
     if margin is not None and r.se > 0 and r.df > 0:
         margin_p = float(t_dist.sf((r.difference + margin) / r.se, r.df))
