@@ -621,3 +621,50 @@ def test_cli_compare_and_sample_size_take_cluster_options(capsys):
     assert code == 0
     assert json.loads(capsys.readouterr().out)["clusters_per_arm"] == 41
     assert main(["sample-size", "--mde", "10", "--baseline-nps", "20", "--passive-share", "0.3", "--icc", "0.02"]) == 2
+
+
+# ------------------------------------------------------------------------- compare(cluster=)
+
+
+def test_compare_with_cluster_keeps_the_issue_contract():
+    from scipy.stats import t as t_dist
+
+    f = cluster_pilot_sample()
+    t, c = f[f.arm == "treatment"], f[f.arm == "control"]
+    r = nps.compare(t, c, score="score", cluster="team", margin=5)
+    k = compare_cluster_frames(t, c, cluster="team")
+    assert (r.difference, r.ci_lower, r.ci_upper, r.pvalue) == (k.difference, k.ci_lower, k.ci_upper, k.pvalue)
+    for name in ("icc", "design_effect", "n_clusters_treatment", "n_clusters_control", "method"):
+        assert getattr(r.cluster, name) == getattr(k, name)
+    assert r.difference == pytest.approx(nps.compare(t, c).difference)  # same point estimate
+    assert r.margin_pvalue == pytest.approx(t_dist.sf((k.difference + 5) / k.se, k.df))
+    assert r.treatment.nps == pytest.approx(k.nps_treatment) and r.treatment.method == "cluster-t"
+    assert r.row_tests is None and r.to_dict()["cluster"]["icc"] == pytest.approx(k.icc)
+    perm = nps.compare(t, c, score="score", cluster="team", method="permutation")
+    assert perm.method == "cluster-permutation" and perm.pvalue == k.permutation_pvalue
+    with pytest.raises(NPSInputError, match="covariates"):
+        nps.compare(t, c, score="score", cluster="team", covariates=["region"])
+    with pytest.raises(NPSInputError, match="needs rows"):
+        nps.compare(t["score"], c["score"], cluster="team")
+
+
+def test_compare_many_with_cluster_feeds_the_family_cluster_pvalues():
+    f = cluster_pilot_sample()
+    many = nps.compare_many(f, score="score", group="arm", control="control", cluster="team", by="region")
+    for comp in many.comparisons:
+        part = f[f.region == comp.segment["region"]]
+        direct = compare_cluster_frames(part[part.arm == "treatment"], part[part.arm == "control"], cluster="team")
+        assert comp.result.pvalue == pytest.approx(direct.pvalue)
+        assert comp.result.cluster.n_clusters_treatment == direct.n_clusters_treatment < 10
+        assert comp.result.method == "cluster-permutation"
+    with pytest.raises(NPSInputError, match="crew"):
+        nps.compare_many(f, score="score", group="arm", control="control", cluster="crew")
+
+
+def test_module_doctests_pass():
+    import doctest
+
+    from nps_analysis.stats import cluster_design, clusters, power
+
+    for module in (clusters, cluster_design, power):
+        assert doctest.testmod(module).failed == 0
