@@ -298,23 +298,34 @@ def anova_icc(tables: Sequence[np.ndarray], *, confidence_level: float = 0.95) -
     )
 
 
-def _relabelings(g: int, g_t: int, *, n_resamples: int, max_exact: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    """0/1 matrix (relabelings x clusters): 1 = the cluster is in treatment under that relabeling."""
-    n_comb = math.comb(g, g_t)
-    if n_comb <= max_exact:
-        z = np.zeros((n_comb, g), dtype=np.float64)
-        idx = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(g), g_t)), dtype=np.intp)
-        z[np.repeat(np.arange(n_comb), g_t), idx] = 1.0
-        return z, True
-    # Random relabelings: the first g_t positions of a random permutation go to treatment.
-    order = np.argsort(rng.random((n_resamples, g)), axis=1)[:, :g_t]
-    z = np.zeros((n_resamples, g), dtype=np.float64)
-    np.put_along_axis(z, order, 1.0, axis=1)
-    return z, False
+#: Relabelings built at a time (rows of a relabelings x clusters 0/1 matrix): bounds the memory.
+_CHUNK = 2048
+
+
+def _relabeling_chunks(g: int, g_t: int, *, n_resamples: int, max_exact: int, rng: np.random.Generator):
+    """Yield 0/1 matrices (relabelings x clusters; 1 = in treatment) covering every relabeling when
+    ``C(g, g_t) <= max_exact``, else ``n_resamples`` random ones, ``_CHUNK`` rows at a time."""
+    if math.comb(g, g_t) <= max_exact:
+        combos = itertools.combinations(range(g), g_t)
+        while True:
+            block = list(itertools.islice(combos, _CHUNK))
+            if not block:
+                return
+            z = np.zeros((len(block), g), dtype=np.float64)
+            z[np.repeat(np.arange(len(block)), g_t), np.asarray(block, dtype=np.intp).ravel()] = 1.0
+            yield z
+    for start in range(0, n_resamples, _CHUNK):
+        rows = min(_CHUNK, n_resamples - start)
+        # The first g_t positions of a random permutation go to treatment.
+        order = np.argsort(rng.random((rows, g)), axis=1)[:, :g_t]
+        z = np.zeros((rows, g), dtype=np.float64)
+        np.put_along_axis(z, order, 1.0, axis=1)
+        yield z
 
 
 def _permutation_setup(treatment: Any, control: Any, alternative: str, n_resamples: int, max_exact: int, random_state: Any) -> dict[str, Any]:
-    """Cluster sums, sizes and the relabeling matrix shared by the permutation p-value and interval."""
+    """What the permutation p-value and interval need: for every relabeling ``z`` its difference
+    ``a_z`` and the slope ``b_z`` of that difference in a shift of the treated answers."""
     t = _as_cluster_table(treatment, "treatment")
     c = _as_cluster_table(control, "control")
     if alternative not in _ALTERNATIVES:
@@ -326,12 +337,21 @@ def _permutation_setup(treatment: Any, control: Any, alternative: str, n_resampl
     y = both[:, 2] - both[:, 0]
     m = both.sum(axis=1)
     g, g_t = both.shape[0], t.shape[0]
-    z, exact = _relabelings(g, g_t, n_resamples=n_resamples, max_exact=max_exact, rng=rng)
-    zm = z @ m
+    mt = np.where(np.arange(g) < g_t, m, 0.0)  # answers of the clusters actually treated
+    # Each relabeling's arm sums are one matrix product with the cluster sums and sizes.
+    stack = np.column_stack([y, m, mt])
+    totals = stack.sum(axis=0)
+    a_parts, b_parts = [], []
+    for z in _relabeling_chunks(g, g_t, n_resamples=n_resamples, max_exact=max_exact, rng=rng):
+        zy, zm, zmt = (z @ stack).T
+        a_parts.append(zy / zm - (totals[0] - zy) / (totals[1] - zm))
+        # Removing a shift delta from every treated answer changes the difference to
+        # a_z - delta b_z, b_z = treated answers' share of z's treatment arm minus of its control.
+        b_parts.append(zmt / zm - (totals[2] - zmt) / (totals[1] - zm))
+    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
     obs = y[:g_t].sum() / m[:g_t].sum() - y[g_t:].sum() / m[g_t:].sum()
-    # Each relabeling's difference, in -1/0/+1 units: its arm sums are one matrix product.
-    a = z @ y / zm - (y.sum() - z @ y) / (m.sum() - zm)
-    return {"y": y, "m": m, "g_t": g_t, "z": z, "zm": zm, "a": a, "obs": obs, "exact": exact}
+    exact = math.comb(g, g_t) <= max_exact
+    return {"a": a, "b": b, "obs": obs, "exact": exact, "n": int(a.size)}
 
 
 def _hits(stat: np.ndarray, obs: float, alternative: str) -> np.ndarray:
@@ -373,18 +393,12 @@ def cluster_permutation_pvalue(
     """
     st = _permutation_setup(treatment, control, alternative, n_resamples, max_exact, random_state)
     hits = int(np.count_nonzero(_hits(st["a"], st["obs"], alternative)))
-    return _pvalue(hits, st["z"].shape[0], st["exact"]), st["exact"], int(st["z"].shape[0])
+    return _pvalue(hits, st["n"], st["exact"]), st["exact"], st["n"]
 
 
 def _interval_from_setup(st: dict[str, Any], confidence_level: float, alternative: str) -> tuple[float, float]:
     """Shifts ``delta`` (points) the permutation test does not reject: test inversion, exact sweep."""
-    z, zm, a, obs = st["z"], st["zm"], st["a"], st["obs"]
-    g_t, m = st["g_t"], st["m"]
-    mt = np.zeros_like(m)
-    mt[:g_t] = m[:g_t]
-    # Removing a shift delta from every treated answer changes relabeling z's difference to
-    # a_z - delta b_z, b_z = (treated answers' share of z's treatment arm) - (their share of its control).
-    b = z @ mt / zm - (mt.sum() - z @ mt) / (m.sum() - zm)
+    a, b, obs = st["a"], st["b"], st["obs"]
     tol = 1e-12
     lo = np.full(a.shape, -np.inf)
     hi = np.full(a.shape, np.inf)
@@ -416,7 +430,7 @@ def _interval_from_setup(st: dict[str, Any], confidence_level: float, alternativ
             hi = np.where(flat, np.inf, cut)
             never = flat & (rhs < -tol)
     lo, hi = lo[~never], hi[~never]
-    n = z.shape[0]
+    n = st["n"]
     alpha = 1.0 - confidence_level
     # Count, at every candidate shift, the relabelings whose hit set contains it (a sweep).
     ends = np.unique(np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], [obs]]))
@@ -522,7 +536,7 @@ def compare_clusters(
     else:  # one cluster in an arm (no variance) or no variation at all
         stat, p_t, lo, hi = math.nan, math.nan, math.nan, math.nan
     setup = _permutation_setup(t, c, alternative, n_resamples, max_exact, random_state)
-    exact, used = setup["exact"], int(setup["z"].shape[0])
+    exact, used = setup["exact"], setup["n"]
     p_perm = _pvalue(int(np.count_nonzero(_hits(setup["a"], setup["obs"], alternative))), used, exact)
     perm_lo, perm_hi = _interval_from_setup(setup, confidence_level, alternative)
     chosen = method
