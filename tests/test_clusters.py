@@ -668,3 +668,14 @@ def test_module_doctests_pass():
 
     for module in (clusters, cluster_design, power):
         assert doctest.testmod(module).failed == 0
+
+
+def test_decide_names_the_rows_without_a_cluster_label():
+    from nps_analysis.analyses.decision import decide
+
+    f = cluster_pilot_sample()
+    f.loc[[3, 10], "team"] = None
+    with pytest.raises(NPSInputError, match="no 'team' label") as err:
+        decide(f, score="score", group="arm", time="submitted_at", treatment="treatment",
+               control="control", margin=5, cluster="team")
+    assert [r for r, _ in err.value.rows] == [3, 10] and err.value.column == "team"

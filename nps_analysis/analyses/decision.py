@@ -482,7 +482,7 @@ def decide(
     arm = np.where(in_t[rows], 0, 1)
     n_looks = len(periods)
     scores = parsed.values[rows]
-    cluster_codes = _cluster_codes(sub, cluster, arm, file=file) if cluster else None
+    cluster_codes = _cluster_codes(sub, cluster, arm, file=file, labels=_row_labels(frame, rows)) if cluster else None
     nps_seen = np.zeros((2, 1), dtype=int)  # clusters seen per arm and look (NPS), with cluster
 
     nps_alpha = alpha / len(metrics)
@@ -632,17 +632,18 @@ def decide(
     )
 
 
-def _cluster_codes(sub: pd.DataFrame, cluster: str, arm: np.ndarray, *, file: str | None) -> np.ndarray:
-    """0-based cluster code per responding row; every cluster must sit in one arm."""
-    labels = sub[cluster]
-    missing = labels.isna().to_numpy()
+def _cluster_codes(sub: pd.DataFrame, cluster: str, arm: np.ndarray, *, file: str | None, labels: list[Any]) -> np.ndarray:
+    """0-based cluster code per responding row; every cluster must sit in one arm. ``labels``:
+    the rows' names in messages (file lines when read from a file)."""
+    values = sub[cluster]
+    missing = values.isna().to_numpy()
     if missing.any():
-        shown = [(i, None) for i in sub.index[missing][:20]]
+        shown = [(labels[i], None) for i in np.flatnonzero(missing)[:20]]
         raise NPSInputError(
             f"{int(missing.sum())} response(s) have no {cluster!r} label: {describe_rows(shown)}",
             file=file, column=cluster, rows=shown, count=int(missing.sum()),
         )
-    codes, uniques = pd.factorize(labels)
+    codes, uniques = pd.factorize(values)
     arms_per_cluster = np.zeros((len(uniques), 2), dtype=bool)
     arms_per_cluster[codes, arm] = True
     both = np.flatnonzero(arms_per_cluster.all(axis=1))
