@@ -679,3 +679,19 @@ def test_decide_names_the_rows_without_a_cluster_label():
         decide(f, score="score", group="arm", time="submitted_at", treatment="treatment",
                control="control", margin=5, cluster="team")
     assert [r for r, _ in err.value.rows] == [3, 10] and err.value.column == "team"
+
+
+def test_power_table_counts_answers_divided_by_the_design_effect():
+    from nps_analysis.analyses.experiment import arm_table, power_table
+    from nps_analysis.stats.power import achieved_power
+
+    f = cluster_pilot_sample()
+    arms = arm_table(f, score="score", group="arm", arms=["control", "treatment"])
+    table = power_table(arms, control="control", treatments=["treatment"], mde=10, design_effects={"treatment": 3.2})
+    row = arms.set_index("group")
+    baseline = nps.NPSCounts(*row.loc["control", ["detractors", "passives", "promoters"]])
+    expected = achieved_power(row.loc["treatment", "n"] / 3.2, row.loc["control", "n"] / 3.2, 10, baseline=baseline)
+    assert table.loc[0, "power_at_mde"] == pytest.approx(expected)
+    assert table.loc[0, "design_effect"] == 3.2 and table.loc[0, "n_treatment"] == row.loc["treatment", "n"]
+    plain = power_table(arms, control="control", treatments=["treatment"], mde=10)
+    assert "design_effect" not in plain.columns and plain.loc[0, "power_at_mde"] > expected
