@@ -569,6 +569,7 @@ def test_experiment_report_has_the_cluster_section_and_the_assignment_warning(tm
     assert saved["cluster"][0]["icc"] == pytest.approx(direct.cluster.icc)
     assert saved["cluster"][0]["n_clusters_treatment"] == 12 and saved["cluster_warnings"] == []
     assert "analysed by cluster (12 + 12 clusters" in saved["conclusion"]
+    assert saved["power"][0]["design_effect"] == pytest.approx(direct.cluster.design_effect)
     report = clustered.report.read_text()
     assert "design effect" in report and "permutation p" in report
 
