@@ -34,7 +34,7 @@ def few_clusters_note(n_treatment: int, n_control: int, minimum: int = MIN_CLUST
         return None
     return (
         f"only {n_treatment} treatment and {n_control} control clusters: with fewer than about "
-        f"{minimum} clusters per arm the cluster-robust t interval and p-value can be too narrow "
+        f"{minimum} clusters per arm the cluster-robust t interval can be too narrow and its p-value too small "
         "(Cameron & Miller 2015); only the cluster permutation test is trustworthy"
     )
 
