@@ -570,6 +570,7 @@ def test_experiment_report_has_the_cluster_section_and_the_assignment_warning(tm
     assert saved["cluster"][0]["n_clusters_treatment"] == 12 and saved["cluster_warnings"] == []
     assert "analysed by cluster (12 + 12 clusters" in saved["conclusion"]
     assert saved["power"][0]["design_effect"] == pytest.approx(direct.cluster.design_effect)
+    assert [a["clusters"] for a in saved["cluster_arms"]] == [12, 12]
     report = clustered.report.read_text()
     assert "design effect" in report and "permutation p" in report
 
@@ -696,3 +697,16 @@ def test_power_table_counts_answers_divided_by_the_design_effect():
     assert table.loc[0, "design_effect"] == 3.2 and table.loc[0, "n_treatment"] == row.loc["treatment", "n"]
     plain = power_table(arms, control="control", treatments=["treatment"], mde=10)
     assert "design_effect" not in plain.columns and plain.loc[0, "power_at_mde"] > expected
+
+
+def test_cluster_arm_table_matches_the_compare_arm_intervals():
+    from nps_analysis.analyses.cluster_pilot import cluster_arm_table
+
+    f = cluster_pilot_sample()
+    table = cluster_arm_table(f, score="score", group="arm", arms=["control", "treatment"], cluster="team")
+    r = nps.compare(f[f.arm == "treatment"], f[f.arm == "control"], score="score", cluster="team")
+    for arm, interval in (("treatment", r.treatment), ("control", r.control)):
+        row = table.set_index("group").loc[arm]
+        assert (row["nps"], row["ci_lower"], row["ci_upper"], row["n"]) == pytest.approx(
+            (interval.nps, interval.ci_lower, interval.ci_upper, interval.n))
+        assert row["clusters"] == 12

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError
 from ..stats.cluster_design import detect_cluster_assignment
-from ..stats.clusters import compare_cluster_frames
+from ..stats.clusters import cluster_counts, compare_cluster_frames, ratio_interval
 from .formatting import flag_box, interval_text, p_cell, round_or_none
 
 CLUSTER_COLUMNS: tuple[str, ...] = (
@@ -54,6 +54,32 @@ def cluster_effects(
         record = r.to_dict()
         rows.append({"treatment": str(arm), **{k: record[k] for k in CLUSTER_COLUMNS[1:]}})
     out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
+    out.attrs["confidence_level"] = confidence_level
+    return out
+
+
+def cluster_arm_table(
+    frame: pd.DataFrame,
+    *,
+    score: str,
+    group: str,
+    arms: Sequence[Any],
+    cluster: str,
+    confidence_level: float = 0.95,
+) -> pd.DataFrame:
+    """Each arm's NPS with its cluster-robust interval (ratio estimator, linearised CR1 standard
+    error, t on clusters - 1; :func:`nps_analysis.stats.clusters.ratio_interval`).
+
+    Columns: ``group``, ``clusters``, ``n``, ``nps``, ``ci_lower``, ``ci_upper``, ``se``.
+    """
+    rows = []
+    for arm in arms:
+        table = cluster_counts(frame[frame[group] == arm], score=score, cluster=cluster)
+        counts = table[["detractors", "passives", "promoters"]].to_numpy(dtype=float)
+        nps, lo, hi, se = ratio_interval(counts, confidence_level=confidence_level)
+        rows.append({"group": str(arm), "clusters": len(table), "n": int(table["n"].sum()), "nps": nps,
+                     "ci_lower": lo, "ci_upper": hi, "se": se})
+    out = pd.DataFrame(rows)
     out.attrs["confidence_level"] = confidence_level
     return out
 
