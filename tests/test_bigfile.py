@@ -98,12 +98,15 @@ def test_sql_query_table_name_and_glob_are_sources(tmp_path):
     glob = str(tmp_path / "part*.parquet")
     assert records(nps.counts_from_source(glob, "score", by="arm")) == want
     query = f"SELECT arm, score FROM read_parquet('{glob}')"
-    assert records(nps.counts_from_source(query, "score", by="arm")) == want
+    got = nps.counts_from_source(None, "score", by="arm", query=query, allowed_directories=[tmp_path])
+    assert records(got) == want
+    with pytest.raises(nps.NPSInputError, match="No files found"):  # a path is never read as SQL
+        nps.counts_from_source(query, "score", by="arm")
     db = tmp_path / "surveys.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute(f"CREATE TABLE responses AS SELECT * FROM read_parquet('{glob}')")
     assert records(nps.counts_from_source("responses", "score", by="arm", database=db)) == want
-    with pytest.raises(nps.NPSInputError, match="neither a file"):
+    with pytest.raises(nps.NPSInputError, match="neither a file nor a table"):
         nps.counts_from_source("no_such_table", "score", database=db)
 
 

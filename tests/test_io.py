@@ -108,10 +108,11 @@ def test_load_takes_a_sql_query_with_the_same_validation(tmp_path):
     pytest.importorskip("duckdb")
     pd.DataFrame({"arm": ["a", "b", "a", "b"], "score": [9, 3, 10, 11], "region": ["N", "N", "S", "S"]}).to_parquet(tmp_path / "s.parquet")
     query = f"SELECT arm, score FROM read_parquet('{tmp_path / 's.parquet'}') WHERE region = 'N'"
-    frame = nps.load(query, score="score", columns=["arm"])
+    frame = nps.load(query=query, score="score", columns=["arm"], allowed_directories=[tmp_path])
     assert frame["score"].tolist() == [9.0, 3.0] and nps.load_report(frame).format == "sql"
     with pytest.raises(nps.NPSInputError, match=r"query .*row 4: 11"):  # 1-based rows of the result
-        nps.load(f"SELECT * FROM read_parquet('{tmp_path / 's.parquet'}')", score="score")
+        nps.load(query=f"SELECT * FROM read_parquet('{tmp_path / 's.parquet'}')", score="score",
+                 allowed_directories=[tmp_path])
 
 
 def test_load_takes_a_table_name_in_a_duckdb_database(tmp_path):
@@ -122,5 +123,5 @@ def test_load_takes_a_table_name_in_a_duckdb_database(tmp_path):
     con.close()
     frame = nps.load("answers", score="score", columns=["arm"], database=db)
     assert nps.counts(frame, "score", by="arm")["nps"].tolist() == [50.0, -100.0]
-    with pytest.raises(nps.NPSInputError, match="neither a file, a SQL query nor a table"):
+    with pytest.raises(nps.NPSInputError, match="no table 'no_such_table'"):
         nps.load("no_such_table", score="score", database=db)

@@ -155,7 +155,8 @@ def test_plain_papermill_sees_every_parameter_of_every_notebook(path):
 
 
 def test_experiment_notebook_takes_a_sql_query_as_its_source(tmp_path):
-    """Issue 7: a notebook's source may be a DuckDB query; DuckDB filters before pandas sees rows."""
+    """Issue 7: a notebook's source may be a DuckDB query (its own parameter since issue 19); DuckDB
+    filters before pandas sees rows."""
     pytest.importorskip("duckdb")
     parquet = tmp_path / "experiment.parquet"
     sample = nps.load(datasets.sample_path("experiment"))
@@ -163,7 +164,7 @@ def test_experiment_notebook_takes_a_sql_query_as_its_source(tmp_path):
     query = f"SELECT * FROM read_parquet('{parquet}') WHERE region = 'West'"
     result = runner.run_notebook(
         ROOT / "notebooks" / "experiment.ipynb",
-        {"data_path": query, "segment_columns": ["plan"], "covariate_columns": []},
+        {"query": query, "segment_columns": ["plan"], "covariate_columns": []},
         output_dir=tmp_path / "reports", progress=False, cwd=tmp_path,
     )
     assert result.ok, nps.read_results(result.run_dir).get("error")

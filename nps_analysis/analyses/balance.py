@@ -34,11 +34,12 @@ def load_experiment(
     subset: Mapping[str, Any] | None = None,
     quarantine_dir: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
+    query: str | None = None,
 ) -> pd.DataFrame:
-    """Read an experiment export (the bundled sample when ``data_path`` is empty).
+    """Read an experiment export (the bundled sample when ``data_path`` and ``query`` are empty).
 
-    ``data_path`` may also be a DuckDB SQL query, or a table name in ``database`` (see
-    :func:`nps_analysis.io.load`).
+    ``data_path`` may also be a table name in ``database``; a DuckDB SQL query goes in ``query``
+    (a path is never read as SQL; see :func:`nps_analysis.sources.load.load`).
 
     Invalid scores are quarantined (written to ``quarantine_dir/quarantine.csv``, or beside the
     input file) rather than stopping the report; ``subset`` keeps only rows whose columns equal
@@ -50,16 +51,20 @@ def load_experiment(
     """
     from ..samples import sample_path
     from ..sources.load import load
-    from ..sources.sql import is_query_or_table
 
     database = database or None
-    if data_path and is_query_or_table(str(data_path), database):
-        path: Any = str(data_path)
+    query = query or None
+    path: Any
+    if query is not None:
+        path = None
+    elif data_path and database is not None and not Path(data_path).exists():
+        path = str(data_path)  # a table of the database
     else:
         path = Path(data_path) if data_path else sample_path("experiment")
     needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {})]))
     qpath = Path(quarantine_dir) / "quarantine.csv" if quarantine_dir else None
-    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database)
+    frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database,
+                 query=query)
     report = frame.attrs.get("load_report")
     before = len(frame)
     if subset:
@@ -68,7 +73,7 @@ def load_experiment(
             keep &= (frame[column].astype(str) == str(value)).to_numpy()
         frame = frame.loc[keep].reset_index(drop=True)
         if frame.empty:
-            raise NPSInputError(f"no rows left after keeping {dict(subset)}", file=str(path))
+            raise NPSInputError(f"no rows left after keeping {dict(subset)}", file=str(path or "the query"))
         frame.attrs["load_report"] = report
     frame.attrs["subset"] = dict(subset or {})
     frame.attrs["rows_before_subset"] = before

@@ -120,8 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NPSInputError, CLIError, ValueError, FileNotFoundError, KeyError) as exc:
         if args.debug:
             raise
+        from ..sources.privacy import mask_message
+
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"nps-analysis: error: {message}", file=sys.stderr)
+        print(f"nps-analysis: error: {mask_message(str(message))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into head & co.
         import os

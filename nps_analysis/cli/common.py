@@ -21,8 +21,20 @@ class CLIError(Exception):
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="survey export: CSV, Excel (.xlsx), Parquet, or SPSS .sav (extra)")
+    p.add_argument(
+        "file", nargs="?", default=None,
+        help="survey export: CSV, Excel (.xlsx), Parquet, or SPSS .sav (extra); or a table name with --database",
+    )
     p.add_argument("--score", required=True, metavar="COL", help="column with the 0-10 answers")
+    p.add_argument(
+        "--query", metavar="SQL",
+        help="read a DuckDB query's result instead of FILE: one read-only SELECT (see SECURITY.md)",
+    )
+    p.add_argument("--database", metavar="DB", help="a DuckDB database file (read-only) for --query or a table name")
+    p.add_argument(
+        "--allow-dir", dest="allow_dirs", action="append", default=None, metavar="DIR",
+        help="a folder --query may read files from (repeatable; default: the current folder)",
+    )
     p.add_argument(
         "--on-invalid",
         choices=["error", "quarantine"],
@@ -60,8 +72,14 @@ def load_input(args: argparse.Namespace, columns: Sequence[str]) -> Any:
             raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
         skip = int(skip)
     group = getattr(args, "group", None)
+    query = getattr(args, "query", None)
+    if (args.file is None) == (query is None):
+        raise CLIError("give a FILE or --query SQL (exactly one of them)")
     frame = load(
         args.file,
+        query=query,
+        database=getattr(args, "database", None),
+        allowed_directories=getattr(args, "allow_dirs", None),
         score=args.score,
         columns=columns,
         on_invalid=args.on_invalid,

@@ -50,7 +50,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     ns = argparse.Namespace(
         file=str(path), score="score", by=["arm"], method="adjusted-wald", confidence_level=0.95,
         format="table", on_invalid="error", quarantine_file=None, sheet=None, delimiter=None,
-        id_column="respondent_id", score_labels=False, skip_rows="auto",
+        id_column="respondent_id", score_labels=False, skip_rows="auto", query=None, database=None,
+        allow_dirs=None,
     )
     cmd_score(ns)
     for treatment in ("treatment_a", "treatment_b"):

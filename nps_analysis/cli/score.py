@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..sources.bigfile import SQL_START
 from .common import EXIT_OK, CLIError, load_input, print_table
 
 
@@ -66,7 +65,15 @@ def _duckdb_distribution(args: argparse.Namespace) -> Any:
     from ..sources.bigfile import SourceReadError, is_large_file, score_distribution_from_source
 
     engine = getattr(args, "engine", "auto")
-    if engine == "pandas" or (engine == "auto" and not is_large_file(args.file)):
+    if getattr(args, "query", None) is not None and engine != "pandas":
+        if args.file is not None:
+            raise CLIError("give a FILE or --query SQL (exactly one of them)")
+        # A query is counted where it runs: only the per-group answer levels come back.
+        return score_distribution_from_source(
+            None, args.score, args.by, query=args.query, on_invalid=args.on_invalid,
+            quarantine_path=args.quarantine_file, database=args.database, allowed_directories=args.allow_dirs,
+        )
+    if args.file is None or engine == "pandas" or (engine == "auto" and not is_large_file(args.file)):
         return None
     if engine == "auto" and (
         args.id_column or args.score_labels or not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals"))
@@ -79,8 +86,6 @@ def _duckdb_distribution(args: argparse.Namespace) -> Any:
         raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
     quarantine = args.quarantine_file or f"{args.file}.quarantine.csv"
     try:
-        if SQL_START.match(str(args.file)):
-            raise CLIError("expected a file path, not a SQL query")
         table = score_distribution_from_source(
             Path(args.file), args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine,
             sep=args.delimiter, skip_rows=skip,
@@ -120,6 +125,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         flat = [{**r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in records]
         level = f"{args.confidence_level:.0%}"
-        print(f"NPS with {level} {args.method} intervals ({args.file})")
+        print(f"NPS with {level} {args.method} intervals ({args.file or 'the query'})")
         print_table(flat, [*args.by, "n", "detractors", "passives", "promoters", "nps", "ci_lower", "ci_upper"])
     return EXIT_OK

@@ -25,7 +25,7 @@ def _headline(results: Mapping[str, Any]) -> list[str]:
     """Headline numbers of a run for the index, one item per line: the notebook's ``headline``
     record if any (a string or a mapping label -> text), else its top-level scalar numbers; for a
     failed run, the error."""
-    if results.get("status") == "failed":
+    if results.get("status") in ("failed", "skipped", "killed"):
         err = results.get("error") or {}
         return [f"{err.get('type', 'error')}: {err.get('message', '')}"[:300]]
     head = results.get("headline")
@@ -59,6 +59,8 @@ def list_runs(output_dir: str | os.PathLike[str] = "reports") -> list[dict[str, 
         run = data.get("run", {})
         if data.get("status") == "running" and _process_gone(run):
             data = _mark_killed(results_file, data)
+        elif data.get("status") == "planned" and _process_gone(run):
+            data = _mark_skipped(results_file, data)
         runs.append(
             {
                 "notebook": results_file.parent.parent.name,
@@ -87,6 +89,24 @@ def _process_gone(run: Mapping[str, Any]) -> bool:
     except PermissionError:
         return False  # alive, under another user
     return False
+
+
+def _mark_skipped(results_file: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """A planned run whose schedule's process died before the run started: ``skipped``."""
+    pid = data.get("run", {}).get("pid")
+    data = {
+        **data,
+        "status": "skipped",
+        "error": {
+            "type": "Skipped",
+            "message": f"the schedule's process (pid {pid}) ended before this planned run started",
+        },
+    }
+    try:
+        write_json_atomic(results_file, data)
+    except OSError:
+        pass
+    return data
 
 
 def _mark_killed(results_file: Path, data: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +160,7 @@ def write_index(output_dir: str | os.PathLike[str] = "reports") -> Path:
  th, td {{ text-align: left; padding: 5px 8px; border-bottom: 1px solid #e3e3e3; vertical-align: top; }}
  th {{ background: #f5f5f5; }}
  tr.failed td.st, tr.killed td.st {{ color: #fff; background: #c62828; font-weight: 600; }}
+ tr.skipped td.st, tr.planned td.st {{ color: #fff; background: #757575; }}
  tr.ok td.st {{ color: #2e7d32; font-weight: 600; }}
  tr.running td.st {{ color: #b26a00; font-weight: 600; }}
  code {{ font-size: 12px; }}

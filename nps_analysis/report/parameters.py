@@ -12,7 +12,7 @@ import math
 import os
 import tokenize
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,91 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 _NONE = {"none", "null", "~"}
 
+#: Largest parameter value accepted (characters of text plus items of lists and mappings): a
+#: parameter names a file, a column or a threshold; bulk data belongs in files.
+MAX_PARAMETER_SIZE = 100_000
+#: Largest YAML text read (a parameters or schedule file, a list or mapping given with -p).
+MAX_YAML_CHARS = 1_000_000
+#: Nodes a YAML document may expand to once its aliases (``*name``) are followed: nested aliases
+#: grow exponentially when a value is walked or printed ("billion laughs"), so the expansion is
+#: computed on the parsed node graph (linear time) and refused beyond this bound.
+MAX_YAML_NODES = 1_000_000
+
+
+def safe_yaml_load(text: str, *, what: str = "YAML") -> Any:
+    """``yaml.safe_load`` with bounds: at most :data:`MAX_YAML_CHARS` characters, and a document
+    whose aliases expand to at most :data:`MAX_YAML_NODES` nodes, so a small file cannot expand
+    into gigabytes when it is used or shown.
+
+    Raises:
+        NPSInputError: the text is too long, expands too far, or is not valid YAML.
+    """
+    import yaml
+
+    if len(text) > MAX_YAML_CHARS:
+        raise NPSInputError(f"{what} is {len(text):,} characters long; at most {MAX_YAML_CHARS:,} are accepted")
+    if "\x00" in text:
+        raise NPSInputError(f"{what} contains a NUL character")
+
+    def expanded(node: Any, memo: dict[int, int]) -> int:
+        # Nodes reached through aliases are shared objects: count each object's expansion once.
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1  # a node that refers to itself counts once (no recursion)
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(expanded(child, memo) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size += sum(expanded(k, memo) + expanded(v, memo) for k, v in node.value)
+        memo[key] = size
+        return size
+
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            size = expanded(node, {})
+            if size > MAX_YAML_NODES:
+                raise NPSInputError(
+                    f"{what} expands to {size:,} values through YAML aliases (*name); at most "
+                    f"{MAX_YAML_NODES:,} are accepted: write the values out"
+                )
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise NPSInputError(f"{what} is not valid YAML: {detail}") from None
+
+
+def value_size(value: Any, limit: int = MAX_PARAMETER_SIZE) -> int:
+    """Characters of text plus items of containers in ``value``, counted up to ``limit`` + 1 (the
+    walk stops there, so a value built from shared references cannot make it slow)."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        total += 1
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return total
+
+
+def short_repr(value: Any, limit: int = 120) -> str:
+    """A value as it appears in error messages: its repr, cut to ``limit`` characters."""
+    if value_size(value, 4 * limit) > 4 * limit:
+        return f"<a {type(value).__name__} too large to show>"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class ParameterError(NPSInputError):
     """A parameter that the notebook does not declare, or a value of the wrong type."""
@@ -43,6 +128,8 @@ class ParamType:
 
     kind: str
     args: tuple[ParamType, ...] = ()
+    #: a float parameter whose default is infinite accepts infinity; others refuse it
+    allow_infinite: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         if self.kind == "list":
@@ -119,11 +206,18 @@ def convert_value(value: Any, typ: ParamType) -> Any:
     if kind == "optional":
         if value is None or (isinstance(value, str) and value.strip().lower() in _NONE):
             return None
-        return convert_value(value, typ.args[0])
+        inner = typ.args[0]
+        if typ.allow_infinite:
+            inner = ParamType(inner.kind, inner.args, allow_infinite=True)
+        return convert_value(value, inner)
     if value is None:
         raise _Mismatch("None is not allowed (the type is not optional)")
     if kind == "str":
         if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes from the command line (surrogates)
+                raise _Mismatch("not valid UTF-8 text") from None
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
@@ -169,6 +263,8 @@ def convert_value(value: Any, typ: ParamType) -> Any:
             raise _Mismatch("not a number")
         if math.isnan(out):
             raise _Mismatch("NaN is not a usable value")
+        if math.isinf(out) and not typ.allow_infinite:
+            raise _Mismatch("not a finite number")
         return out
     if kind == "list":
         if isinstance(value, str):
@@ -200,12 +296,10 @@ def convert_value(value: Any, typ: ParamType) -> Any:
 def _split_list(text: str) -> Any:
     text = text.strip()
     if text.startswith("["):
-        import yaml
-
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise _Mismatch(f"not a list ({exc.__class__.__name__})") from None
+            return safe_yaml_load(text, what="the list")
+        except NPSInputError as exc:
+            raise _Mismatch(f"not a list ({exc})") from None
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -214,12 +308,10 @@ def _split_dict(text: str) -> Any:
     if not text:
         return {}
     if text.startswith("{"):
-        import yaml
-
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise _Mismatch(f"not a mapping ({exc.__class__.__name__})") from None
+            return safe_yaml_load(text, what="the mapping")
+        except NPSInputError as exc:
+            raise _Mismatch(f"not a mapping ({exc})") from None
     out: dict[str, str] = {}
     for part in text.split(","):
         if not part.strip():
@@ -249,12 +341,25 @@ class Parameter:
     line: int
 
     def convert(self, value: Any) -> Any:
-        """``value`` converted to the declared type; raises :class:`ParameterError` if it cannot be."""
+        """``value`` converted to the declared type; raises :class:`ParameterError` if it cannot be.
+
+        Values larger than :data:`MAX_PARAMETER_SIZE` are refused before they are converted, and
+        a float parameter accepts infinity only when its default is infinite.
+        """
+        size = value_size(value)
+        if size > MAX_PARAMETER_SIZE:
+            raise ParameterError(
+                f"parameter {self.name!r} is larger than {MAX_PARAMETER_SIZE:,} characters and items; "
+                "pass bulk data as a file"
+            )
+        typ = self.type
+        if isinstance(self.default, float) and math.isinf(self.default):
+            typ = ParamType(typ.kind, typ.args, allow_infinite=True)
         try:
-            return convert_value(value, self.type)
+            return convert_value(value, typ)
         except _Mismatch as exc:
             raise ParameterError(
-                f"parameter {self.name!r} expects {self.type}, got {value!r} "
+                f"parameter {self.name!r} expects {self.type}, got {short_repr(value)} "
                 f"({type(value).__name__}): {exc}"
             ) from None
 
@@ -403,15 +508,20 @@ def check_parameters(
 
 def load_parameters_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML (or JSON) mapping of parameter values, e.g. a run's ``parameters.yaml``."""
-    import yaml
 
     p = Path(path)
     if not p.is_file():
-        raise NPSInputError("parameters file not found", file=str(p))
+        raise NPSInputError("parameters file not found (or not a regular file)", file=str(p))
+    if p.stat().st_size > MAX_YAML_CHARS * 4:
+        raise NPSInputError(f"the parameters file is larger than {MAX_YAML_CHARS:,} characters", file=str(p))
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise NPSInputError(f"not valid YAML: {exc}", file=str(p)) from None
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise NPSInputError("the parameters file is not UTF-8 text", file=str(p)) from None
+    try:
+        data = safe_yaml_load(text, what="the parameters file")
+    except NPSInputError as exc:
+        raise NPSInputError(str(exc), file=str(p)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.errors import NPSInputError
+from ..sources.privacy import mask_message
 from .html import PAPERMILL_ERROR_TAG, prepare_exporter, report_title, write_report_html
 from .index import write_index
 from .parameters import (
@@ -117,9 +118,55 @@ def _interactive() -> bool:
         return False
 
 
-def _kernel_manager_class(env: dict[str, str], cwd: str, stream: Any) -> type:
+class _Watchdog:
+    """The run's wall-clock limit, kernel start included: when it passes, the kernel process is
+    killed (nbclient then stops with a dead kernel, which the runner records as a timeout)."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + float(timeout)
+        self.fired = False
+        self.pid: int | None = None
+        self._lock = threading.Lock()
+        self._timer = None if timeout is None else threading.Timer(float(timeout), self.fire)
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+
+    def kernel_started(self, pid: int | None) -> None:
+        with self._lock:
+            self.pid = pid
+            late = self.fired
+        if late:  # the limit passed while the kernel was starting
+            self._kill()
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+        self._kill()
+
+    def _kill(self) -> None:
+        import signal
+
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def remaining(self, cell: Any = None) -> int | None:
+        """nbclient's per-cell limit: what is left of the run's time (the watchdog is exact)."""
+        if self.deadline is None:
+            return None
+        return max(1, math.ceil(self.deadline - time.monotonic()))
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _kernel_manager_class(env: dict[str, str], cwd: str, stream: Any, watchdog: _Watchdog | None = None) -> type:
     """A kernel manager that starts the kernel with the run's environment, working directory and
-    stdout/stderr going to ``run.log`` (so kernel warnings do not clutter the terminal)."""
+    stdout/stderr going to ``run.log`` (so kernel warnings do not clutter the terminal), and tells
+    the run's watchdog which process to stop when the time limit passes."""
     from jupyter_client.manager import AsyncKernelManager
 
     class RunKernelManager(AsyncKernelManager):
@@ -128,7 +175,10 @@ def _kernel_manager_class(env: dict[str, str], cwd: str, stream: Any) -> type:
             kw.setdefault("cwd", cwd)
             kw.setdefault("stdout", stream)
             kw.setdefault("stderr", stream)
-            return await super().start_kernel(**kw)
+            out = await super().start_kernel(**kw)
+            if watchdog is not None:
+                watchdog.kernel_started(getattr(self.provisioner, "pid", None))
+            return out
 
     return RunKernelManager
 
@@ -170,6 +220,7 @@ def run_notebook(
     progress: bool | None = None,
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str = KERNEL_NAME,
+    planned: bool = False,
 ) -> RunResult:
     """Run a notebook with parameters and keep everything it produced in a new run folder.
 
@@ -188,7 +239,9 @@ def run_notebook(
             types. If the notebook declares ``output_dir`` and it is not given, it is set to the run
             folder so files the notebook writes land beside the report.
         output_dir: the reports folder (created if missing).
-        timeout: seconds the whole execution may take (kernel start excluded); ``None`` = no limit.
+        timeout: seconds the whole run may take, wall clock, kernel start included (the kernel is
+            killed when it passes and the run is recorded ``failed`` with a ``Timeout`` error);
+            ``None`` = no limit.
         run_id: folder name of the run (default: UTC timestamp plus a random suffix). An existing
             folder is never reused.
         progress: a progress bar (True) or one log line per cell (False); default: a bar only in an
@@ -196,6 +249,8 @@ def run_notebook(
         cwd: the kernel's working directory (default: the current directory), against which
             relative paths in the parameters are resolved.
         kernel_name: the Jupyter kernel (``python3``: the environment's own Python).
+        planned: the run folder ``run_id`` was reserved by :func:`plan_run` (a schedule reserves
+            every run before the first starts, so each planned run ends with a record).
 
     Raises:
         ParameterError / NPSInputError: bad parameters, no parameters cell, a missing notebook or an
@@ -212,13 +267,17 @@ def run_notebook(
         raise NPSInputError(f"run id {run_id!r} must be letters, digits, '.', '_' or '-'")
     output_dir = Path(output_dir)
     run_dir = output_dir / nb_path.stem / run_id
-    if run_dir.exists():
-        raise NPSInputError("run folder exists already; runs are never overwritten", file=str(run_dir))
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        run_dir.mkdir()
-    except FileExistsError:
-        raise NPSInputError("run folder exists already; runs are never overwritten", file=str(run_dir)) from None
+    if planned:
+        if _recorded_status(run_dir / RESULTS_FILE) != "planned":
+            raise NPSInputError("no planned run in this folder (plan_run reserves one)", file=str(run_dir))
+    else:
+        if run_dir.exists():
+            raise NPSInputError("run folder exists already; runs are never overwritten", file=str(run_dir))
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            raise NPSInputError("run folder exists already; runs are never overwritten", file=str(run_dir)) from None
 
     injected = dict(given)
     if "output_dir" in declared and "output_dir" not in given:
@@ -243,6 +302,12 @@ def run_notebook(
     results_file = run_dir / RESULTS_FILE
     write_json_atomic(results_file, {"status": "running", "parameters": effective, "run": run_meta})
     write_text_atomic(run_dir / "parameters.yaml", _parameters_yaml(nb_path, run_id, declared, effective, injected, given))
+    # The index lists the run from its start: a run killed outright (SIGKILL, out of memory) shows
+    # as killed at the next look, without waiting for another run to rebuild the index.
+    try:
+        write_index(output_dir)
+    except Exception:
+        log.exception("could not rebuild %s", output_dir / "index.html")
 
     log_partial = run_dir / ".run.log.partial"
     t0 = time.monotonic()
@@ -307,6 +372,79 @@ def run_notebook(
         results=final,
         duration=duration,
         error=None if error is None else f"{error['type']}: {error['message']}",
+    )
+
+
+def _recorded_status(results_file: Path) -> str | None:
+    try:
+        return read_results_file(results_file).get("status")
+    except (OSError, ValueError):
+        return None
+
+
+def run_status(output_dir: str | os.PathLike[str], notebook: str | os.PathLike[str], run_id: str) -> str | None:
+    """The status recorded in a run's ``results.json`` (None when there is no readable record)."""
+    return _recorded_status(Path(output_dir) / Path(notebook).stem / run_id / RESULTS_FILE)
+
+
+def plan_run(
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    output_dir: str | os.PathLike[str] = "reports",
+    schedule: str | None = None,
+) -> str:
+    """Reserve a run folder with a ``planned`` record, before anything runs; returns its run id.
+
+    A schedule plans every run first, so each planned run ends with a record: ``ok`` or
+    ``failed`` when it ran, ``skipped`` (with the reason) when the schedule stopped before it, and
+    the index shows a planned run whose scheduler died as skipped too.
+    """
+    nb_path = Path(notebook)
+    run_id = new_run_id()
+    run_dir = Path(output_dir) / nb_path.stem / run_id
+    run_dir.mkdir(parents=True, exist_ok=False)
+    now = iso_time(utc_now())
+    write_json_atomic(
+        run_dir / RESULTS_FILE,
+        {
+            "status": "planned",
+            "parameters": dict(parameters or {}),
+            "run": {
+                "notebook": nb_path.stem, "notebook_path": str(nb_path), "run_id": run_id, "run_dir": str(run_dir),
+                "planned_at": now, "started_at": now, "schedule": schedule, "parameters_given": dict(parameters or {}),
+                "pid": os.getpid(), "host": socket.gethostname(),
+            },
+        },
+    )
+    return run_id
+
+
+def close_run(
+    notebook: str | os.PathLike[str],
+    run_id: str,
+    *,
+    output_dir: str | os.PathLike[str] = "reports",
+    status: str,
+    error_type: str,
+    message: str,
+) -> RunResult:
+    """Give a planned (or running) run its final record when it could not run or finish normally:
+    ``skipped`` (a schedule stopped before it) or ``failed`` (an exception outside the notebook)."""
+    nb_path = Path(notebook)
+    run_dir = Path(output_dir) / nb_path.stem / run_id
+    results_file = run_dir / RESULTS_FILE
+    try:
+        data = read_results_file(results_file)
+    except (OSError, ValueError):
+        data = {"parameters": {}, "run": {"run_id": run_id, "notebook": nb_path.stem}}
+    run = dict(data.get("run") or {})
+    run["finished_at"] = iso_time(utc_now())
+    data.update(status=status, run=run, error={"type": error_type, "message": mask_message(message)})
+    write_json_atomic(results_file, data)
+    return RunResult(
+        notebook=nb_path, run_id=run_id, run_dir=run_dir, status=status, parameters=dict(data.get("parameters") or {}),
+        results=data, duration=0.0, error=f"{error_type}: {message}",
     )
 
 
@@ -393,13 +531,9 @@ def _execute(
     n_code += 1 if injected else 0
     tracker = _CellTracker(n_code, lambda message: emit(message, console=not progress))
 
-    def remaining(cell: Any) -> int | None:
-        # The limit covers the cells' execution (from the first cell on), not the kernel start.
-        if timeout is None:
-            return None
-        first = tracker.first_started if tracker.first_started is not None else time.monotonic()
-        return max(1, math.ceil(first + float(timeout) - time.monotonic()))
-
+    # The limit is the whole run's wall-clock time, kernel start included (nbclient's own per-cell
+    # timeout gives each cell at least a second, so it cannot enforce a total on its own).
+    watchdog = _Watchdog(timeout)
     error: dict[str, Any] | None = None
     interrupted: BaseException | None = None
     try:
@@ -413,8 +547,8 @@ def _execute(
             stdout_file=log_stream,
             stderr_file=log_stream,
             request_save_on_cell_execute=True,
-            kernel_manager_class=_kernel_manager_class(env, str(cwd), log_stream),
-            timeout_func=remaining,
+            kernel_manager_class=_kernel_manager_class(env, str(cwd), log_stream, watchdog),
+            timeout_func=watchdog.remaining,
             shell_timeout_interval=1,
             # Results are on disk when the last cell returns; a graceful shutdown only adds ~1 s.
             shutdown_kernel="immediate",
@@ -424,17 +558,29 @@ def _execute(
     except PapermillExecutionError as exc:
         error = {
             "type": exc.ename,
-            "message": strip_ansi(str(exc.evalue)),
+            "message": mask_message(strip_ansi(str(exc.evalue))),
             "cell_index": exc.cell_index,
             "execution_count": exc.exec_count,
             "cell_source": exc.source,
-            "traceback": strip_ansi("\n".join(exc.traceback or [])),
+            "traceback": mask_message(strip_ansi("\n".join(exc.traceback or []))),
         }
     except KeyboardInterrupt as exc:
         interrupted = exc
         error = _error_record(exc, tracker, None, timeout)
     except Exception as exc:  # timeout, dead kernel, missing kernel, ...
         error = _error_record(exc, tracker, None, timeout)
+    finally:
+        watchdog.cancel()
+    if watchdog.fired and interrupted is None:
+        error = {
+            "type": "Timeout",
+            "message": f"the run exceeded its time limit of {timeout:g} s (kernel start included); "
+            "the kernel was stopped",
+            "cell_index": tracker.current,
+            "execution_count": None,
+            "cell_source": None,
+            "traceback": None,
+        }
     emit("kernel stopped", console=False)
     if partial.exists():
         if error is not None:
@@ -500,13 +646,15 @@ def _error_record(
     else:
         kind, text = exc.__class__.__name__, message or str(exc)
         trace = "".join(traceback.format_exception(exc))
+    # Messages quote values (a malformed row's contents): e-mails and phones are masked here too,
+    # since the record reaches results.json, run.log and the index.
     return {
         "type": kind,
-        "message": strip_ansi(text),
+        "message": mask_message(strip_ansi(text)),
         "cell_index": tracker.current,
         "execution_count": None,
         "cell_source": None,
-        "traceback": trace,
+        "traceback": mask_message(trace) if trace else trace,
     }
 
 

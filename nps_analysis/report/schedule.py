@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.errors import NPSInputError
+from .index import write_index
 from .parameters import ParameterError, check_parameters, notebook_parameters
-from .runner import RunResult, log, run_notebook
+from .runner import RunResult, close_run, log, plan_run, run_notebook, run_status
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,19 @@ def plan_schedule(schedule: str | os.PathLike[str]) -> tuple[list[PlannedRun], P
               - {subset: {region: North}}
               - {subset: {region: South}}
     """
-    import yaml
+    from .parameters import MAX_YAML_CHARS, safe_yaml_load
 
     path = Path(schedule)
     if not path.is_file():
-        raise NPSInputError("schedule file not found", file=str(path))
+        raise NPSInputError("schedule file not found (or not a regular file)", file=str(path))
+    if path.stat().st_size > MAX_YAML_CHARS * 4:
+        raise NPSInputError(f"the schedule file is larger than {MAX_YAML_CHARS:,} characters", file=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise NPSInputError(f"not valid YAML: {exc}", file=str(path)) from None
+        data = safe_yaml_load(path.read_text(encoding="utf-8"), what="the schedule file")
+    except UnicodeDecodeError:
+        raise NPSInputError("the schedule file is not UTF-8 text", file=str(path)) from None
+    except NPSInputError as exc:
+        raise NPSInputError(str(exc), file=str(path)) from None
     if isinstance(data, list):
         data = {"runs": data}
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
@@ -136,19 +141,48 @@ def run_schedule(
 ) -> ScheduleResult:
     """Run every notebook and parameter set of a schedule file, one after the other.
 
-    All parameters are checked before the first run starts. A failing run does not stop the
-    others; the result lists the failures (``summary()``) and ``exit_code`` is 1 if any failed.
-    Relative paths in the schedule (notebooks, ``output_dir``, and data paths read by the kernel)
-    are relative to the schedule file's folder.
+    All parameters are checked before the first run starts, and every run is then reserved with a
+    ``planned`` record (:func:`plan_run`), so each planned run ends with a record whatever
+    happens: ``ok`` or ``failed`` (a failing notebook, or any exception escaping one run, which
+    does not stop the others), ``skipped`` with the reason when the schedule is stopped (SIGTERM,
+    Ctrl-C) before the run starts, ``killed`` when its process dies mid-run. ``exit_code`` is 1 if
+    any run failed. Relative paths in the schedule (notebooks, ``output_dir``, and data paths read
+    by the kernel) are relative to the schedule file's folder.
     """
     planned, default_out, base = plan_schedule(schedule)
     out = Path(output_dir) if output_dir is not None else default_out
-    runs = []
-    for i, p in enumerate(planned, 1):
-        log.info("schedule run %d/%d: %s %s", i, len(planned), p.notebook.name, p.parameters or "")
-        runs.append(
-            run_notebook(p.notebook, p.parameters, output_dir=out, timeout=p.timeout, progress=progress, cwd=base)
-        )
+    ids = [plan_run(p.notebook, p.parameters, output_dir=out, schedule=str(schedule)) for p in planned]
+    write_index(out)
+    runs: list[RunResult] = []
+    try:
+        for i, (p, run_id) in enumerate(zip(planned, ids, strict=True), 1):
+            log.info("schedule run %d/%d: %s %s", i, len(planned), p.notebook.name, p.parameters or "")
+            try:
+                run = run_notebook(
+                    p.notebook, p.parameters, output_dir=out, timeout=p.timeout, progress=progress, cwd=base,
+                    run_id=run_id, planned=True,
+                )
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one run's failure never stops the schedule
+                log.exception("schedule run %d/%d failed outside its notebook", i, len(planned))
+                run = close_run(p.notebook, run_id, output_dir=out, status="failed", error_type=type(exc).__name__,
+                                message=f"the run could not complete: {exc}")
+            runs.append(run)
+    except KeyboardInterrupt as stop:
+        why = stop or "SIGTERM or Ctrl-C"
+        pending = list(zip(planned, ids, strict=True))[len(runs):]
+        if pending:  # the run that was going: failed, unless the runner recorded it already
+            p, run_id = pending[0]
+            if run_status(out, p.notebook, run_id) in ("planned", "running"):
+                close_run(p.notebook, run_id, output_dir=out, status="failed", error_type="Interrupted",
+                          message=f"the run was stopped before it finished ({why})")
+        for p, run_id in pending[1:]:
+            close_run(p.notebook, run_id, output_dir=out, status="skipped", error_type="Skipped",
+                      message=f"the schedule was stopped ({why}) before this run started")
+        write_index(out)
+        raise
+    write_index(out)
     result = ScheduleResult(runs)
     log.info("%s", result.summary())
     return result

@@ -19,6 +19,7 @@ import pandas as pd
 from .atomic import atomic_path
 from .errors import NPSInputError
 from .files import score_hint
+from .sql import check_query, connect, folder_of
 
 OnInvalid = Literal["error", "quarantine"]
 
@@ -26,7 +27,6 @@ OnInvalid = Literal["error", "quarantine"]
 #: measurement behind it: below it pandas is as fast and the result is identical).
 LARGE_FILE_BYTES = 2 * 2**20
 
-SQL_START = re.compile(r"^\s*(select|with|from|values|table|pivot|unpivot|summarize|describe)\b", re.I)
 _FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zst")
 
 
@@ -50,36 +50,6 @@ def _quote(text: str) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def connect(
-    database: str | os.PathLike[str] | None = None,
-    *,
-    memory_limit: str | None = None,
-    threads: int | None = None,
-) -> Any:
-    """A DuckDB connection (in memory, or a database file opened read-only)."""
-    try:
-        import duckdb
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ImportError("reading files through DuckDB needs: pip install 'nps_analysis[scale]'") from None
-
-    config: dict[str, Any] = {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    if threads:
-        config["threads"] = threads
-    if database is None:
-        con = duckdb.connect(config=config)
-    elif not Path(database).exists():
-        raise NPSInputError("no such DuckDB database", file=str(database))
-    else:
-        con = duckdb.connect(str(database), read_only=True, config=config)
-    try:
-        con.execute("SET enable_progress_bar = false")  # it would write into the CLI's stdout
-    except Exception:  # inside Jupyter DuckDB refuses to touch the setting without ipywidgets
-        pass
-    return con
 
 
 def file_format(path: str | os.PathLike[str]) -> str:
@@ -191,42 +161,56 @@ def read_file(
     stripped, and survey-tool header rows below the header dropped when ``score`` is given.
     Windows-1252 files raise :class:`SourceReadError` (``nps.load`` reads them).
     """
-    con = connection if connection is not None else connect()
+    con = connection if connection is not None else connect(allowed_directories=[folder_of(path)])
     return _open_file(path, con, score=score, sep=sep, skip_rows=skip_rows).rel
 
 
 def read_source(
-    source: str | os.PathLike[str] | Any,
+    source: str | os.PathLike[str] | Any = None,
     *,
+    query: str | None = None,
     database: str | os.PathLike[str] | None = None,
     connection: Any = None,
+    allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Any:
-    """A DuckDB relation for a file path, a SQL query or a table name.
+    """A DuckDB relation for a file path, a table name, or (only through ``query``) a SQL query.
+
+    A path is never read as SQL: a query is its own, explicit input, checked before it runs
+    (:func:`nps_analysis.sources.sql.check_query`: a single read-only ``SELECT``/``WITH``).
 
     Args:
-        source: a CSV/Parquet path or glob; a query (``"SELECT ... FROM read_parquet('x/*.parquet')"``);
-            or the name of a table or view in ``database`` / ``connection``. A DuckDB relation is
-            returned as it is.
-        database: a DuckDB database file (opened read-only) for queries and table names.
-        connection: an open DuckDB connection to use instead.
+        source: a CSV/Parquet path or glob; or, with ``database`` / ``connection``, the name of a
+            table or view in it. A DuckDB relation is returned as it is.
+        query: a single ``SELECT`` (or ``WITH ... SELECT``) over files or the database's tables.
+        database: a DuckDB database file, opened read-only.
+        connection: an open DuckDB connection to use instead (yours: not locked down).
+        allowed_directories: folders a query may read files from (default: the current working
+            directory); a file ``source`` allows its own folder.
     """
+    if query is not None:
+        if source is not None:
+            raise NPSInputError("give either a file or table (source) or a SQL query (query), not both")
+        sql = check_query(query)
+        con = connection if connection is not None else connect(database, allowed_directories=allowed_directories)
+        try:
+            return con.sql(sql)
+        except Exception as exc:
+            raise NPSInputError(f"the SQL query failed: {_first_lines(exc)}") from None
+    if source is None:
+        raise NPSInputError("nothing to read: give a file path, a table name with a database, or a query")
     if not isinstance(source, (str, os.PathLike)):
         return source
-    con = connection if connection is not None else connect(database)
     text = str(source)
-    if isinstance(source, str) and SQL_START.match(text):
-        try:
-            return con.sql(text)
-        except Exception as exc:
-            raise NPSInputError(f"the SQL query failed: {exc}") from None
-    if _is_file_source(source):
+    if _is_file_source(source) or database is None and connection is None:
+        con = connection if connection is not None else connect(
+            database, allowed_directories=[folder_of(text), *(allowed_directories or [])]
+        )
         return _open_file(text, con).rel
+    con = connection if connection is not None else connect(database, allowed_directories=allowed_directories)
     try:
         return con.table(text)
     except Exception as exc:
-        raise NPSInputError(
-            f"{text!r} is neither a file, a SQL query nor a table in the database ({exc})"
-        ) from None
+        raise NPSInputError(f"{text!r} is neither a file nor a table in the database ({_first_lines(exc)})") from None
 
 
 def _infer_label_types(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
@@ -255,7 +239,7 @@ def _is_file_source(source: Any) -> bool:
     """A path or glob (not a SQL query, not a table name)."""
     if isinstance(source, os.PathLike):
         return True
-    if not isinstance(source, str) or SQL_START.match(source):
+    if not isinstance(source, str):
         return False
     return os.sep in source or "/" in source or source.lower().endswith(_FILE_SUFFIXES) or Path(source).exists()
 
@@ -265,14 +249,20 @@ def score_distribution_from_source(
     score: str,
     by: Sequence[str] | str | None = None,
     *,
+    query: str | None = None,
     on_invalid: OnInvalid = "error",
     quarantine_path: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
     connection: Any = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
-    """The 11-level distribution per group of a file, query or table, counted by DuckDB.
+    """The 11-level distribution per group of a file, table or query, counted by DuckDB.
+
+    ``source`` is a file path (or glob) or, with ``database``, a table name: never SQL. A SQL
+    query goes in ``query`` (one read-only ``SELECT``, checked before it runs; it reads files only
+    below ``allowed_directories``, default the current working directory).
 
     Same output as :func:`nps_analysis.scoring.score_distribution`. Files are read as
     :func:`read_file` says (the :func:`nps_analysis.io.load` rules); errors name file lines (CSV)
@@ -285,14 +275,23 @@ def score_distribution_from_source(
     """
     from . import engines
 
-    if not isinstance(source, (str, os.PathLike)) and not engines.backend_name(source) == "duckdb":
+    if query is None and not isinstance(source, (str, os.PathLike)) and not engines.backend_name(source) == "duckdb":
         from .scores import score_distribution
 
         return score_distribution(source, score, by, on_invalid=on_invalid)
     by = [by] if isinstance(by, str) else list(by or [])
-    con = connection if connection is not None else connect(database)
+    folders = list(allowed_directories) if allowed_directories is not None else None
+    if query is None and _is_file_source(source):
+        folders = [folder_of(source), *(folders or [])]
+    if quarantine_path is not None and folders is not None:
+        folders.append(folder_of(Path(quarantine_path).resolve()))  # DuckDB writes it
+    elif quarantine_path is not None:
+        folders = [os.getcwd(), folder_of(Path(quarantine_path).resolve())]
+    con = connection if connection is not None else connect(database, allowed_directories=folders)
     try:
-        if _is_file_source(source):
+        if query is not None:
+            rel, offset, file, text_labels = read_source(query=query, connection=con), 0, None, False
+        elif _is_file_source(source):
             opened = _open_file(source, con, score=score, sep=sep, skip_rows=skip_rows)
             rel, offset, file = opened.rel, opened.offset, opened.file
             text_labels = opened.format == "csv" or opened.skipped > 0

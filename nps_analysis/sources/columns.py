@@ -62,8 +62,13 @@ def lean_frame(frame: pd.DataFrame, file: str | None = None) -> tuple[pd.DataFra
 def raise_rows(
     message: str, mask: np.ndarray, values: pd.Series, *, column: str | None, file: str | None
 ) -> None:
+    from .privacy import personal_kind
+
     labels = row_labels(values, mask, file)
     shown = values.to_numpy(dtype=object)[mask]
+    kind = personal_kind(column) if column is not None else None
+    if kind is not None:  # a personal column's values never appear in a message
+        shown = [f"[{kind}]" if v is not None and v == v else v for v in shown]
     rows = [(r, v.item() if isinstance(v, np.generic) else v) for r, v in zip(labels, shown, strict=True)]
     raise NPSInputError(
         f"{len(rows)} row(s) {message}: {describe_rows(rows)}",

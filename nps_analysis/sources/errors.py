@@ -45,7 +45,38 @@ class NPSInputError(ValueError):
 
 
 def describe_rows(rows: Sequence[tuple[Any, Any]], *, limit: int = 5) -> str:
-    """Format ``(row, value)`` pairs as ``row 3: '9.5', row 7: 'abc'`` for error messages."""
-    shown = [f"row {r}: {v!r}" for r, v in list(rows)[:limit]]
+    """Format ``(row, value)`` pairs as ``row 3: '9.5', row 7: 'abc'`` for error messages.
+
+    Text values longer than 60 characters are cut, and e-mail addresses and phone numbers in them
+    are masked: a message quoting a row must not carry a customer's contact details.
+    """
+    from .privacy import mask_message
+
+    def shown_value(value: Any) -> str:
+        if isinstance(value, str):
+            value = mask_message(value if len(value) <= 60 else value[:57] + "...")
+        return repr(value)
+
+    shown = [f"row {r}: {shown_value(v)}" for r, v in list(rows)[:limit]]
     more = len(rows) - limit
     return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
+
+def masked_error(error: NPSInputError, frame: Any = None) -> NPSInputError:
+    """The same :class:`~nps_analysis.sources.errors.NPSInputError` with personal data masked in
+    its message and rows: names and addresses found in ``frame``'s personal columns, and e-mail
+    addresses and phone numbers anywhere (error messages quote row values, and reach stderr, logs,
+    ``results.json`` and the run index)."""
+    from .privacy import known_personal_values, mask_message
+
+    known = known_personal_values(frame) if frame is not None else {"name": [], "address": []}
+    names, addresses = known["name"], known["address"]
+    message = mask_message(str(error), names=names, addresses=addresses)
+    rows = [
+        (r, mask_message(v, names=names, addresses=addresses) if isinstance(v, str) else v)
+        for r, v in getattr(error, "rows", [])
+    ]
+    out = NPSInputError(message, rows=rows, count=getattr(error, "count", None))
+    out.file, out.column = getattr(error, "file", None), getattr(error, "column", None)
+    return out
+

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .errors import NPSInputError, describe_rows
+from .errors import NPSInputError, describe_rows, masked_error
 from .files import (
     DELIMITERS,
     detect_extra_header_rows,
@@ -28,7 +28,7 @@ from .files import (
 )
 from .results import ResultMixin
 from .scores import parse_scores
-from .sql import describe_query, is_query_or_table, read_query
+from .sql import describe_query, read_query, read_table_of
 
 OnInvalid = Literal["error", "quarantine"]
 
@@ -93,7 +93,7 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, file: str | 
 
 
 def load(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     *,
     score: str | None = None,
     columns: Sequence[str] = (),
@@ -109,8 +109,10 @@ def load(
     sep: str | None = None,
     encoding: str | None = None,
     database: str | os.PathLike[str] | None = None,
+    query: str | None = None,
+    allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
-    """Read and validate a survey export, or the result of a SQL query or a table.
+    """Read and validate a survey export, a table of a DuckDB database, or a SQL query's result.
 
     Args:
         path: CSV, Excel (.xlsx), Parquet or SPSS (.sav, optional extra) file. The real format is
@@ -132,11 +134,15 @@ def load(
             likely") to numbers: ``True`` for the usual anchors, or a mapping label -> number.
         skip_rows: extra header rows after the header to drop (survey-tool exports); ``"auto"``
             detects Qualtrics-style ImportId rows and question-text rows.
-        database: a DuckDB database file. ``path`` may then be a table (or view) name in it. Without
-            it, ``path`` may still be a DuckDB SQL query over files, for example
+        database: a DuckDB database file, opened read-only. ``path`` may then be a table (or
+            view) name in it (a path is never read as SQL).
+        query: a DuckDB SQL query instead of ``path``, for example
             ``"SELECT * FROM read_parquet('exports/*.parquet') WHERE region = 'North'"``: DuckDB
-            filters and projects before any row reaches pandas (needs the ``scale`` extra). Row
-            numbers in messages are then 1-based rows of the result.
+            filters and projects before any row reaches pandas (needs the ``scale`` extra). Only a
+            single read-only ``SELECT`` / ``WITH`` statement is accepted, and it reads files only
+            below ``allowed_directories`` (default: the current working directory): see
+            SECURITY.md. Row numbers in messages are then 1-based rows of the result.
+        allowed_directories: folders a ``query`` may read files from.
 
     Returns:
         The validated frame. Its ``attrs`` stay plain JSON (pandas copies them on every operation
@@ -145,11 +151,19 @@ def load(
     """
     if on_invalid not in ("error", "quarantine"):
         raise ValueError(f"on_invalid must be 'error' or 'quarantine', got {on_invalid!r}")
-    if is_query_or_table(path, database):
-        frame, fmt = read_query(str(path), database=database), "sql"
+    if query is not None:
+        if path is not None and str(path) != "":
+            raise NPSInputError("give either a file (path) or a SQL query (query), not both")
+        frame, fmt = read_query(query, database=database, allowed_directories=allowed_directories), "sql"
+        file = describe_query(query)
+    elif path is None or str(path) == "":
+        raise NPSInputError("nothing to read: give a file path, or a SQL query with query=")
+    elif database is not None and not Path(str(path)).exists():
+        frame, fmt = read_table_of(str(path), database=database), "sql"
+        file = f"table {str(path)!r} in {database}"
     else:
         frame, fmt = read_table(path, format=format, sheet=sheet, sep=sep, encoding=encoding)
-    file = str(path) if fmt != "sql" else describe_query(str(path), database)
+        file = str(path)
     needed = [c for c in [score, *columns, id_column, group_column] if c is not None]
     require_columns(frame, list(dict.fromkeys(needed)), file=file)
 
@@ -186,16 +200,20 @@ def load(
         except NPSInputError as exc:
             hint = score_hint(frame[score], score_labels)
             if hint:
-                raise NPSInputError(
+                exc = NPSInputError(
                     f"{exc.args[0].split(': ', 2)[-1]}{hint}", file=file, column=score, rows=exc.rows, count=exc.count
-                ) from None
-            raise
+                )
+            # The bad values may be a shifted row's name, e-mail or phone: mask them as any output.
+            raise masked_error(exc, frame) from None
         values = parsed.values
         if parsed.invalid:
             invalid_rows = np.isin(row_numbers, [r for r, _ in parsed.invalid])
             _mark(bad, reason_of, reasons, invalid_rows, f"invalid {score!r}: not a whole number {low}-{high}")
     if id_column is not None:
-        _check_ids(frame, id_column, group_column, row_numbers, on_invalid, file, bad, reason_of, reasons)
+        try:
+            _check_ids(frame, id_column, group_column, row_numbers, on_invalid, file, bad, reason_of, reasons)
+        except NPSInputError as exc:
+            raise masked_error(exc, frame) from None
 
     quarantined = int(bad.sum())
     qfile: str | None = None
@@ -342,7 +360,6 @@ __all__ = [
     "LoadReport",
     "check_labels",
     "detect_extra_header_rows",
-    "is_query_or_table",
     "load",
     "load_report",
     "map_score_labels",

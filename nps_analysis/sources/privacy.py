@@ -322,3 +322,11 @@ def find_personal_data(text: str, values: Iterable[str]) -> list[str]:
     """The values (names, e-mails, phone numbers, addresses) that occur in ``text``
     (see :func:`personal_data_finder`)."""
     return personal_data_finder(values)(text)
+
+
+def mask_message(text: str, *, names: Iterable[str] = (), addresses: Iterable[str] = ()) -> str:
+    """One message (an error, a log line) with e-mail addresses, phone numbers and the given names
+    and addresses masked, as :func:`mask_text` masks free text."""
+    if not isinstance(text, str) or not text:
+        return text
+    return str(mask_text([text], names=names, addresses=addresses).iloc[0])

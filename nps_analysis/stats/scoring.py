@@ -16,8 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..sources.bigfile import SQL_START, score_distribution_from_source
-from ..sources.errors import NPSInputError
+from ..sources.bigfile import score_distribution_from_source
 from ..sources.results import ResultMixin
 from ..sources.scores import (
     PASSIVE_FROM,
@@ -389,14 +388,20 @@ def counts_from_source(
     score: str,
     by: Sequence[str] | str | None = None,
     *,
+    query: str | None = None,
     on_invalid: OnInvalid = "error",
     quarantine_path: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
     connection: Any = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
-    """NPS counts per group of a CSV/Parquet file, a SQL query or a table, counted by DuckDB.
+    """NPS counts per group of a CSV/Parquet file, a table, or a SQL query, counted by DuckDB.
+
+    ``source`` is a path (or glob), or a table name with ``database``; pass ``source=None`` and a
+    SQL ``query`` (one read-only ``SELECT``, reading files only below ``allowed_directories``)
+    for a query. See :func:`nps_analysis.sources.bigfile.score_distribution_from_source`.
 
     Same columns as :func:`nps_analysis.scoring.counts` (``by`` columns, ``detractors``,
     ``passives``, ``promoters``, ``n``, ``nps``); ``attrs`` holds ``missing``, ``invalid`` and
@@ -414,12 +419,14 @@ def counts_from_source(
         source,
         score,
         by,
+        query=query,
         on_invalid=on_invalid,
         quarantine_path=quarantine_path,
         database=database,
         connection=connection,
         sep=sep,
         skip_rows=skip_rows,
+        allowed_directories=allowed_directories,
     )
     return counts_from_distribution(dist, by=[by] if isinstance(by, str) else list(by or []))
 
@@ -439,8 +446,6 @@ def counts_from_file(
     See :func:`score_distribution_from_source`; the result is what ``nps.counts(nps.load(path,
     ...), ...)`` gives, without the rows ever reaching pandas.
     """
-    if isinstance(path, str) and SQL_START.match(path):
-        raise NPSInputError("expected a file path; use counts_from_source for SQL queries")
     return counts_from_source(
         Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path, sep=sep, skip_rows=skip_rows
     )
