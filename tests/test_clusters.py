@@ -710,3 +710,15 @@ def test_cluster_arm_table_matches_the_compare_arm_intervals():
         assert (row["nps"], row["ci_lower"], row["ci_upper"], row["n"]) == pytest.approx(
             (interval.nps, interval.ci_lower, interval.ci_upper, interval.n))
         assert row["clusters"] == 12
+
+
+def test_counts_pushed_down_to_an_engine_feed_the_cluster_comparison():
+    """sources/aggregates.cluster_counts (issue 18: counted where the table lives) gives the same
+    per-cluster table, so big or remote pilots never bring rows to pandas."""
+    from nps_analysis.sources.aggregates import cluster_counts as engine_cluster_counts
+
+    f = cluster_pilot_sample()
+    table = engine_cluster_counts(f, "score", "arm", "team")
+    pushed = compare_clusters(table[table.arm == "treatment"], table[table.arm == "control"])
+    rows = compare_cluster_frames(f[f.arm == "treatment"], f[f.arm == "control"], cluster="team")
+    assert pushed.to_dict() == rows.to_dict()
