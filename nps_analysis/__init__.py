@@ -16,6 +16,16 @@ from .analyses.balance import (
 )
 from .analyses.decision import Decision, decide
 from .analyses.decision_memo import decision_memo
+from .analyses.drivers import (
+    CategoryDrivers,
+    DriversInputs,
+    KeyDrivers,
+    KeyDriversBy,
+    category_drivers,
+    drivers_inputs,
+    key_drivers,
+    what_to_fix_first,
+)
 from .analyses.followup import (
     DEFAULT_DEADLINES,
     compliance,
@@ -50,11 +60,27 @@ from .analyses.self_assessment import (
     self_assessment_gap,
     superior_service,
 )
+from .analyses.themes import (
+    THEME_KEYWORDS,
+    ThemeImpact,
+    discover_themes,
+    match_themes,
+    theme_dictionary,
+    theme_impact,
+    theme_trend,
+)
 from .analyses.tracking import cohort_table, nps_by_period, period_changes
 from .report.exports import export_queue, write_alerts
 from .report.parameters import notebook_parameters
 from .report.plots import experiment as plots
 from .report.plots.decision import plot_monitoring
+from .report.plots.drivers import (
+    asymmetry_chart,
+    drivers_chart,
+    drivers_importance_performance_chart,
+    theme_impact_chart,
+    theme_trend_chart,
+)
 from .report.plots.gap import gap_dumbbell, importance_performance_chart, self_assessment_scorecard
 from .report.plots.tracking import plot_cohorts, plot_compliance, plot_nps_trend, plot_transitions
 from .report.record import read_results, record, save_csv, save_figure, save_text
@@ -115,6 +141,27 @@ from .stats.sequential import (
 __version__ = "0.1.0"
 
 __all__ = [
+    # key drivers and comment themes (analyses/drivers.py, analyses/themes.py, report/plots/drivers.py)
+    "THEME_KEYWORDS",
+    "CategoryDrivers",
+    "DriversInputs",
+    "KeyDrivers",
+    "KeyDriversBy",
+    "ThemeImpact",
+    "asymmetry_chart",
+    "category_drivers",
+    "discover_themes",
+    "drivers_chart",
+    "drivers_importance_performance_chart",
+    "drivers_inputs",
+    "key_drivers",
+    "match_themes",
+    "theme_dictionary",
+    "theme_impact",
+    "theme_impact_chart",
+    "theme_trend",
+    "theme_trend_chart",
+    "what_to_fix_first",
     # survey gaps (gap.py, plots_gap.py)
     "DIMENSION_SETS",
     "GAP_LABELS",

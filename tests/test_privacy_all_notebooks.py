@@ -57,6 +57,11 @@ def _scan(run_dir: Path, values: list[str]) -> dict[str, list[str]]:
     [
         ("experiment.ipynb", "experiment", {}),
         ("rollback_decision.ipynb", "monitoring", {}),
+        ("drivers.ipynb", "drivers", {
+            "driver_columns": ["speed", "staff", "product", "price", "billing", "ease"],
+            "comment_column": "note", "time_column": "submitted_at", "team_column": "team",
+            "n_resamples": 50, "n_themes": 3,
+        }),
     ],
 )
 def test_no_personal_data_in_any_default_output(tmp_path, notebook, sample, params):

@@ -89,6 +89,7 @@ def _plugins() -> list[Callable[[Any], None]]:
     # Each feature module registers its own subcommand: add one import and one append here.
     from .alerts import add_alerts_parser
     from .decide import add_decide_parser
+    from .drivers import add_drivers_parser
     from .followup import add_followup_parser
     from .gap import add_gap_parser
     from .run import add_run_parser
@@ -99,6 +100,7 @@ def _plugins() -> list[Callable[[Any], None]]:
     found.append(add_decide_parser)
     found.append(add_followup_parser)
     found.append(add_alerts_parser)
+    found.append(add_drivers_parser)
     return found
 
 

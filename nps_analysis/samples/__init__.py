@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .cluster_pilot import cluster_pilot_sample
+from .drivers import drivers_sample
 from .latent import (
     BASELINE_CSAT,
     BASELINE_DISTRIBUTION,
@@ -505,6 +506,7 @@ SAMPLES: dict[str, Sample] = {
 
 # The closed-loop generator (responses, follow-up logs, root causes) lives in samples/loop.py.
 # The cluster-assigned pilot (whole teams randomised) lives in samples/cluster_pilot.py.
+# The key-driver and comment-theme generator lives in samples/drivers.py.
 
 SAMPLES.update(
     {
@@ -518,6 +520,12 @@ SAMPLES.update(
             "sample_loop_followups.csv",
             lambda: loop_sample().followups,
             "closed loop: the follow-up log of sample_loop_responses (DOMAIN.md fields)",
+        ),
+        "drivers": Sample(
+            "sample_drivers.csv",
+            drivers_sample,
+            "2,000 answers with 6 attribute ratings of known weights (speed first, ease 0), comments "
+            "in en/fr/de/es with 6 planted themes of known effect, 4 teams over 12 weeks",
         ),
         "loop_root_causes": Sample(
             "sample_loop_root_causes.csv",
