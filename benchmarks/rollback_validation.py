@@ -29,8 +29,8 @@ from _report import write_section  # noqa: E402
 
 import nps_analysis as nps  # noqa: E402
 from nps_analysis import datasets  # noqa: E402
-from nps_analysis import decision as dec  # noqa: E402
-from nps_analysis import sequential as seq  # noqa: E402
+from nps_analysis.analyses import decision_rules as dec  # noqa: E402
+from nps_analysis.stats import sequential as seq  # noqa: E402
 
 ALPHA = 0.05
 MARGIN = 5.0

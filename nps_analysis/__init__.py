@@ -92,6 +92,7 @@ from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASS
 from .sources.load import LoadReport, load, load_report
 from .sources.privacy import mask_personal
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
+from .stats.ancova import AdjustedEffect, adjusted_effect
 from .stats.cluster_design import (
     ClusterAssignmentHint,
     ClusterSampleSizeResult,
@@ -109,6 +110,7 @@ from .stats.clusters import (
 )
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
+from .stats.information import information_fractions, spending_bounds
 from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
 from .stats.many import ArmComparison, CompareManyResult, compare_many
 from .stats.multiplicity import CORRECTIONS
@@ -267,6 +269,10 @@ __all__ = [
     "decide",
     "decision_memo",
     "group_sequential_boundary",
+    "spending_bounds",
+    "information_fractions",
+    "adjusted_effect",
+    "AdjustedEffect",
     "load",
     "load_report",
     "notebook_parameters",

@@ -456,41 +456,59 @@ def _prior_experiment(n_per_arm: int, rho: float, effect_shift: float, seed: int
     )
 
 
-def test_cuped_matches_pooled_theta_arithmetic():
+def _lin_fit(df, names):
+    """Independent: statsmodels OLS of the -1/0/+1 value on 1, T, Xc, T Xc with HC2 errors."""
+    import statsmodels.api as sm
+
+    y = np.where(df.score >= 9, 1.0, np.where(df.score >= 7, 0.0, -1.0))
+    t = (df.arm == "treatment").to_numpy(dtype=float)
+    x = df[names].to_numpy(dtype=float)
+    xc = x - x.mean(axis=0)
+    design = np.column_stack([np.ones(len(y)), t, xc, t[:, None] * xc])
+    return sm.OLS(y, design).fit(cov_type="HC2"), y, t, design
+
+
+def test_cuped_is_lin_regression_with_the_arm_and_hc2_variance():
+    from scipy.stats import t as student_t
+
     df = _prior_experiment(400, 0.8, 0.2, seed=1)
     t, c = df[df.arm == "treatment"], df[df.arm == "control"]
     r = compare(t, c, covariates=["prior_score"])
     a = r.covariate_adjustment
-    y = np.where(df.score >= 9, 1.0, np.where(df.score >= 7, 0.0, -1.0))
-    x = df.prior_score.to_numpy()
-    theta = np.cov(x, y)[0, 1] / np.var(x, ddof=1)
-    adj = y - theta * (x - x.mean())
-    is_t = (df.arm == "treatment").to_numpy()
-    diff = 100 * (adj[is_t].mean() - adj[~is_t].mean())
-    se = 100 * math.sqrt(adj[is_t].var(ddof=1) / 400 + adj[~is_t].var(ddof=1) / 400)
-    se_raw = 100 * math.sqrt(y[is_t].var(ddof=1) / 400 + y[~is_t].var(ddof=1) / 400)
-    assert a.theta["prior_score"] == pytest.approx(theta)
-    assert a.difference == pytest.approx(diff)
-    assert a.se == pytest.approx(se)
+    fit, y, arm, design = _lin_fit(pd.concat([t, c]), ["prior_score"])
+    diff, se = 100 * fit.params[1], 100 * fit.bse[1]
+    df_resid = len(y) - design.shape[1]
+    q = student_t.isf(0.025, df_resid)
+    assert a.estimator == "lin" and a.df == df_resid
+    assert a.difference == pytest.approx(diff) and a.se == pytest.approx(se)
+    assert (a.ci_lower, a.ci_upper) == pytest.approx((diff - q * se, diff + q * se))
+    assert a.pvalue == pytest.approx(2 * student_t.sf(abs(diff) / se, df_resid))
+    assert a.theta["prior_score"] == pytest.approx(fit.params[2])
     assert a.unadjusted_difference == pytest.approx(r.difference)
-    assert a.variance_reduction == pytest.approx(1 - se**2 / se_raw**2)
+    # adjusted R^2 of the covariate within arms, by hand
+    rss = float(fit.resid @ fit.resid)
+    within = sum(float(((y[arm == g] - y[arm == g].mean()) ** 2).sum()) for g in (0.0, 1.0))
+    assert a.variance_reduction == pytest.approx(1 - (rss / df_resid) / (within / (len(y) - 2)))
     assert a.variance_reduction > 0.2
-    assert (a.ci_lower, a.ci_upper) == pytest.approx((diff - Z95 * se, diff + Z95 * se))
-    assert a.pvalue == pytest.approx(2 * norm.sf(abs(diff) / se))
+    assert a.population == "all responding answers"
     assert "CUPED" in r.summary()
 
 
-def test_cuped_multiple_covariates_is_ols_regression_adjustment():
+def test_cuped_small_sample_uses_ancova_common_slopes():
     import statsmodels.api as sm
 
-    df = _prior_experiment(300, 0.7, 0.0, seed=2)
+    df = _prior_experiment(15, 0.7, 0.0, seed=2)
     df["plan"] = np.random.default_rng(3).choice(["basic", "plus", "pro"], size=len(df))
     t, c = df[df.arm == "treatment"], df[df.arm == "control"]
     a = cuped(t, c, covariates=["prior_score", "tenure", "plan"])
+    assert a.estimator == "ancova"  # 15 answers per arm < 10 x (4 columns + 1)
     pooled = pd.concat([t, c])
     y = np.where(pooled.score >= 9, 1.0, np.where(pooled.score >= 7, 0.0, -1.0))
     design = pd.get_dummies(pooled[["prior_score", "tenure", "plan"]], columns=["plan"], drop_first=True, dtype=float)
-    ols = sm.OLS(y, sm.add_constant(design)).fit()
+    design.insert(0, "arm", (pooled.arm == "treatment").astype(float))
+    ols = sm.OLS(y, sm.add_constant(design)).fit(cov_type="HC2")
+    assert a.difference == pytest.approx(100 * ols.params["arm"])
+    assert a.se == pytest.approx(100 * ols.bse["arm"])
     for name in ("prior_score", "tenure", "plan_plus", "plan_pro"):
         assert a.theta[name] == pytest.approx(ols.params[name], rel=1e-8, abs=1e-10)
 
@@ -502,10 +520,15 @@ def test_cuped_missing_covariates_policies():
     with pytest.raises(NPSInputError, match="2 responding row") as err:
         compare(t, c, covariates=["prior_score"])
     assert err.value.column == "prior_score" and err.value.rows[0][0] == 3
+    assert "missing_covariates='indicator'" in str(err.value)
     dropped = cuped(t, c, covariates=["prior_score"], missing_covariates="drop")
     assert dropped.rows_dropped == 2 and dropped.n_treatment + dropped.n_control == 198
+    assert dropped.population.startswith("only the 198 answers with every covariate")
     flagged = cuped(t, c, covariates=["prior_score"], missing_covariates="indicator")
     assert flagged.rows_dropped == 0 and set(flagged.theta) == {"prior_score", "prior_score_missing"}
+    assert flagged.population == "all responding answers"
+    r = compare(t, c, covariates=["prior_score"], missing_covariates="drop")
+    assert "describes only the 198 answers" in r.summary()
 
 
 def test_cuped_needs_frames_and_columns():

@@ -15,7 +15,9 @@ from scipy.stats import norm
 import nps_analysis as nps
 from nps_analysis import datasets
 from nps_analysis.analyses import decision as dec
+from nps_analysis.analyses import decision_rules as rules
 from nps_analysis.cli import main
+from nps_analysis.sources.errors import NPSInputError
 from nps_analysis.stats import sequential as seq
 
 COLS = dict(score="score", group="arm", time="submitted_at", treatment="treatment", control="control")
@@ -40,16 +42,40 @@ def _daily_cumulative_counts(frame, arm):
     return table[["d", "p", "r"]].cumsum().to_numpy()
 
 
+def _margin_se(t, c, *, margin):
+    """Standard error (points) by hand: Rocks' pseudo-counts; the plug-in variance E[Y^2] - m^2
+    averaged with V* = E[Y^2] - m*^2, the arm means moved onto the margin (m_T - m_C =
+    -margin/100) in proportion to their variances."""
+    t, c = np.atleast_2d(t).astype(float), np.atleast_2d(c).astype(float)
+    n_t, n_c = t.sum(axis=1), c.sum(axis=1)
+    a_t, a_c = t + [0.75, 1.5, 0.75], c + [0.75, 1.5, 0.75]
+    m_t = (a_t[:, 2] - a_t[:, 0]) / a_t.sum(axis=1)
+    m_c = (a_c[:, 2] - a_c[:, 0]) / a_c.sum(axis=1)
+    s_t = (a_t[:, 2] + a_t[:, 0]) / a_t.sum(axis=1)
+    s_c = (a_c[:, 2] + a_c[:, 0]) / a_c.sum(axis=1)
+    w_t, w_c = (s_t - m_t**2) / n_t, (s_c - m_c**2) / n_c
+    excess = m_t - m_c + margin / 100
+    v_t = (s_t - m_t**2 + s_t - (m_t - excess * w_t / (w_t + w_c)) ** 2) / 2
+    v_c = (s_c - m_c**2 + s_c - (m_c + excess * w_c / (w_t + w_c)) ** 2) / 2
+    return 100 * np.sqrt(v_t / n_t + v_c / n_c)
+
+
 def test_sample_harm_is_rolled_back_with_the_numbers_of_the_confidence_sequence(sample, rollback):
     assert rollback.decision == "ROLL_BACK"
     t = _daily_cumulative_counts(sample, "treatment")
     c = _daily_cumulative_counts(sample, "control")
-    cs = nps.nps_confidence_sequence(t, c, alpha=0.05, planned_responses=rollback.planned_responses)
     assert rollback.looks == len(t) == 30
-    assert rollback.effect == pytest.approx(cs.effect[-1])
-    assert rollback.ci_upper == pytest.approx(cs.running_upper[-1])
-    assert rollback.ci_lower == pytest.approx(cs.running_lower[-1])
-    first = int(np.argmax(cs.ci_upper < -5))
+    n_t, n_c = t.sum(axis=1), c.sum(axis=1)
+    effect = 100 * ((t[:, 2] - t[:, 0]) / n_t - (c[:, 2] - c[:, 0]) / n_c)
+    se = _margin_se(t, c, margin=5)
+    radius = se * seq.cs_multiplier(n_t + n_c, alpha=0.05, planned_n=rollback.planned_responses)
+    tested = (n_t >= 50) & (n_c >= 50)
+    upper = np.where(tested, effect + radius, np.inf)
+    lower = np.where(tested, effect - radius, -np.inf)
+    assert rollback.effect == pytest.approx(effect[-1])
+    assert rollback.ci_upper == pytest.approx(np.minimum.accumulate(upper)[-1])
+    assert rollback.ci_lower == pytest.approx(np.maximum.accumulate(lower)[-1])
+    first = int(np.argmax(upper < -5))
     assert rollback.decided_at_look == first + 1
     assert rollback.decided_at == sorted(pd.to_datetime(sample.submitted_at).dt.strftime("%Y-%m-%d").unique())[first]
     counts = nps.counts(sample, "score", by="arm").set_index("arm")
@@ -118,13 +144,81 @@ def test_sequential_projection_reaches_the_margin_exactly():
     assert dec.projected_responses(**{**kw, "effect": -5.0}) is None
 
 
-def test_group_sequential_uses_lan_demets_bounds_at_the_information_fractions(sample):
+def _rocks_variance(cum):
+    """Per-answer variance of the -1/0/+1 value on counts plus Rocks' (3/4, 3/2, 3/4), by hand."""
+    a = cum + np.array([0.75, 1.5, 0.75])
+    p = a / a.sum(axis=1, keepdims=True)
+    return p[:, 2] + p[:, 0] - (p[:, 2] - p[:, 0]) ** 2
+
+
+def test_group_sequential_spends_error_at_the_observed_information_fractions(sample):
     d = nps.decide(sample, **COLS, margin=5, design="group-sequential", planned_responses=8000)
     h = d.history_frame()
-    n = (h.n_treatment + h.n_control).to_numpy()
-    bounds = nps.group_sequential_boundary(n / 8000, alpha=0.05).z_bounds
-    assert h.multiplier.to_numpy() == pytest.approx(np.asarray(bounds))
+    t = _daily_cumulative_counts(sample, "treatment")
+    c = _daily_cumulative_counts(sample, "control")
+    n_t, n_c = t.sum(axis=1), c.sum(axis=1)
+    v_t, v_c = _rocks_variance(t), _rocks_variance(c)
+    # information = 1 / var(difference); planned maximum: 8,000 answers split as the arms' arrival
+    # rates (both arms answer from the first day, so the rates' ratio is the answers' ratio)
+    share = n_t / (n_t + n_c)
+    fraction = (1 / (v_t / n_t + v_c / n_c)) / (1 / (v_t / (8000 * share) + v_c / (8000 * (1 - share))))
+    tested = (n_t >= 50) & (n_c >= 50) & (fraction >= 0.1)
+    assert tested.any() and not tested.all()
+    exact = nps.group_sequential_boundary(fraction[tested], alpha=0.025, sides=1, spending="obrien-fleming").z_bounds
+    got = h.multiplier.to_numpy()[tested]
+    finite = np.isfinite(exact)
+    assert got[finite] == pytest.approx(np.asarray(exact)[finite], abs=1e-2)
+    assert np.isinf(h.multiplier.to_numpy()[~tested]).all() and (h.tested == tested).all()
+    assert d.information_fraction == pytest.approx(fraction[-1])
     assert d.method.startswith("repeated confidence intervals")
+
+
+def test_late_arm_information_fraction_is_below_the_sample_size_fraction():
+    frame = _frame(days=20, per_day=80, effect=0.0, seed=3)
+    late = frame[(frame.arm == "control") | (frame.day >= 11)]
+    d = nps.decide(late, **COLS, margin=5, design="group-sequential", planned_responses=3000)
+    n = d.n_treatment + d.n_control
+    assert d.information_fraction < n / 3000 - 0.05
+    # the treatment arm's first days hold fewer than 50 answers: no rule there
+    h = d.history_frame()
+    assert not h.tested[h.n_treatment < 50].any()
+
+
+def test_horizon_tunes_the_sequence_to_planned_days_and_the_observed_rate(sample):
+    from nps_analysis.stats import information as info
+
+    d = nps.decide(sample, **COLS, margin=5, planned_days=30)
+    h = d.history_frame()
+    n = (h.n_treatment + h.n_control).to_numpy()
+    assert d.planned_days == 30 and d.daily_rate == pytest.approx(n[-1] / 30)
+    assert d.planned_responses == pytest.approx(n[-1])
+    level = info.horizon_level(0.025, 30)
+    # the mixture formula of the kit's confidence sequence, tightest at planned_days x the rate
+    # observed up to each look (both arms answer from day 1, so day k has k days of answers)
+    rate = n / np.arange(1, 31)
+    expected = np.array([float(seq.cs_multiplier(n[k], alpha=level, planned_n=30 * rate[k])) for k in range(30)])
+    tested = h.tested.to_numpy()
+    assert h.multiplier.to_numpy()[tested] == pytest.approx(expected[tested])
+    assert "30-day horizon" in d.method
+    untuned = nps.decide(sample, **COLS, margin=5)
+    assert d.ci_upper - d.ci_lower < untuned.ci_upper - untuned.ci_lower
+    assert d.decision == "ROLL_BACK" and d.decided_at_look <= untuned.decided_at_look
+
+
+def test_no_rule_after_the_horizon_and_a_note_says_so():
+    frame = _frame(days=20, per_day=40, effect=-5.0, seed=6)
+    d = nps.decide(frame, **COLS, margin=5, planned_days=10)
+    h = d.history_frame()
+    assert not h.tested.iloc[10:].any()
+    if d.decision == "CONTINUE":
+        assert any("horizon" in note for note in d.notes) and d.projected_responses is None
+
+
+def test_bad_planned_days_and_min_responses_are_clear_errors(sample):
+    with pytest.raises(NPSInputError, match="planned_days must be a positive number"):
+        nps.decide(sample, **COLS, margin=5, planned_days=-3)
+    with pytest.raises(NPSInputError, match="min_responses"):
+        nps.decide(sample, **COLS, margin=5, min_responses=0)
 
 
 def test_fixed_design_decides_on_the_latest_look_only(sample):
@@ -132,9 +226,9 @@ def test_fixed_design_decides_on_the_latest_look_only(sample):
     d = nps.decide(early, **COLS, margin=5, design="fixed")
     t = _daily_cumulative_counts(early, "treatment")[-1]
     c = _daily_cumulative_counts(early, "control")[-1]
-    n_t, m_t, v_t = seq.nps_moments(t)
-    n_c, m_c, v_c = seq.nps_moments(c)
-    se = 100 * math.sqrt(v_t / n_t + v_c / n_c)
+    n_t, m_t, _ = seq.nps_moments(t)
+    n_c, m_c, _ = seq.nps_moments(c)
+    se = float(_margin_se(t, c, margin=5)[0])
     assert d.ci_upper == pytest.approx(100 * (m_t - m_c) + norm.isf(0.025) * se)
     assert d.decided_at_look in (None, d.looks)
     assert any("single planned analysis" in note for note in d.notes)
@@ -162,21 +256,27 @@ def test_polarising_change_is_rolled_back_on_the_detractor_guardrail():
     assert "detractor_share" in d.memo().split("Next steps")[1]
 
 
-def test_alpha_is_split_equally_between_nps_and_guardrails(sample):
+def test_alpha_follows_the_rules_union_split_intersection_not(sample):
     d = nps.decide(sample, **COLS, margin=5, guardrails=["csat=5", "handling_minutes=2:lower"])
-    assert d.nps_alpha == pytest.approx(0.05 / 3)
-    assert all(g.alpha == pytest.approx(0.05 / 3) for g in d.guardrails)
+    # ROLL_BACK on any of 3 metrics: one-sided alpha/2 split three ways; KEEP needs all: alpha/2 each
+    assert d.harm_alpha == pytest.approx(0.05 / 6) and d.noninf_alpha == pytest.approx(0.025)
+    assert d.nps_alpha == pytest.approx(0.025 + 0.05 / 6)
+    assert all(g.alpha == pytest.approx(d.nps_alpha) for g in d.guardrails)
     # The CSAT guardrail interval, recomputed directly on top-2-box shares at the last look.
     top = (sample.csat >= 4).astype(float)
     n_t, n_c = (sample.arm == "treatment").sum(), (sample.arm == "control").sum()
     x_t, x_c = top[sample.arm == "treatment"].sum(), top[sample.arm == "control"].sum()
     p_t, p_c = (x_t + 0.5) / (n_t + 1), (x_c + 0.5) / (n_c + 1)
     se = math.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
-    mult = float(seq.cs_multiplier(n_t + n_c, alpha=0.05 / 3, planned_n=d.planned_responses))
+    # higher is better: the upper (harm) bound at two-sided 2 x alpha/6, the lower at alpha
+    upper_mult = float(seq.cs_multiplier(n_t + n_c, alpha=2 * 0.05 / 6, planned_n=d.planned_responses))
+    lower_mult = float(seq.cs_multiplier(n_t + n_c, alpha=0.05, planned_n=d.planned_responses))
     csat = d.guardrails[0]
-    assert csat.effect == pytest.approx(100 * (x_t / n_t - x_c / n_c))
-    last = 100 * (x_t / n_t - x_c / n_c) + 100 * se * mult
-    assert csat.ci_upper <= last + 1e-9  # running intersection: never wider than the last look
+    diff = 100 * (x_t / n_t - x_c / n_c)
+    assert csat.effect == pytest.approx(diff)
+    assert csat.ci_upper <= diff + 100 * se * upper_mult + 1e-9  # running intersection: never wider than the last look
+    assert csat.ci_lower >= diff - 100 * se * lower_mult - 1e-9
+    assert d.history[-1].harm_multiplier > d.history[-1].multiplier
     handling = d.guardrails[1]
     assert handling.unit == "units of handling_minutes"
     assert handling.treatment_value == pytest.approx(sample.loc[sample.arm == "treatment", "handling_minutes"].mean())
@@ -218,7 +318,7 @@ def test_false_rollback_rate_under_daily_looks_stays_below_alpha():
     n, mean, var = seq.nps_moments(counts)
     rates = {}
     for design in ("sequential", "fixed"):
-        mult = dec.interval_multipliers(n[0], n[1], design=design, alpha=0.05, planned_responses=3000)
+        mult = rules.interval_multipliers(n[0], n[1], design=design, alpha=0.05, planned_responses=3000)
         _, lo, hi, _ = seq.difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], multiplier=mult, planned_n=3000)
         harm, noninf, _ = dec.first_looks(100 * lo, 100 * hi, margin=0.0)
         code, _ = dec.combine(harm[None], noninf[None])

@@ -18,10 +18,18 @@ import pandas as pd
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
-from ..stats.clusters import cluster_look_moments, few_clusters_note
+from ..stats.clusters import cluster_codes_by_arm, cluster_look_moments, few_clusters_note
+from ..stats.decision_bounds import (
+    MIN_RESPONSES_PER_ARM,
+    arrival_allocation,
+    margin_variances,
+    rule_multipliers,
+)
+from ..stats.information import rule_alphas
 from ..stats.scoring import NPSCounts
 from ..stats.sequential import (
     SPENDING_FUNCTIONS,
+    VARIANCE_PSEUDO_COUNTS,
     check_alpha,
     default_planned_responses,
     difference_cs,
@@ -37,7 +45,6 @@ from .decision_rules import (
     bayesian_view,
     combine,
     first_looks,
-    interval_multipliers,
     projected_responses,
     verdict_status,
 )
@@ -91,7 +98,12 @@ class GuardrailResult(ResultMixin):
 
 @dataclass(frozen=True)
 class Look(ResultMixin):
-    """The NPS comparison at one look: cumulative responses, effect and intervals."""
+    """The NPS comparison at one look: cumulative responses, effect and intervals.
+
+    ``multiplier``: standard errors spanned by the non-inferiority bound (the lower bound of NPS);
+    ``harm_multiplier``: by the harm bound (the upper bound); ``tested``: whether the rules were
+    applied at this look (not before each arm has the minimum answers, not after the horizon).
+    """
 
     look: int
     period: Any
@@ -103,6 +115,8 @@ class Look(ResultMixin):
     running_lower: float
     running_upper: float
     multiplier: float
+    harm_multiplier: float = math.nan
+    tested: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,15 @@ class Decision(ResultMixin):
             until the NPS interval would clear the margin if the current effect and variance held.
         rules: the rule trace; guardrails: one result per guardrail; bayes: the Bayesian view;
             history: the NPS comparison at every look.
+        nps_alpha: two-sided error of the reported NPS interval, ``harm_alpha + noninf_alpha``.
+        harm_alpha, noninf_alpha: one-sided levels of the harm bound (``alpha / (2 metrics)``:
+            ROLL_BACK on any metric is a union) and of the non-inferiority bound (``alpha / 2``:
+            KEEP needs every metric, an intersection-union test).
+        planned_days, daily_rate: the horizon stated before looking and the observed responses
+            per day (both arms) that turn it into ``planned_responses`` (sequential design).
+        min_responses: answers each arm needs before any rule is applied.
+        information_fraction: group-sequential: the observed information over the planned
+            maximum at the latest look.
         cluster, n_clusters_treatment, n_clusters_control: with ``cluster=``: the assigned column
             and the clusters seen per arm at the latest look.
     """
@@ -158,6 +181,12 @@ class Decision(ResultMixin):
     bayes: BayesianView
     history: tuple[Look, ...]
     notes: tuple[str, ...] = field(default=())
+    harm_alpha: float = math.nan
+    noninf_alpha: float = math.nan
+    planned_days: float | None = None
+    daily_rate: float | None = None
+    min_responses: int = 0
+    information_fraction: float | None = None
     cluster: str | None = None
     n_clusters_treatment: int | None = None
     n_clusters_control: int | None = None
@@ -271,9 +300,18 @@ def _arm_mask(frame: pd.DataFrame, group: str, label: Any) -> np.ndarray:
     return mask
 
 
-def _parse_times(values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str) -> tuple[np.ndarray, list[Any], float]:
-    """Look codes (0-based, chronological) for the responding rows, period labels, days spanned."""
-    present = values.notna() & (values.astype(str).str.strip() != "")
+#: Length of a look period in days, for the elapsed time of a horizon (by the period's letter).
+_PERIOD_DAYS = {"D": 1.0, "H": 1 / 24, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 365.25}
+
+
+def _parse_times(
+    values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str
+) -> tuple[np.ndarray, list[Any], float, np.ndarray, float]:
+    """Look codes (0-based, chronological) for the responding rows, period labels, days spanned,
+    each period's start in days after the first one, and the length of a period in days."""
+    present = values.notna()
+    if values.dtype == object:  # only text can hold blanks; skip the string pass for dates and numbers
+        present &= values.astype(str).str.strip() != ""
     if not present.all():
         bad = ~present.to_numpy()
         labels = _row_labels(frame, rows)
@@ -289,7 +327,7 @@ def _parse_times(values: pd.Series, *, column: str, file: str | None, frame: pd.
         periods = np.asarray(values, dtype=float)
         uniq, codes = np.unique(periods, return_inverse=True)
         labels = [int(u) if float(u).is_integer() else float(u) for u in uniq]
-        return codes, labels, float(max(uniq[-1] - uniq[0], 1.0))
+        return codes, labels, float(max(uniq[-1] - uniq[0], 1.0)), uniq - uniq[0], 1.0
     if pd.api.types.is_datetime64_any_dtype(values):
         stamps = pd.to_datetime(values, utc=True)
     else:
@@ -313,11 +351,14 @@ def _parse_times(values: pd.Series, *, column: str, file: str | None, frame: pd.
         floored = naive.dt.floor(look) if look in ("D", "h") else naive.dt.to_period(look).dt.start_time
     except ValueError:
         raise NPSInputError(f"look must be 'D' (daily), 'h' (hourly) or a period such as 'W' (weekly), got {look!r}") from None
-    uniq, codes = np.unique(floored.to_numpy(), return_inverse=True)
+    # integer nanoseconds sort and compare much faster than datetime objects on a million rows
+    uniq, codes = np.unique(floored.to_numpy().astype("datetime64[ns]").view(np.int64), return_inverse=True)
     # Arrival rate for projections: responses per day of calendar time covered, at least one day.
     span_days = max((stamps.max() - stamps.min()) / pd.Timedelta(days=1), 1.0)
     fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
-    return codes, [pd.Timestamp(u).strftime(fmt) for u in uniq], float(span_days)
+    offsets = (uniq - uniq[0]) / 86_400e9
+    period_days = _PERIOD_DAYS.get(look.strip().lstrip("0123456789")[:1].upper(), 1.0)
+    return codes, [pd.Timestamp(u).strftime(fmt) for u in uniq], float(span_days), offsets, period_days
 
 
 def _cumulative(values: np.ndarray, arm: np.ndarray, looks: np.ndarray, n_looks: int) -> np.ndarray:
@@ -331,22 +372,33 @@ def _cumulative(values: np.ndarray, arm: np.ndarray, looks: np.ndarray, n_looks:
     return np.cumsum(stats, axis=1)
 
 
-def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n, mean, variance) per arm and look from cumulative (n, sum, sumsq)."""
+def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(n, mean, variance, smoothed mean, smoothed mean of squares) per arm and look.
+
+    From cumulative (n, sum, sumsq). The smoothed moments are those the variance is computed
+    from (pseudo-counts), so that ``variance = square - mean^2`` (``None`` for numeric columns,
+    whose variance is not a function of their mean).
+    """
     n, s1, s2 = cum[..., 0], cum[..., 1], cum[..., 2]
+    smooth = square = None
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = s1 / n
         if kind == "nps":
             counts = np.stack([(s2 - s1) / 2, n - s2, (s2 + s1) / 2], axis=-1)
             _, _, var = nps_moments(counts)
+            padded = counts + np.asarray(VARIANCE_PSEUDO_COUNTS)
+            total = padded.sum(axis=-1)
+            smooth = (padded[..., 2] - padded[..., 0]) / total
+            square = (padded[..., 2] + padded[..., 0]) / total
         elif kind == "share":
             # Variance on (x + 1/2)/(n + 1): positive at 0 or n successes, consistent.
             p = (s1 + 0.5) / (n + 1.0)
             var = p * (1 - p)
+            smooth = square = p
         else:
             var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.inf)
             var = np.maximum(var, 0.0)
-    return n, mean, var
+    return n, mean, var, smooth, square
 
 
 # ------------------------------------------------------------------------------------------ decide
@@ -370,6 +422,8 @@ def decide(
     prior: tuple[float, float, float] = (1.0, 1.0, 1.0),
     n_draws: int = 20_000,
     random_state: int | np.random.Generator | None = 0,
+    planned_days: float | None = None,
+    min_responses: int = MIN_RESPONSES_PER_ARM,
     cluster: str | None = None,
 ) -> Decision:
     """Decide whether to roll a change back, keep it, or keep collecting responses.
@@ -385,12 +439,24 @@ def decide(
         says whether NPS is also shown better (``superiority``: lower bound above 0);
       * CONTINUE otherwise, with the projected responses still needed.
     Intervals by ``design``: ``"sequential"`` (default) an anytime-valid asymptotic confidence
-    sequence (Waudby-Smith et al. 2024) valid at every look, intersected over looks;
-    ``"group-sequential"`` repeated confidence intervals from Lan-DeMets spending with looks at
-    information fractions ``N_k / planned_responses`` (Jennison & Turnbull 2000, ch. 9);
+    sequence (Waudby-Smith et al. 2024) valid at every look, intersected over looks; with
+    ``planned_days`` it is tuned to that horizon (tightest there, its level calibrated so that the
+    exact error over the horizon's looks is the rule's alpha; no rule after the horizon);
+    ``"group-sequential"`` repeated confidence intervals from Lan-DeMets spending at the observed
+    information fractions ``I_k / I_max`` (``I = 1 / (V_T/n_T + V_C/n_C)``, ``I_max`` from
+    ``planned_responses`` split as the arms' arrival rates; Jennison & Turnbull 2000, ch. 7 and
+    9), so a late or slow arm spends error only as information really accrues;
     ``"fixed"`` the fixed-horizon z interval at the latest look, valid only if this is the one
-    planned analysis. ``alpha`` is split equally (Bonferroni) between NPS and the guardrails;
-    each metric's interval has two-sided level ``1 - alpha / (1 + len(guardrails))``.
+    planned analysis. Alpha follows the rules (Schultzberg, Ankargren & Franberg 2024): the
+    non-inferiority bound of every metric has one-sided level ``alpha / 2`` (KEEP needs all of
+    them: an intersection-union test, no split); the harm bound has ``alpha / (2 metrics)``
+    (ROLL_BACK on any metric: Bonferroni). No rule is applied before each arm has
+    ``min_responses`` answers (group-sequential: and 10% of the planned information), where the
+    normal approximation of a small, skewed sample is not yet trustworthy. The variances of NPS
+    and the share guardrails are the average of the plug-in one and one with the arm means
+    restricted to the margin, where the rules test (Farrington & Manning 1990;
+    :func:`nps_analysis.stats.decision_bounds.margin_variances`): a small arm whose mean drifts
+    from the margin no longer gets a spuriously small variance (docs/validation.md).
 
     Args:
         data: survey rows (a DataFrame, or a file read with :func:`nps_analysis.io.load`).
@@ -405,25 +471,33 @@ def decide(
         planned_responses: total responses (both arms) the experiment plans; tunes where the
             confidence sequence is tightest and is the group-sequential maximum. Fix it before
             looking; default: a fixed-horizon test of ``margin`` at 80% power
-            (:func:`nps_analysis.sequential.default_planned_responses`).
+            (:func:`nps_analysis.sequential.default_planned_responses`), or ``planned_days``
+            times the observed daily rate when ``planned_days`` is given.
+        planned_days: the experiment's horizon in days, stated before looking. The sequential
+            design is then tuned to it (``planned_responses`` = the observed responses per day x
+            ``planned_days``, recorded as ``daily_rate``) and decides faster within it (at 40
+            answers per arm per day and a true harm of -15 points, ROLL_BACK within 30 days in
+            about 76% of runs against 47% untuned; docs/validation.md); after the horizon no
+            rule is applied.
+        min_responses: answers each arm needs before any rule is applied (default 50).
         spending: ``"obrien-fleming"`` or ``"pocock"`` (group-sequential design).
         look: period of a look for date/time columns (``"D"`` daily, ``"W"`` weekly, ``"h"``).
         prior, n_draws, random_state: Dirichlet prior per arm and Monte Carlo draws of the
             Bayesian view (seeded, so results are reproducible).
         cluster: the column that was assigned when whole teams, stores or agents got the change.
-            At every look each metric's variance is then the cluster-robust linearised variance
-            of the ratio estimator over the clusters seen so far
-            (:func:`nps_analysis.stats.clusters.cluster_look_moments`), floored at the variance
-            that treats answers as independent, times the same multiplier. The sequence stays
+            At every look each metric's variance (the one the design uses, under the margin for
+            NPS and shares) is multiplied by the design effect that look shows: the
+            cluster-robust linearised variance of the ratio estimator over the clusters seen so
+            far (:func:`nps_analysis.stats.clusters.cluster_look_moments`) over the plug-in
+            variance that treats answers as independent, at least 1. The sequence stays
             (asymptotically, time-uniformly) valid when: there are many clusters (the guarantee
             is asymptotic in clusters; with fewer than about 10 per arm a note says so and the
             error rate can exceed alpha); clusters were assigned before the start and none
             changes arm; and either clusters enter over time as independent units, or a fixed
             set of clusters has its members arrive in an order unrelated to their answers, with
-            each cluster's mean stable over the experiment. docs/clusters.md gives the argument
-            and benchmarks/cluster_validation.py the simulation (error at most 3.9% with 10 or
-            30 teams per arm where the independent sequence reaches 31% at ICC 0.1). The
-            Bayesian view still treats answers as independent (a note says so).
+            each cluster's mean stable over the experiment. docs/clusters.md gives the argument,
+            benchmarks/cluster_validation.py the simulation and tests/test_clusters.py a small
+            one through this function. The Bayesian view still treats answers as independent.
 
     Raises:
         NPSInputError: missing columns (naming the time column and listing those present), an
@@ -437,6 +511,12 @@ def decide(
         raise NPSInputError(f"spending must be one of {', '.join(SPENDING_FUNCTIONS)}, got {spending!r}")
     if planned_responses is not None and not (isinstance(planned_responses, (int, float)) and planned_responses > 0):
         raise NPSInputError(f"planned_responses must be a positive number of responses, got {planned_responses!r}")
+    if planned_days is not None and (
+        isinstance(planned_days, bool) or not isinstance(planned_days, (int, float)) or not math.isfinite(planned_days) or planned_days <= 0
+    ):
+        raise NPSInputError(f"planned_days must be a positive number of days (the horizon stated before looking), got {planned_days!r}")
+    if isinstance(min_responses, bool) or not isinstance(min_responses, (int, np.integer)) or min_responses < 1:
+        raise NPSInputError(f"min_responses must be a positive whole number of answers per arm, got {min_responses!r}")
     if str(treatment) == str(control):
         raise NPSInputError(f"treatment and control must be different arms, both are {treatment!r}")
     specs = guardrail_specs(guardrails)
@@ -478,32 +558,73 @@ def decide(
             )
     rows = (in_t | in_c) & answered
     sub = frame.loc[rows]
-    look_code, periods, span_days = _parse_times(sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look)
+    look_code, periods, span_days, offsets, period_days = _parse_times(sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look)
     arm = np.where(in_t[rows], 0, 1)
     n_looks = len(periods)
     scores = parsed.values[rows]
-    cluster_codes = _cluster_codes(sub, cluster, arm, file=file, labels=_row_labels(frame, rows)) if cluster else None
+    cluster_codes = (
+        cluster_codes_by_arm(sub[cluster], arm, column=cluster, file=file, labels=_row_labels(frame, rows)) if cluster else None
+    )
     nps_seen = np.zeros((2, 1), dtype=int)  # clusters seen per arm and look (NPS), with cluster
 
-    nps_alpha = alpha / len(metrics)
-    planned = float(planned_responses or default_planned_responses(margin, alpha=alpha))
-    results = []
+    harm_alpha, noninf_alpha = rule_alphas(alpha, len(metrics))
+    nps_alpha = harm_alpha + noninf_alpha  # two-sided error of each reported interval
+    moments = []
     for m in metrics:
         values = _metric_values(m, sub, scores, file=file, frame=frame, rows=rows)
         # Numeric columns are centred first so sums of squares do not lose precision.
         offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
-        cum = _cumulative(values - offset, arm, look_code, n_looks)
-        n, mean, var = _moments(m.kind, cum)
+        n, mean, var, smooth, square = _moments(m.kind, _cumulative(values - offset, arm, look_code, n_looks))
+        inflation = None
         if cluster_codes is not None:
-            # Cluster-robust variance per look; the independent one is its floor, so a chance
-            # negative ICC (or a look with one answer per cluster) never narrows the interval.
+            # The design effect each look shows: cluster-robust over independent (plug-in)
+            # variance, at least 1 so a chance negative ICC never narrows the interval.
             _, _, var_cluster, seen = cluster_look_moments(values - offset, arm, look_code, cluster_codes, n_looks)
-            var = np.maximum(var_cluster, var)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inflation = np.where(np.isfinite(var_cluster), np.maximum(var_cluster / var, 1.0), np.inf)
+            inflation = np.where(np.isnan(inflation), 1.0, inflation)
             nps_seen = seen if m is metrics[0] else nps_seen
-        mean = mean + offset
-        mult = interval_multipliers(n[0], n[1], design=design, alpha=nps_alpha, planned_responses=planned, spending=spending)
-        diff, lo, hi, se = difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], multiplier=mult, planned_n=planned)
-        diff, lo, hi = diff * m.scale, lo * m.scale, hi * m.scale
+        if smooth is not None:
+            # standard errors estimated under the margin, where the rules test (score-test style)
+            null = (-m.margin if m.direction == "higher_is_better" else m.margin) / m.scale
+            var = np.stack(margin_variances(n[0], smooth[0], square[0], n[1], smooth[1], square[1], null=null))
+        if inflation is not None:
+            var = var * inflation
+        moments.append((n, mean + offset, var))
+    n_nps = moments[0][0]
+    both = (n_nps[0] > 0) & (n_nps[1] > 0)
+    start = float(offsets[int(np.argmax(both))])
+    # days since both arms have answers, counting the look's own period
+    offsets = np.asarray(offsets, dtype=float)
+    elapsed = np.where(both, offsets - start + period_days, 0.0)
+    # each arm's days since its first answer: its arrival rate plans the information (a late arm
+    # is planned at its real rate, a 1:3 split as 1:3)
+    active = [np.where(n_nps[a] > 0, offsets - offsets[int(np.argmax(n_nps[a] > 0))] + period_days, 0.0) for a in (0, 1)]
+    allocation = arrival_allocation(n_nps[0], n_nps[1], active[0], active[1])
+    daily_rate = None
+    if planned_days is not None and design != "fixed":
+        daily_rate = float(n_nps[:, -1].sum() / elapsed[-1])
+        planned = float(planned_responses or daily_rate * planned_days)
+    else:
+        planned = float(planned_responses or default_planned_responses(margin, alpha=alpha))
+    stacked = np.stack([np.stack([mo[0], mo[2]]) for mo in moments])  # (metric, n|var, arm, look)
+    bounds = rule_multipliers(
+        stacked[:, 0, 0], stacked[:, 1, 0], stacked[:, 0, 1], stacked[:, 1, 1],
+        design=design, alpha=alpha, metrics=len(metrics), planned_responses=planned,
+        elapsed_days=elapsed, planned_days=planned_days if design == "sequential" else None,
+        looks_per_day=1.0 / period_days, spending=spending, min_responses=int(min_responses),
+        allocation=allocation,
+    )
+    results = []
+    for i, (m, (n, mean, var)) in enumerate(zip(metrics, moments, strict=True)):
+        diff, _, _, se = difference_cs(n[0], mean[0], var[0], n[1], mean[1], var[1], multiplier=0.0, planned_n=planned)
+        higher = m.direction == "higher_is_better"
+        mult_lo, mult_hi = (bounds.noninf[i], bounds.harm[i]) if higher else (bounds.harm[i], bounds.noninf[i])
+        usable = np.isfinite(se) & np.isfinite(diff)
+        with np.errstate(invalid="ignore"):
+            lo = np.where(usable & np.isfinite(mult_lo), diff - mult_lo * se, -np.inf) * m.scale
+            hi = np.where(usable & np.isfinite(mult_hi), diff + mult_hi * se, np.inf) * m.scale
+        diff = diff * m.scale
         if design == "fixed":
             run_lo, run_hi = lo, hi
             dec_lo, dec_hi = lo[-1:], hi[-1:]
@@ -511,11 +632,12 @@ def decide(
             run_lo, run_hi = running_intersection(lo, hi)
             dec_lo, dec_hi = lo, hi
         harm, noninf, sup = first_looks(dec_lo, dec_hi, margin=m.margin, direction=m.direction)
-        offset = n_looks - 1 if design == "fixed" else 0
+        shift = n_looks - 1 if design == "fixed" else 0
         results.append(
-            dict(metric=m, n=n, mean=mean * m.scale, diff=diff, se=se * m.scale, lo=lo, hi=hi, run_lo=run_lo, run_hi=run_hi, mult=mult,
-                 harm=int(harm) + offset if harm >= 0 else -1, noninf=int(noninf) + offset if noninf >= 0 else -1,
-                 sup=int(sup) + offset if sup >= 0 else -1)
+            dict(metric=m, n=n, mean=mean * m.scale, diff=diff, se=se * m.scale, lo=lo, hi=hi, run_lo=run_lo, run_hi=run_hi,
+                 mult=bounds.noninf[i] if higher else bounds.harm[i], mult_hi=bounds.harm[i] if higher else bounds.noninf[i],
+                 harm=int(harm) + shift if harm >= 0 else -1, noninf=int(noninf) + shift if noninf >= 0 else -1,
+                 sup=int(sup) + shift if sup >= 0 else -1)
         )
 
     code, at = combine([r["harm"] for r in results], [r["noninf"] for r in results])
@@ -527,7 +649,21 @@ def decide(
     notes: list[str] = []
     if design == "fixed":
         notes.append("fixed-horizon interval: valid only if this is the single planned analysis; checking it at every look inflates false alarms")
-    if design == "group-sequential" and nps["n"][:, -1].sum() >= planned and decision == "CONTINUE":
+    tested = bounds.tested[0]
+    if not tested.any():
+        notes.append(
+            f"no rule has been applied yet: each arm needs at least {int(min_responses)} answers"
+            + (" and 10% of the planned information" if design == "group-sequential" else "")
+            + " before the normal approximation is trusted"
+        )
+    horizon_over = planned_days is not None and design == "sequential" and elapsed[-1] > planned_days + 1e-9
+    if horizon_over and decision == "CONTINUE":
+        notes.append(
+            f"the {planned_days:g}-day horizon stated before looking is over without a conclusion: no rule is applied after it "
+            "(its error guarantee covers the horizon only); start a new experiment or state a longer horizon for a new one"
+        )
+    info_fraction = float(bounds.fractions[0, -1]) if design == "group-sequential" else None
+    if design == "group-sequential" and (info_fraction or 0.0) >= 1.0 and decision == "CONTINUE":
         notes.append("the planned maximum of responses has been reached without a conclusion; the design cannot conclude (increase planned_responses only with a pre-specified rule)")
     if cluster_codes is not None:
         few = few_clusters_note(int(nps_seen[0, -1]), int(nps_seen[1, -1]))
@@ -538,13 +674,18 @@ def decide(
         notes.append("the running intersection of the NPS intervals is empty: the data are inconsistent with a constant effect (check for a change over time)")
 
     projected = projected_days = None
-    if decision == "CONTINUE":
+    if decision == "CONTINUE" and not horizon_over:
+        toward_harm = float(nps["diff"][-1]) < -margin
+        side = harm_alpha if toward_harm else noninf_alpha
+        # the multiplier the deciding bound will use: the horizon sequence's calibrated level, else
+        # the design's multiplier at the two-sided level whose one side is the rule's alpha
+        p_alpha = bounds.level[0 if toward_harm else 1] if planned_days is not None and design == "sequential" else 2 * side
         projected = projected_responses(
             effect=float(nps["diff"][-1]),
             se=float(nps["se"][-1]),
             n=float(nps["n"][:, -1].sum()),
             margin=margin,
-            alpha=nps_alpha,
+            alpha=p_alpha,
             design=design,
             planned_responses=planned,
             spending=spending,
@@ -553,6 +694,10 @@ def decide(
         if projected is not None:
             rate = float(nps["n"][:, -1].sum()) / span_days if span_days > 0 else math.nan
             projected_days = float(projected / rate) if rate > 0 else None
+            if planned_days is not None and design == "sequential" and (
+                projected_days is None or elapsed[-1] + projected_days > planned_days
+            ):
+                projected = projected_days = None  # the horizon would end first
 
     rules = _rules(results, n_looks, periods)
     guardrail_results = tuple(
@@ -586,16 +731,20 @@ def decide(
             running_lower=float(nps["run_lo"][k]),
             running_upper=float(nps["run_hi"][k]),
             multiplier=float(nps["mult"][k]),
+            harm_multiplier=float(nps["mult_hi"][k]),
+            tested=bool(tested[k]),
         )
         for k in range(n_looks)
     )
     method = {
-        "sequential": "asymptotic confidence sequence (Waudby-Smith et al. 2024), running intersection",
-        "group-sequential": f"repeated confidence intervals, Lan-DeMets {spending}-type spending",
+        "sequential": "asymptotic confidence sequence (Waudby-Smith et al. 2024), "
+        + (f"tuned to a {planned_days:g}-day horizon, " if planned_days is not None else "")
+        + "running intersection",
+        "group-sequential": f"repeated confidence intervals, Lan-DeMets {spending}-type spending on observed information",
         "fixed": "fixed-horizon Wald interval for a difference of means",
     }[design]
     if cluster_codes is not None:
-        method += f"; cluster-robust (linearised CR1) variance by {cluster}, floored at the independent one"
+        method += f"; variances inflated by the design effect of {cluster} at each look (cluster-robust linearised CR1 over independent, at least 1)"
     return Decision(
         decision=decision,
         treatment=str(treatment),
@@ -626,34 +775,16 @@ def decide(
         bayes=bayes,
         history=history,
         notes=tuple(notes),
+        harm_alpha=harm_alpha,
+        noninf_alpha=noninf_alpha,
+        planned_days=float(planned_days) if planned_days is not None else None,
+        daily_rate=daily_rate,
+        min_responses=int(min_responses),
+        information_fraction=info_fraction,
         cluster=cluster,
         n_clusters_treatment=int(nps_seen[0, -1]) if cluster_codes is not None else None,
         n_clusters_control=int(nps_seen[1, -1]) if cluster_codes is not None else None,
     )
-
-
-def _cluster_codes(sub: pd.DataFrame, cluster: str, arm: np.ndarray, *, file: str | None, labels: list[Any]) -> np.ndarray:
-    """0-based cluster code per responding row; every cluster must sit in one arm. ``labels``:
-    the rows' names in messages (file lines when read from a file)."""
-    values = sub[cluster]
-    missing = values.isna().to_numpy()
-    if missing.any():
-        shown = [(labels[i], None) for i in np.flatnonzero(missing)[:20]]
-        raise NPSInputError(
-            f"{int(missing.sum())} response(s) have no {cluster!r} label: {describe_rows(shown)}",
-            file=file, column=cluster, rows=shown, count=int(missing.sum()),
-        )
-    codes, uniques = pd.factorize(values)
-    arms_per_cluster = np.zeros((len(uniques), 2), dtype=bool)
-    arms_per_cluster[codes, arm] = True
-    both = np.flatnonzero(arms_per_cluster.all(axis=1))
-    if both.size:
-        raise NPSInputError(
-            f"{both.size} cluster(s) appear in both arms (e.g. {[uniques[i] for i in both[:5]]}); in a "
-            "cluster-assigned pilot every customer of a cluster has the same arm",
-            file=file, column=cluster,
-        )
-    return codes
 
 
 def _require_columns(frame: pd.DataFrame, *, score: str, group: str, time: str, extra: Sequence[str], file: str | None) -> None:

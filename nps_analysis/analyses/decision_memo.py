@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .decision_rules import verdict_status
@@ -15,11 +16,17 @@ def decision_memo(decision: Decision) -> str:
     """A decision memo in Markdown written from the result: the decision, the evidence, next steps."""
     d = decision
     level = f"{1 - d.nps_alpha:.1%}".replace(".0%", "%")
+    sides = (
+        f" (lower bound at one-sided {d.noninf_alpha:.2%}, upper at {d.harm_alpha:.2%}: ROLL_BACK on any metric splits alpha, KEEP does not)"
+        if math.isfinite(d.harm_alpha) and not math.isclose(d.harm_alpha, d.noninf_alpha)
+        else ""
+    )
+    horizon = f", tuned to the {d.planned_days:g}-day horizon stated before looking" if d.planned_days else ""
     interval_name = {
-        "sequential": f"{level} confidence sequence (valid however often the data were examined)",
+        "sequential": f"{level} confidence sequence{horizon} (valid however often the data were examined)",
         "group-sequential": f"{level} repeated confidence interval of the group-sequential design",
         "fixed": f"{level} fixed-horizon confidence interval (valid only as the single planned analysis)",
-    }[d.design]
+    }[d.design] + sides
     when = f" at look {d.decided_at_look} ({d.decided_at})" if d.decided_at_look else ""
     title = {
         "ROLL_BACK": f"Decision: ROLL BACK '{d.treatment}'",

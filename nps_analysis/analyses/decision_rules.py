@@ -14,6 +14,7 @@ import numpy as np
 
 from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin
+from ..stats.information import spending_bounds
 from ..stats.scoring import NPSCounts
 from ..stats.sequential import (
     cs_multiplier,
@@ -104,8 +105,12 @@ def interval_multipliers(
 
     ``sequential``: the confidence-sequence multiplier (:func:`cs_multiplier`);
     ``fixed``: ``z_(1-alpha/2)`` (valid at one planned look only);
-    ``group-sequential``: the Lan-DeMets bound at the look's information fraction
+    ``group-sequential``: the Lan-DeMets bound at the sample-size fraction
     ``N_k / planned_responses`` (repeated confidence intervals, Jennison & Turnbull 2000, ch. 9).
+    Symmetric, one level for both rules: the allocation before issue 14, kept for comparisons;
+    :func:`nps_analysis.analyses.decision.decide` uses
+    :func:`nps_analysis.stats.decision_bounds.rule_multipliers` (observed information, a minimum
+    of answers, alpha allocated by rule).
     """
     from scipy.stats import norm
 
@@ -209,7 +214,8 @@ def projected_responses(
         step = max(past[-1] / len(past), (planned_responses - n) / 200)
         future = np.append(np.arange(n + step, planned_responses, step), planned_responses)
         totals = np.concatenate([past, future])
-        bounds = np.asarray(gs_bounds(tuple(totals / planned_responses), alpha, spending))[len(past):]
+        # one-sided spending at alpha/2 per side on the fast grid: hundreds of looks in a blink
+        bounds = np.asarray(spending_bounds(totals / planned_responses, alpha=alpha / 2, spending=spending))[len(past):]
         clear = sigma * bounds / np.sqrt(future) < distance
         if not clear.any():
             return None

@@ -152,6 +152,8 @@ def effect_records(many: Any) -> list[dict[str, Any]]:
                 "pvalue_adjusted": comp.cuped_pvalue_adjusted,
                 "variance_reduction": a.variance_reduction,
                 "rows_dropped": a.rows_dropped,
+                "estimator": a.estimator,
+                "population": a.population,
             }
         out.append(jsonable(rec))
     return out
@@ -209,6 +211,7 @@ def cuped_table(many: Any) -> pd.DataFrame | Note:
                 "CUPED p": p_cell(a.pvalue),
                 "variance reduction": f"{100 * a.variance_reduction:.0f}%",
                 "rows used": f"{a.n_treatment}\u00a0+\u00a0{a.n_control}",
+                "answers described": "all" if not a.rows_dropped else f"only those with every covariate ({a.rows_dropped} left out)",
             }
         )
     if not rows:

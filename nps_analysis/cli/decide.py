@@ -8,6 +8,7 @@ from typing import Any
 
 from ..analyses.decision import decide
 from ..analyses.decision_rules import DESIGNS
+from ..stats.decision_bounds import MIN_RESPONSES_PER_ARM
 from ..stats.sequential import (
     SPENDING_FUNCTIONS,
 )
@@ -33,6 +34,10 @@ def add_decide_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--design", choices=list(DESIGNS), default="sequential")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--planned-responses", type=float, metavar="N", help="planned total responses (both arms)")
+    p.add_argument("--planned-days", type=float, metavar="DAYS",
+                   help="horizon in days stated before looking: tunes the sequential design to it (see docs/sequential.md)")
+    p.add_argument("--min-responses", type=int, default=MIN_RESPONSES_PER_ARM, metavar="N",
+                   help=f"answers each arm needs before any rule is applied (default {MIN_RESPONSES_PER_ARM})")
     p.add_argument("--spending", choices=list(SPENDING_FUNCTIONS), default="obrien-fleming")
     p.add_argument("--look", default="D", help="look period for date columns: D (default), W, h")
     p.add_argument("--format", choices=["table", "json"], default="table")
@@ -67,6 +72,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         planned_responses=args.planned_responses,
         spending=args.spending,
         look=args.look,
+        planned_days=args.planned_days,
+        min_responses=args.min_responses,
     )
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -649,6 +649,45 @@ def icc(
 # ------------------------------------------------------------------------------------ sequential
 
 
+def cluster_codes_by_arm(
+    values: pd.Series,
+    arm: np.ndarray,
+    *,
+    column: str,
+    file: str | None = None,
+    labels: Sequence[Any] | None = None,
+) -> np.ndarray:
+    """0-based cluster code per responding row, checking that every cluster sits in one arm.
+
+    Args:
+        values: the cluster label of each responding row; arm: 0/1 per row.
+        column: the cluster column's name, for messages; labels: the rows' names in messages
+            (e.g. file lines), default the Series index.
+
+    Raises:
+        NPSInputError: rows without a label (named), or clusters found in both arms.
+    """
+    names = list(values.index) if labels is None else list(labels)
+    missing = values.isna().to_numpy()
+    if missing.any():
+        shown = [(names[i], None) for i in np.flatnonzero(missing)[:20]]
+        raise NPSInputError(
+            f"{int(missing.sum())} response(s) have no {column!r} label: {describe_rows(shown)}",
+            file=file, column=column, rows=shown, count=int(missing.sum()),
+        )
+    codes, uniques = pd.factorize(values)
+    arms_per_cluster = np.zeros((len(uniques), 2), dtype=bool)
+    arms_per_cluster[codes, np.asarray(arm, dtype=np.intp)] = True
+    both = np.flatnonzero(arms_per_cluster.all(axis=1))
+    if both.size:
+        raise NPSInputError(
+            f"{both.size} cluster(s) appear in both arms (e.g. {[uniques[i] for i in both[:5]]}); in a "
+            "cluster-assigned pilot every customer of a cluster has the same arm",
+            file=file, column=column,
+        )
+    return codes
+
+
 def cluster_look_moments(
     values: np.ndarray,
     arm: np.ndarray,

@@ -628,4 +628,6 @@ def _summary_sentence(r: CompareResult, treatment: str, control: str) -> str:
             f"({level} CI {a.ci_lower:.1f} to {a.ci_upper:.1f}, {format_pvalue(a.pvalue)}), "
             f"variance reduced by {100 * a.variance_reduction:.0f}%"
         )
+        if a.rows_dropped:
+            text += f"; the adjusted effect describes {a.population}"
     return text + "."
