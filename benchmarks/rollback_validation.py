@@ -1,5 +1,8 @@
 """Roll-back decisions under daily looks: false alarms, time to ROLL_BACK, time-uniform coverage.
 
+Historical (before issue 14): it simulates the earlier decision core; the current designs are
+validated by ``benchmarks/rollback_designs.py``.
+
 Simulates cohort experiments watched every day for 60 days (Poisson daily arrivals per arm,
 answers from the latent model of ``nps_analysis.datasets``) on counts, through the same decision
 core as ``nps.decide`` (``interval_multipliers``, ``difference_cs``, ``first_looks``, ``combine``),

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize
 from scipy.stats import chi2_contingency, norm
 
 import nps_analysis as nps
@@ -51,7 +52,7 @@ def test_wald_matches_formula():
 
 
 def test_adjusted_wald_matches_formula():
-    r = compare(NPSCounts(20, 30, 50), NPSCounts(30, 30, 40))
+    r = compare(NPSCounts(20, 30, 50), NPSCounts(30, 30, 40), method="adjusted-wald")
     # adjusted counts: (20.75, 31.5, 50.75) and (30.75, 31.5, 40.75), n = 103 each
     nps_t, nps_c = 100 * 30 / 103, 100 * 10 / 103
     v_t = (20.75 + 50.75) / 103 - (30 / 103) ** 2
@@ -67,6 +68,59 @@ def test_adjusted_wald_matches_formula():
     assert r.pvalue == pytest.approx(2 * norm.sf(centre / se))
     assert r.treatment.method == "adjusted-wald"
     assert r.treatment.ci_lower == pytest.approx(nps_t - Z95 * 100 * math.sqrt(v_t / 103))
+
+
+def _tango_limits_by_hand(d, p, r, z):
+    """Tango's score limits by brentq on the score equation (constrained MLE from the quadratic)."""
+    n = d + p + r
+
+    def score(x):
+        a2, b2, c2 = 2 * n, -r - d + (2 * n - r + d) * x, -d * x * (1 - x)
+        q = (-b2 + math.sqrt(b2 * b2 - 4 * a2 * c2)) / (2 * a2)
+        return (r - d - n * x) / math.sqrt(n * (2 * q + x * (1 - x)))
+
+    obs = (r - d) / n
+    return (optimize.brentq(lambda x: score(x) - z, -1 + 1e-12, obs, xtol=1e-14),
+            optimize.brentq(lambda x: score(x) + z, obs, 1 - 1e-12, xtol=1e-14))
+
+
+def test_default_is_mover_of_the_score_limits_by_hand():
+    t, c = (20, 30, 50), (30, 30, 40)
+    r = compare(NPSCounts(*t), NPSCounts(*c))
+    assert r.method == "mover-score" and r.interval_method == "mover-score"
+    l1, u1 = _tango_limits_by_hand(*t, Z95)
+    l2, u2 = _tango_limits_by_hand(*c, Z95)
+    lower = 0.2 - math.hypot(0.3 - l1, u2 - 0.1)
+    upper = 0.2 + math.hypot(u1 - 0.3, 0.1 - l2)
+    assert (r.ci_lower, r.ci_upper) == pytest.approx((100 * lower, 100 * upper), abs=1e-6)
+    assert r.difference == pytest.approx(20.0)
+    assert r.se == pytest.approx(100 * (upper - lower) / (2 * Z95), abs=1e-6)
+    # the p-value is the level at which the interval's lower bound reaches 0
+    z0 = optimize.brentq(lambda z: 0.2 - math.hypot(0.3 - _tango_limits_by_hand(*t, z)[0],
+                                                    _tango_limits_by_hand(*c, z)[1] - 0.1), 0.1, 6)
+    assert r.statistic == pytest.approx(z0, abs=1e-4)
+    assert r.pvalue == pytest.approx(2 * norm.sf(z0), abs=1e-5)
+    assert r.treatment.method == "score"
+    g = compare(NPSCounts(*t), NPSCounts(*c), alternative="greater", margin=5)
+    assert g.pvalue == pytest.approx(norm.sf(z0), abs=1e-5) and g.ci_upper == 200
+    zm = optimize.brentq(lambda z: 0.25 - math.hypot(0.3 - _tango_limits_by_hand(*t, z)[0],
+                                                     _tango_limits_by_hand(*c, z)[1] - 0.1), 0.1, 8)
+    assert g.margin_pvalue == pytest.approx(norm.sf(zm), abs=1e-5)
+
+
+def test_mover_score_tails_are_balanced_at_unequal_sizes():
+    # 50 vs 150 answers from 5/15/80 (A/A): adjusted Wald's tails are 2.62% and 1.22%; MOVER-score's
+    # are within [1.5%, 3.0%] (benchmarks/two_sample_tails.py, exact). A quick simulation agrees.
+    rng = np.random.default_rng(11)
+    shares = (0.05, 0.15, 0.80)
+    reps = 200
+    t, c = rng.multinomial(50, shares, reps), rng.multinomial(150, shares, reps)
+    low = high = 0
+    for i in range(reps):
+        r = compare(NPSCounts(*t[i]), NPSCounts(*c[i]), row_tests=False)
+        low += r.ci_upper < 0
+        high += r.ci_lower > 0
+    assert 0 < low / reps < 0.07 and 0 < high / reps < 0.07
 
 
 def test_one_sided_alternatives_follow_scipy_convention():
@@ -208,7 +262,7 @@ def _dirichlet_difference_moments(t, c, prior=(1, 1, 1)):
 
 def test_bayes_matches_dirichlet_moments():
     t, c = (60, 70, 120), (70, 70, 110)
-    mean, sd = _dirichlet_difference_moments(t, c)
+    mean, sd = _dirichlet_difference_moments(t, c, prior=(0.5, 0.5, 0.5))  # Jeffreys, the default
     r = compare(NPSCounts(*t), NPSCounts(*c), method="bayes", margin=5, n_resamples=40_000)
     assert r.se == pytest.approx(sd, rel=0.02)
     assert r.ci_lower == pytest.approx(mean - Z95 * sd, abs=0.6)
@@ -224,7 +278,9 @@ def test_bayes_prior_is_configurable():
     jeffreys = compare(NPSCounts(*t), NPSCounts(*c), method="bayes", prior=(0.5, 0.5, 0.5), n_resamples=40_000)
     mean, sd = _dirichlet_difference_moments(t, c, prior=(0.5, 0.5, 0.5))
     assert jeffreys.se == pytest.approx(sd, rel=0.03)
-    uniform = compare(NPSCounts(*t), NPSCounts(*c), method="bayes", n_resamples=40_000)
+    default = compare(NPSCounts(*t), NPSCounts(*c), method="bayes", n_resamples=40_000)
+    assert default.se == jeffreys.se  # Jeffreys is the default
+    uniform = compare(NPSCounts(*t), NPSCounts(*c), method="bayes", prior=(1, 1, 1), n_resamples=40_000)
     assert uniform.se < jeffreys.se  # more pseudo-counts, tighter posterior
 
 
@@ -412,6 +468,7 @@ def _aa_counts(reps: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize(
     "method, reps, kwargs",
     [
+        ("mover-score", 200, {}),
         ("adjusted-wald", 2000, {}),
         ("wald", 2000, {}),
         ("permutation", 800, {}),

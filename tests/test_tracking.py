@@ -66,18 +66,20 @@ def test_nps_by_period_counts_intervals_and_suppression():
         answers((0, 1, 1), team="B", submitted_at="2026-09-09T10:00:00Z"),
     ], ignore_index=True)
     t = nps_by_period(frame, by="team", min_n=3).set_index(["team", "period"])
-    a1 = t.loc[("A", pd.Timestamp("2026-09-07"))]
-    assert (a1["n"], a1["nps"]) == (5, 40.0)
-    ref = nps.nps_interval(nps.NPSCounts(1, 1, 3))
-    assert (a1["ci_lower"], a1["ci_upper"]) == pytest.approx((ref.ci_lower, ref.ci_upper))
     a2 = t.loc[("A", pd.Timestamp("2026-09-14"))]
     assert (a2["n"], a2["nps"]) == (3, pytest.approx(-100 / 3))
+    ref = nps.nps_interval(nps.NPSCounts(2, 0, 1), method="adjusted-wald")
+    assert (a2["ci_lower"], a2["ci_upper"]) == pytest.approx((ref.ci_lower, ref.ci_upper))
     b1 = t.loc[("B", pd.Timestamp("2026-09-07"))]
     assert b1["suppressed"] and math.isnan(b1["nps"]) and math.isnan(b1["promoters"]) and b1["n"] == 2
     assert b1["note"] == "n = 2 < 3: not shown"
+    # A's week 1 (n = 5) would reveal B's counts from the week's total: hidden too (complementary)
+    a1 = t.loc[("A", pd.Timestamp("2026-09-07"))]
+    assert a1["suppressed"] and a1["n"] == 5 and math.isnan(a1["nps"]) and math.isnan(a1["ci_lower"])
+    assert "complementary" in a1["note"]
     b2 = t.loc[("B", pd.Timestamp("2026-09-14"))]     # a week without answers is shown as n = 0
     assert b2["n"] == 0 and b2["suppressed"]
-    assert t.attrs["suppressed"] == 2
+    assert t.attrs["suppressed"] == 3
 
 
 def change_table(min_n=30):
@@ -88,6 +90,9 @@ def change_table(min_n=30):
         answers((30, 25, 45), team="B", submitted_at="2026-09-15T10:00:00Z"),
         answers((5, 5, 5), team="C", submitted_at="2026-09-08T10:00:00Z"),
         answers((20, 20, 20), team="C", submitted_at="2026-09-15T10:00:00Z"),
+        # D is the week-1 cell hidden to protect C's (complementary suppression: the smallest other)
+        answers((10, 10, 11), team="D", submitted_at="2026-09-08T10:00:00Z"),
+        answers((10, 10, 20), team="D", submitted_at="2026-09-15T10:00:00Z"),
     ], ignore_index=True)
     return nps_by_period(frame, by="team", min_n=min_n)
 
@@ -117,7 +122,7 @@ def test_period_change_is_a_difference_of_two_independent_nps():
 
 def test_adjusted_wald_period_change_matches_compare():
     c = period_changes(change_table()).set_index("team")
-    ref = nps.compare(nps.NPSCounts(40, 30, 30), nps.NPSCounts(20, 30, 50))
+    ref = nps.compare(nps.NPSCounts(40, 30, 30), nps.NPSCounts(20, 30, 50), method="adjusted-wald")
     assert c.loc["A", "difference"] == pytest.approx(ref.difference)
     assert ref.difference == pytest.approx(-40.0)
     assert (c.loc["A", "ci_lower"], c.loc["A", "ci_upper"]) == pytest.approx((ref.ci_lower, ref.ci_upper))
@@ -149,7 +154,7 @@ def test_adjustments_match_statsmodels():
 
 def test_all_periods_form_one_family():
     c = period_changes(change_table(min_n=10), period="all")
-    assert c.attrs["tested"] == 3 and "every period" in c.attrs["family"]
+    assert c.attrs["tested"] == 4 and "every period" in c.attrs["family"]  # A, B, C, D; none small at 10
     text = describe_changes(period_changes(change_table()))
     assert "team A: NPS fell from +30 to -10 (-40 points" in text and "Family: 2 comparison(s)" in text
 
@@ -185,14 +190,22 @@ def test_cohort_table_by_start_month_and_months_since_start():
         ("c3", "2026-02-01", "2026-03-05T10:00:00Z", 0), ("c4", "2026-03-01", "2026-02-15T10:00:00Z", 9),
     ]:
         rows.append({"customer_id": cust, "customer_since": since, "submitted_at": when, "score": score})
-    t = cohort_table(pd.DataFrame(rows), start="customer_since", min_n=2)
+    t = cohort_table(pd.DataFrame(rows), start="customer_since", min_n=1)
     got = {(r.cohort.strftime("%Y-%m"), r.periods_since_start): (r.n, r.nps) for r in t.itertuples()}
     assert got[("2026-01", 0)] == (2, 0.0)                 # a promoter and a detractor
     assert got[("2026-01", 2)] == (2, 50.0)                # a promoter and a passive
-    assert got[("2026-02", 1)][0] == 1 and math.isnan(got[("2026-02", 1)][1])   # n = 1 < 2: suppressed
+    assert got[("2026-02", 1)] == (1, -100.0)
     assert t.attrs["before_start"] == 1                    # c4 answered before its start date
     wide = cohort_matrix(t)
     assert wide.loc[pd.Timestamp("2026-01-01"), 2] == 50.0
+    # min_n = 2: the February cohort's n = 1 cell is hidden; March's calendar total would reveal it
+    # from the January cohort's March cell, which is hidden too, and then the January cohort's
+    # total would reveal that one from its first month: complementary suppression cascades.
+    small = cohort_table(pd.DataFrame(rows), start="customer_since", min_n=2)
+    hidden = {(r.cohort.strftime("%Y-%m"), r.periods_since_start): (r.n, r.suppressed, r.note) for r in small.itertuples()}
+    assert hidden[("2026-02", 1)][:2] == (1, True) and "< 2" in hidden[("2026-02", 1)][2]
+    for key in (("2026-01", 2), ("2026-01", 0)):
+        assert hidden[key][:2] == (2, True) and "complementary" in hidden[key][2]
 
 
 def test_cohort_defaults_to_the_first_answer():

@@ -21,6 +21,7 @@ from ..sources.dates import to_instant, to_utc
 from ..sources.errors import NPSInputError
 from ..sources.privacy import known_personal_values, mask_personal, mask_text
 from ..sources.scores import CATEGORIES, category_labels, parse_scores
+from ..stats.disclosure import complementary_suppression, margin_labels
 from .tracking import (
     Correction,
     assign_periods,
@@ -107,8 +108,10 @@ def comment_themes(
     Returns:
         Long table: the groups (``period`` first when ``freq`` is given), ``theme``, ``comments``
         (non-empty comments in the group), ``mentions``, ``share`` (% of comments) with a Wilson
-        interval; groups with fewer than ``min_n`` comments have ``share`` and its interval
-        suppressed (``suppressed``). ``attrs["themes"]`` holds the dictionary used.
+        interval; groups with fewer than ``min_n`` comments have ``mentions``, ``share`` and its
+        interval suppressed (``suppressed``), and complementary groups too (the smallest other
+        group of the same period, or of the table), so that totals cannot reveal them
+        (:func:`complementary_suppression`). ``attrs["themes"]`` holds the dictionary used.
     """
     from ..stats.scoring import wilson_interval
 
@@ -149,7 +152,22 @@ def comment_themes(
     long["ci_lower"] = 100.0 * np.asarray(lows, dtype=float)
     long["ci_upper"] = 100.0 * np.asarray(highs, dtype=float)
     small = (long["comments"] < min_n).to_numpy()
+    if by and len(long):
+        # Suppression is per group (all its themes together); the published total is the period's
+        # (or the whole table's) over the other grouping columns.
+        groups = long.groupby(by, sort=False, dropna=False, observed=True)
+        first = groups.head(1)
+        margin_cols = [["period", *[b for b in by if b not in ("period", c)]] if "period" in by else
+                       [b for b in by if b != c] for c in by if c != "period"]
+        extra_groups = complementary_suppression(
+            first["comments"].to_numpy(), (first["comments"] < min_n).to_numpy(),
+            margin_labels(first, margin_cols or [[]]),
+        )
+        gid = groups.ngroup().to_numpy()
+        first_gid = groups.ngroup().loc[first.index].to_numpy()
+        small = small | np.isin(gid, first_gid[extra_groups])
     long["suppressed"] = small
+    long["mentions"] = long["mentions"].astype(float).where(~small)
     for col in ("share", "ci_lower", "ci_upper"):
         long[col] = long[col].where(~small)
     long = long[[*by, "theme", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]]

@@ -364,7 +364,9 @@ def followup_queue(
     has_contact = contacted.notna().to_numpy()
     in_time = has_contact & (contacted <= dl).to_numpy()
     late = has_contact & ~in_time
-    overdue = ~has_contact & (dl < as_of_utc).to_numpy()
+    # A deadline at as_of has passed: no contact at or before it is recorded, so it is overdue
+    # (0 hours), consistent with ``due`` (deadline at or before as_of).
+    overdue = ~has_contact & (dl <= as_of_utc).to_numpy()
     held = np.zeros(len(q), dtype=bool)
     for column, values in (holdout or {}).items():
         if column not in q.columns:

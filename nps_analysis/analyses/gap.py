@@ -9,6 +9,7 @@ respondent rows, and they are vectorized over respondents.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -51,9 +52,10 @@ GapTest = Literal["auto", "mann-whitney", "brunner-munzel", "brunner-munzel-perm
 GAP_TESTS = ("auto", "mann-whitney", "brunner-munzel", "brunner-munzel-permutation")
 #: ``test="auto"``: Brunner-Munzel's t approximation when both sides have at least this many
 #: answers, its studentized permutation version below. benchmarks/gap_fdr.py: with 20 items the
-#: false discovery rate depends on p-values near 0.05/20, where the t approximation is liberal at a
-#: company side of 30 (FDR 6.0% +/- 0.7 at a 5% target) but not at 100; choosing Mann-Whitney by a
-#: variance-ratio rule is not safe at all when spreads differ.
+#: false discovery rate depends on p-values near 0.05/20, where the t approximation is liberal at
+#: small company sides (FDR 10.4% at company n = 10, 7.8% at 15, 6.0% at 30 and 5.1% at 100
+#: against a 5% target; 20,000 replicates, benchmarks/gap_fdr.py --only-bm-t);
+#: choosing Mann-Whitney by a variance-ratio rule is not safe at all when spreads differ.
 PERMUTATION_MIN_N = 50
 
 
@@ -70,6 +72,17 @@ def _choose_test(
     """Which rank test each item uses and why; returns (tests, reasons, variance ratios)."""
     if test not in GAP_TESTS:
         raise NPSInputError(f"test must be one of {', '.join(GAP_TESTS)}, got {test!r}")
+    small = np.minimum(np.atleast_1d(n1), np.atleast_1d(n2))
+    if test == "brunner-munzel" and small.size and np.any(small < PERMUTATION_MIN_N):
+        warnings.warn(
+            f"test='brunner-munzel' uses the t approximation, which is liberal with fewer than "
+            f"{PERMUTATION_MIN_N} answers on a side ({int(small.min())} here): under no gap its "
+            "Benjamini-Hochberg FDR over 20 items is 10.4% at n = 10, 7.8% at 15 and 6.0% at 30 "
+            "(target 5%; benchmarks/gap_fdr.py --only-bm-t). Use test='auto' or "
+            "'brunner-munzel-permutation' at this size.",
+            UserWarning,
+            stacklevel=3,
+        )
     lo = np.minimum(var_company, var_customers)
     hi = np.maximum(var_company, var_customers)
     with np.errstate(invalid="ignore", divide="ignore"):

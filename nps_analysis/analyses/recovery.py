@@ -354,7 +354,7 @@ def holdout_comparison(
     contact: Any = "contact",
     holdout: Any = "holdout",
     category: str = "detractor",
-    method: str = "adjusted-wald",
+    method: str = "mover-score",
     confidence_level: float = 0.95,
     margin: float | None = None,
     response_id: str = "response_id",

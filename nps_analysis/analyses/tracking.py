@@ -2,7 +2,8 @@
 cohorts by start month, comment themes, and alert lists for a scheduler to pass on.
 
 Cells with fewer than ``min_n`` responses are suppressed (shown as missing with a note), never shown
-as noise; a change is flagged only when significant after controlling for the many segments.
+as noise, with complementary cells so totals cannot reveal them; a change is flagged only when
+significant after controlling for the many segments.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..sources.dates import to_instant, to_utc
 from ..sources.errors import NPSInputError
 from ..sources.scores import parse_scores
 from ..stats import multiplicity
+from ..stats.disclosure import COMPLEMENTARY_NOTE, complementary_suppression, margin_labels
 from ..stats.intervals import nps_interval, z_value
 from ..stats.scoring import NPSCounts, counts
 
@@ -121,9 +123,14 @@ def prepare_responses(
 
 
 def _interval_columns(
-    table: pd.DataFrame, *, method: str, confidence_level: float, min_n: int
+    table: pd.DataFrame, *, method: str, confidence_level: float, min_n: int,
+    margins: Sequence[Sequence[str]] = (),
 ) -> pd.DataFrame:
-    """Add nps, ci_lower, ci_upper, suppressed and note; suppress cells with n < min_n."""
+    """Add nps, ci_lower, ci_upper, suppressed and note; suppress cells with n < min_n.
+
+    ``margins``: the totals that can be published (lists of columns); cells are also hidden by
+    :func:`complementary_suppression` so that none of them reveals a small cell.
+    """
     lows, highs = [], []
     for d, p, r in zip(table["detractors"], table["passives"], table["promoters"], strict=True):
         if d + p + r >= max(min_n, 1):
@@ -137,10 +144,14 @@ def _interval_columns(
     table["ci_lower"] = lows
     table["ci_upper"] = highs
     small = (table["n"] < min_n).to_numpy()
-    table["suppressed"] = small
-    table["note"] = np.where(small, [f"n = {int(n)} < {min_n}: not shown" for n in table["n"]], "")
-    for col in ("nps", "detractors", "passives", "promoters"):
-        table[col] = table[col].astype(float).where(~small)
+    extra = complementary_suppression(table["n"].to_numpy(), small, margin_labels(table, margins)) if margins \
+        else np.zeros(len(table), dtype=bool)
+    table["suppressed"] = small | extra
+    table["note"] = np.where(small, [f"n = {int(n)} < {min_n}: not shown" for n in table["n"]],
+                             np.where(extra, COMPLEMENTARY_NOTE, ""))
+    hide = small | extra
+    for col in ("nps", "detractors", "passives", "promoters", "ci_lower", "ci_upper"):
+        table[col] = table[col].astype(float).where(~hide)
     return table
 
 
@@ -213,7 +224,11 @@ def nps_by_period(
     with np.errstate(invalid="ignore", divide="ignore"):
         table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / table["n"].where(table["n"] > 0)
     table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps"]]
-    table = _interval_columns(table, method=method, confidence_level=confidence_level, min_n=min_n)
+    # Published totals: the period over all segments, and with several segment columns the total
+    # over each one of them.
+    margins = [["period"]] + ([["period", *[b for b in by if b != c]] for c in by] if len(by) > 1 else [])
+    table = _interval_columns(table, method=method, confidence_level=confidence_level, min_n=min_n,
+                              margins=margins if by else ())
     table = table.sort_values([*by, "period"], kind="stable").reset_index(drop=True)
     table.attrs.update(
         freq=freq, by=by, timezone=timezone, min_n=min_n, method=method, confidence_level=confidence_level,
@@ -467,7 +482,12 @@ def cohort_table(
     ok &= since >= 0
     work = pd.DataFrame({"cohort": cohort[ok].to_numpy(), "periods_since_start": since[ok], score: parsed.values[ok]})
     table = counts(work, score, by=["cohort", "periods_since_start"])
-    table = _interval_columns(table, method=method, confidence_level=confidence_level, min_n=min_n)
+    # Published totals: each cohort over its periods, and each calendar period over cohorts.
+    table["_calendar"] = (
+        pd.to_datetime(table["cohort"]).dt.to_period(pfreq).array.asi8 + table["periods_since_start"].to_numpy()
+    )
+    table = _interval_columns(table, method=method, confidence_level=confidence_level, min_n=min_n,
+                              margins=[["cohort"], ["_calendar"]]).drop(columns=["_calendar"])
     table = table.sort_values(["cohort", "periods_since_start"]).reset_index(drop=True)
     table.attrs.update(freq=freq, min_n=min_n, before_start=int(before.sum()), method=method,
                        confidence_level=confidence_level, suppressed=int(table["suppressed"].sum()))

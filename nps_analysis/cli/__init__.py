@@ -19,6 +19,7 @@ from .score import cmd_score
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ..stats.compare import COMPARE_METHODS
     from ..stats.intervals import INTERVAL_METHODS
 
     parser = argparse.ArgumentParser(
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", required=True, metavar="COL", help="column with the arm labels")
     p.add_argument("--treatment", required=True, metavar="LABEL")
     p.add_argument("--control", required=True, metavar="LABEL")
-    add_stats_options(p, ["adjusted-wald", "wald", "bootstrap", "permutation", "bayes"])
+    add_stats_options(p, COMPARE_METHODS)
     p.add_argument("--alternative", choices=["two-sided", "less", "greater"], default="two-sided")
     p.add_argument(
         "--cluster", metavar="COL",

@@ -56,7 +56,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_stats_options(p: argparse.ArgumentParser, methods: Sequence[str]) -> None:
-    p.add_argument("--method", default="adjusted-wald", choices=list(methods))
+    # The first method listed is the library's default, so the CLI and the API agree.
+    p.add_argument("--method", default=list(methods)[0], choices=list(methods))
     p.add_argument("--confidence-level", type=float, default=0.95, metavar="X")
 
 

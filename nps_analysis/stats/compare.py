@@ -31,15 +31,23 @@ from .difference import (
     rng_of,
     z_score,
 )
-from .intervals import NPSInterval, check_confidence_level, nps_interval, posterior_nps
+from .intervals import (
+    NPSInterval,
+    check_confidence_level,
+    mover_score_test,
+    nps_interval,
+    posterior_nps,
+)
 from .rowtests import RowTests, row_level_tests
 from .scoring import NPSCounts
 
-CompareMethod = Literal["adjusted-wald", "wald", "bootstrap", "permutation", "bayes"]
-COMPARE_METHODS: tuple[str, ...] = ("adjusted-wald", "wald", "bootstrap", "permutation", "bayes")
+CompareMethod = Literal["mover-score", "adjusted-wald", "wald", "bootstrap", "permutation", "bayes"]
+#: The first is the default (issue 14: each tail closest to alpha/2 in exact enumeration).
+COMPARE_METHODS: tuple[str, ...] = ("mover-score", "adjusted-wald", "wald", "bootstrap", "permutation", "bayes")
 
 #: The single-NPS interval reported beside each comparison method.
 _GROUP_METHOD = {
+    "mover-score": "score",
     "adjusted-wald": "adjusted-wald",
     "wald": "wald",
     "bootstrap": "bootstrap",
@@ -323,7 +331,7 @@ def compare(
     treatment: Any,
     control: Any,
     *,
-    method: CompareMethod = "adjusted-wald",
+    method: CompareMethod = "mover-score",
     confidence_level: float = 0.95,
     alternative: Alternative = "two-sided",
     margin: float | None = None,
@@ -331,7 +339,7 @@ def compare(
     score: str = "score",
     missing_covariates: MissingPolicy = "error",
     row_tests: bool = True,
-    prior: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    prior: tuple[float, float, float] = (0.5, 0.5, 0.5),
     n_resamples: int = 10_000,
     max_exact_states: int = 1_000_000,
     random_state: int | np.random.Generator | None = 0,
@@ -343,7 +351,14 @@ def compare(
     ``difference`` is always the observed NPS(treatment) - NPS(control) in points. With
     ``D = NPS_t - NPS_c`` and per-respondent variances ``V = p_pro + p_det - (p_pro - p_det)^2``:
 
-    - ``"adjusted-wald"`` (default): add 3/4 detractor, 3/2 passive, 3/4 promoter to EACH group
+    - ``"mover-score"`` (default): MOVER (Zou & Donner 2008, Statistics in Medicine
+      27:1693-1702; Newcombe 1998 method 10) from each cohort's Tango score limits ``(l, u)``:
+      ``lower = D - sqrt((NPS_t - l_t)^2 + (u_c - NPS_c)^2)``, ``upper = D + sqrt((u_t - NPS_t)^2
+      + (NPS_c - l_c)^2)``. Its limits follow the skew of each cohort, so at unequal sizes and
+      skewed scores both tails stay near alpha/2 (docs/validation.md, two-sample-tails). The
+      p-value inverts the interval (the level at which a bound reaches 0), ``statistic`` is that
+      signed normal quantile and ``se`` the implied ``(upper - lower) / (2 z)``.
+    - ``"adjusted-wald"``: add 3/4 detractor, 3/2 passive, 3/4 promoter to EACH group
       (Rocks 2016, The American Statistician 70(4):365-372; MeasuringU), then the Wald difference
       on the adjusted counts: centre ``D~ = NPS~_t - NPS~_c``, ``SE = sqrt(V~_t/(n_t+3) +
       V~_c/(n_c+3))``; the interval and the z-test both use the adjusted counts.
@@ -356,12 +371,12 @@ def compare(
       grid has at most ``max_exact_states`` cells, else Monte Carlo (see
       :func:`permutation_pvalue`). A permutation test has no interval for this statistic; the
       adjusted Wald interval is reported (``interval_method``).
-    - ``"bayes"``: independent ``Dirichlet(prior + counts)`` posteriors (default prior uniform,
-      1/1/1); equal-tailed credible interval of ``D`` from ``n_resamples`` draws,
+    - ``"bayes"``: independent ``Dirichlet(prior + counts)`` posteriors (default Jeffreys' prior
+      1/2, 1/2, 1/2); equal-tailed credible interval of ``D`` from ``n_resamples`` draws,
       ``prob_better = P(D > 0 | data)`` and, with ``margin``, ``prob_below_margin =
       P(D < -margin | data)``. Its ``pvalue`` is the posterior tail probability ``2 min(P(D <= 0),
       P(D >= 0))`` (one-sided: ``P(D <= 0)`` for "greater", ``P(D >= 0)`` for "less"), not a
-      frequentist p-value, though close to one under the uniform prior.
+      frequentist p-value, though close to one under a weak prior.
 
     ``alternative`` follows scipy: "greater" means H1: NPS_t > NPS_c; a one-sided alternative
     gives a one-sided interval whose open end is +200 or -200.
@@ -429,7 +444,13 @@ def compare(
             require_integer_counts(group.counts, role, method)
 
     ct, cc = t.counts, c.counts
-    if method in ("adjusted-wald", "wald"):
+    if method == "mover-score":
+        fields = mover_score_test(
+            ct.as_array(), cc.as_array(), confidence_level=confidence_level, alternative=alternative,
+            margin=margin,
+        )
+        fields["interval_method"] = "mover-score"
+    elif method in ("adjusted-wald", "wald"):
         fields = _wald_difference(
             ct, cc, adjusted=method == "adjusted-wald", confidence_level=confidence_level,
             alternative=alternative, margin=margin,

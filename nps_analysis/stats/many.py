@@ -104,7 +104,7 @@ def compare_many(
     treatments: Sequence[Any] | None = None,
     by: Sequence[str] | str | None = None,
     correction: str = "holm",
-    method: CompareMethod = "adjusted-wald",
+    method: CompareMethod = "mover-score",
     confidence_level: float = 0.95,
     alternative: Alternative = "two-sided",
     min_n: int = 30,

@@ -1,20 +1,22 @@
 """Power and sample size for NPS experiments: n per arm, minimum detectable effect, margin of error.
 
-Normal-approximation formulas on the per-respondent variance of the -1/0/+1 value (DOMAIN.md),
-checked by simulation of :func:`nps_analysis.compare` in the tests and benchmarks.
+Computed for the tests the kit runs by default (issue 14): the power of the MOVER-score test of
+``compare`` and the expected half-width of the continuity-corrected score interval of
+``nps_interval``; checked by simulation in benchmarks/power_check.py and the tests.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from ..sources.results import ResultMixin
 from .cluster_design import ClusterSampleSizeResult, design_effect, t_power
-from .intervals import check_confidence_level
+from .intervals import check_confidence_level, score_bounds
 from .scoring import NPSCounts, as_counts
 
 #: How the treatment distribution is assumed to differ from the baseline (see sample_size).
@@ -152,13 +154,16 @@ def sample_size(
 ) -> SampleSizeResult | ClusterSampleSizeResult:
     """Respondents per arm to detect a difference of ``mde`` NPS points (treatment - control).
 
-    Formula (normal approximation for two independent cohorts, DOMAIN.md; e.g. Chow, Shao &
-    Wang 2008, *Sample Size Calculations in Clinical Research*, 3.2): with allocation
-    ``ratio = n_t / n_c``,
-    ``n_c = (z_(1-alpha/2) + z_(1-beta))^2 (V_t / ratio + V_c) / Delta^2`` and ``n_t = ratio n_c``,
-    i.e. ``(z_a/2 + z_b)^2 (V_1 + V_2) / Delta^2`` per arm for equal arms; ``z_(1-alpha)`` for a
-    one-sided alternative. ``Delta = mde / 100`` and ``V = p_pro + p_det - (p_pro - p_det)^2``.
-    Both sizes are rounded up; respondents, not invitations (divide by the response rate).
+Planned for the test ``compare`` runs by default (MOVER-score, issue 14): the smallest
+    ``n_c`` (``n_t = ratio n_c``) whose power :func:`mover_score_power` reaches ``power``, i.e.
+    ``Phi((Delta - h) / sd) (+ the opposite tail, two-sided) = power`` with ``sd = sqrt(V_t / n_t
+    + V_c / n_c)`` and ``h`` the MOVER half-width built from the Tango score limits at the expected
+    counts (the score-test form of Farrington & Manning 1990: null spread in the critical value).
+    For large n this is the textbook ``(z_(1-alpha/2) + z_(1-beta))^2 (V_t / ratio + V_c) /
+    Delta^2`` (Chow, Shao & Wang 2008, 3.2; DOMAIN.md), from which the search starts; at small
+    skewed baselines the score limits' variance differs and so does n. ``Delta = mde / 100``,
+    ``V = p_pro + p_det - (p_pro - p_det)^2``. Both sizes are rounded up; respondents, not
+    invitations (divide by the response rate). benchmarks/power_check.py simulates the plan.
 
     Assumption about the treatment: it moves ``mde / 2`` percentage points of respondents from
     detractors to promoters (promoters to detractors when ``mde`` < 0) and leaves the passive
@@ -180,8 +185,8 @@ def sample_size(
 
     Example:
         >>> r = sample_size(10, baseline_nps=20, passive_share=0.3)
-        >>> r.n_per_arm   # (1.95996 + 0.84162)^2 (0.61 + 0.66) / 0.1^2 = 996.8
-        997
+        >>> r.n_per_arm   # the Wald formula gives 996.8; the score limits' null spread adds a little
+        1000
     """
     from scipy.stats import norm
 
@@ -203,7 +208,10 @@ def sample_size(
     v_t = _variance(treatment[0], treatment[2])
     z = _z_alpha(alpha, alternative) + float(norm.ppf(power))
     delta = mde / 100.0
-    n_c_exact = z * z * (v_t / ratio + v_c) / (delta * delta)
+    wald_start = z * z * (v_t / ratio + v_c) / (delta * delta)
+    n_c_exact = mover_score_sample_size(
+        treatment, control, alpha=alpha, power=power, ratio=ratio, alternative=alternative, start=wald_start
+    )
     # Round the tiny float noise away before ceil (996.0000000001 must not become 997).
     n_c = max(1, math.ceil(round(n_c_exact, 9)))
     n_t = max(1, math.ceil(round(ratio * n_c_exact, 9)))
@@ -238,14 +246,12 @@ def achieved_power(
     alpha: float = 0.05,
     alternative: str = "two-sided",
 ) -> float:
-    """Power of the two-cohort z-test to detect ``mde`` points with these arm sizes.
+    """Power of the default two-cohort test (MOVER-score) to detect ``mde`` points at these sizes.
 
-    ``SE = sqrt(V_t / n_t + V_c / n_c)`` (same shift assumption as :func:`sample_size`); two-sided
-    power ``Phi(|Delta|/SE - z_(1-alpha/2)) + Phi(-|Delta|/SE - z_(1-alpha/2))``, one-sided
-    ``Phi(|Delta|/SE - z_(1-alpha))``.
+    :func:`mover_score_power` under the shift assumption of :func:`sample_size`.
 
     Example:
-        >>> round(achieved_power(997, 997, 10, baseline_nps=20, passive_share=0.3), 3)
+        >>> round(achieved_power(1000, 1000, 10, baseline_nps=20, passive_share=0.3), 3)
         0.8
     """
     _check_direction(mde, alternative)
@@ -256,17 +262,10 @@ def achieved_power(
 
 
 def _power(n_t: float, n_c: float, mde: float, control: tuple[float, float, float], alpha: float, alternative: str) -> float:
-    from scipy.stats import norm
 
     treatment = _shifted(control, mde)
-    se = math.sqrt(_variance(treatment[0], treatment[2]) / n_t + _variance(control[0], control[2]) / n_c)
-    z_a = _z_alpha(alpha, alternative)
-    if se == 0:
-        return 1.0
-    lam = abs(mde) / 100.0 / se
-    if alternative == "two-sided":
-        return float(norm.cdf(lam - z_a) + norm.cdf(-lam - z_a))
-    return float(norm.cdf(lam - z_a))
+    _z_alpha(alpha, alternative)  # validates alpha and alternative
+    return mover_score_power(treatment, control, n_t, n_c, alpha=alpha, alternative=alternative)
 
 
 def minimum_detectable_effect(
@@ -283,13 +282,13 @@ def minimum_detectable_effect(
     """Smallest effect (points) detectable with ``power`` at these arm sizes (the inverse of
     :func:`sample_size`).
 
-    Solves ``Delta = (z_a + z_b) sqrt(V_t(Delta) / n_t + V_c / n_c)`` for ``Delta`` (``V_t``
-    depends on ``Delta`` through the shift assumption of :func:`sample_size`). Positive (an
-    increase) for "two-sided" and "greater", negative for "less". ``n_control`` defaults to
+    Solves ``mover_score_power(Delta) = power`` for ``Delta`` (the power of the default test,
+    as :func:`sample_size`; ``V_t`` depends on ``Delta`` through the shift assumption). Positive
+    (an increase) for "two-sided" and "greater", negative for "less". ``n_control`` defaults to
     ``n_treatment``. Raises ``ValueError`` when no possible effect reaches the power.
 
     Example:
-        >>> round(minimum_detectable_effect(997, baseline_nps=20, passive_share=0.3), 1)
+        >>> round(minimum_detectable_effect(1000, baseline_nps=20, passive_share=0.3), 1)
         10.0
     """
     from scipy.optimize import brentq
@@ -306,10 +305,11 @@ def minimum_detectable_effect(
     # The largest feasible shift moves every detractor (or promoter) across.
     limit = 200.0 * (control[0] if sign > 0 else control[2])
 
+    del z  # the power function below carries alpha and power itself
+
     def gap(delta_points: float) -> float:
         t = _shifted(control, sign * delta_points)
-        se = math.sqrt(_variance(t[0], t[2]) / n_treatment + _variance(control[0], control[2]) / n_control)
-        return delta_points / 100.0 - z * se
+        return mover_score_power(t, control, n_treatment, n_control, alpha=alpha, alternative=alternative) - power
 
     if limit <= 0 or gap(limit) < 0:
         raise ValueError(
@@ -327,15 +327,17 @@ def margin_of_error(
     baseline: NPSCounts | Any = None,
     confidence_level: float = 0.95,
 ) -> float | np.ndarray:
-    """Half-width (points) of the confidence interval of one NPS from ``n`` respondents.
+    """Expected half-width (points) of the default interval of one NPS from ``n`` respondents.
 
-    ``z_(1-alpha/2) sqrt(V / n) x 100`` with ``V = p_pro + p_det - (p_pro - p_det)^2`` (the Wald
-    half-width; DOMAIN.md). Without a baseline the worst case ``V = 1`` (no passives, NPS 0) is
-    used, which bounds every distribution. ``n`` may be an array.
+    Half the distance between the continuity-corrected Tango score limits (``nps_interval``'s
+    default, ``"score-cc"``) at the expected counts ``n x shares``: for large n this is the Wald
+    ``z sqrt(V / n) x 100`` (DOMAIN.md). Without a baseline the worst case, half detractors and
+    half promoters (no passives, NPS 0), which is the widest on every lattice checked
+    (tests/test_power.py). ``n`` may be an array.
 
     Example:
-        >>> round(margin_of_error(400), 2)   # 1.95996 x sqrt(1 / 400) x 100
-        9.8
+        >>> round(margin_of_error(400), 2)   # Wald would say 1.95996 x sqrt(1 / 400) x 100 = 9.8
+        9.88
     """
     from scipy.stats import norm
 
@@ -344,12 +346,118 @@ def margin_of_error(
     if np.any(~(n_arr > 0)):
         raise ValueError(f"n must be positive, got {n!r}")
     if baseline is None and baseline_nps is None and passive_share is None:
-        v = 1.0
+        shares = (0.5, 0.0, 0.5)
     else:
-        p_det, _, p_pro = baseline_shares(baseline_nps, passive_share, baseline)
-        v = _variance(p_det, p_pro)
-    out = float(norm.ppf(0.5 + confidence_level / 2)) * np.sqrt(v / n_arr) * 100.0
+        shares = baseline_shares(baseline_nps, passive_share, baseline)
+    z = float(norm.ppf(0.5 + confidence_level / 2))
+    out = 100.0 * score_margin_of_error(shares, n_arr, z, cc=0.5)
     return float(out) if np.ndim(out) == 0 else out
+
+
+# ---------------------------------------------- power of the default test (issue 14)
+
+_N = NormalDist()
+
+
+def score_limits(shares: tuple[float, float, float], n: float, z: float) -> tuple[float, float]:
+    """Tango score limits of one NPS (fractions) at the expected counts ``n x shares``.
+
+    The population version of the interval: ``l`` solves ``theta - l = z sqrt(V(l) / n)`` with
+    ``V(l) = 2 p~(l) + l (1 - l)`` the null variance at ``l`` (Tango 1998), ``p~`` the detractor
+    share under ``NPS = l`` closest to the truth. The realised limits scatter around these.
+    """
+    p_det, p_pas, p_pro = shares
+    return score_bounds(n * p_det, n * p_pas, n * p_pro, z)
+
+
+def mover_score_power(
+    treatment: tuple[float, float, float],
+    control: tuple[float, float, float],
+    n_treatment: float,
+    n_control: float,
+    *,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+) -> float:
+    """Power of the MOVER-score test of ``NPS_t - NPS_c = 0`` (the default of ``compare``).
+
+    The test rejects for an increase when the MOVER lower bound ``D - sqrt((t1 - l1)^2 + (u2 -
+    t2)^2)`` is above 0 (Zou & Donner 2008), i.e. when ``D > h`` with ``h`` the half-width built
+    from the score limits. With ``h`` replaced by its value at the expected counts (``h+`` for an
+    increase, ``h-`` for a decrease) and ``D ~ N(Delta, V_t / n_t + V_c / n_c)``:
+    ``power = Phi((Delta - h+) / sd) + Phi((-Delta - h-) / sd)`` (two-sided, ``z = z_(1-alpha/2)``);
+    one-sided alternatives keep their own term with ``z = z_(1-alpha)``. This is the score-test
+    power formula (e.g. Farrington & Manning 1990, Statistics in Medicine 9:1447-1454: the null
+    standard error in the critical value, the alternative one in the spread), for the MOVER test.
+    """
+    if alternative == "two-sided":
+        z = _N.inv_cdf(1 - alpha / 2)
+    elif alternative in ("greater", "less"):
+        z = _N.inv_cdf(1 - alpha)
+    else:
+        raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
+    t1 = treatment[2] - treatment[0]
+    t2 = control[2] - control[0]
+    v1 = treatment[2] + treatment[0] - t1 * t1
+    v2 = control[2] + control[0] - t2 * t2
+    sd = math.sqrt(v1 / n_treatment + v2 / n_control)
+    l1, u1 = score_limits(treatment, n_treatment, z)
+    l2, u2 = score_limits(control, n_control, z)
+    delta = t1 - t2
+    h_up = math.sqrt((t1 - l1) ** 2 + (u2 - t2) ** 2)
+    h_down = math.sqrt((u1 - t1) ** 2 + (t2 - l2) ** 2)
+    if sd == 0:
+        up, down = float(delta > h_up), float(-delta > h_down)
+    else:
+        up = _N.cdf((delta - h_up) / sd)
+        down = _N.cdf((-delta - h_down) / sd)
+    if alternative == "greater":
+        return up
+    if alternative == "less":
+        return down
+    return min(1.0, up + down)
+
+
+def mover_score_sample_size(
+    treatment: tuple[float, float, float],
+    control: tuple[float, float, float],
+    *,
+    alpha: float,
+    power: float,
+    ratio: float,
+    alternative: str,
+    start: float,
+) -> float:
+    """Smallest (continuous) control size ``n_c`` with :func:`mover_score_power` >= ``power``.
+
+    ``n_t = ratio n_c``. ``start`` is the Wald-formula size, used to bracket the root.
+    """
+    from scipy.optimize import brentq
+
+    def gap(n_c: float) -> float:
+        return mover_score_power(treatment, control, ratio * n_c, n_c, alpha=alpha, alternative=alternative) - power
+
+    lo = max(2.0, 0.25 * start)
+    hi = max(4.0, 2.0 * start)
+    while gap(lo) > 0 and lo > 2.0:
+        lo = max(2.0, lo / 2)
+    while gap(hi) < 0:
+        hi *= 2
+        if hi > 1e9:
+            raise ValueError("no sample size reaches the requested power")
+    if gap(lo) >= 0:
+        return lo
+    return float(brentq(gap, lo, hi, xtol=1e-6))
+
+
+def score_margin_of_error(
+    shares: tuple[float, float, float], n: np.ndarray | float, z: float, cc: float = 0.0
+) -> np.ndarray:
+    """Expected half-width (fraction) of the score interval: ``(u - l) / 2`` at the expected counts."""
+    n_arr = np.asarray(n, dtype=float)
+    p_det, p_pas, p_pro = shares
+    lo, hi = score_bounds(n_arr * p_det, n_arr * p_pas, n_arr * p_pro, z, cc=cc)
+    return (np.asarray(hi) - np.asarray(lo)) / 2
 
 
 # --------------------------------------------------------------------------- cluster pilots
@@ -371,8 +479,8 @@ def cluster_sample_size(
 ) -> ClusterSampleSizeResult:
     """Clusters per arm (and answers per cluster) to detect ``mde`` points in a cluster pilot.
 
-    1. ``n`` per arm for individually randomised respondents from
-       :func:`sample_size` (``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``).
+    1. ``n`` per arm for individually randomised respondents from :func:`sample_size` (about
+       ``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``); only the starting point of step 3.
     2. Design effect ``DE = 1 + ((1 + cv^2) m - 1) icc`` (:func:`design_effect`).
     3. Clusters ``k = ceil(n DE / m)`` per arm (treatment ``ratio`` times control), then raised one
        at a time until the noncentral-t power of the cluster t-test with ``df = k_t + k_c - 2``

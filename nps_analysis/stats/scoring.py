@@ -140,7 +140,6 @@ class NPSCounts(ResultMixin):
         }
 
     @classmethod
-    @classmethod
     def from_scores(
         cls, scores: Iterable[Any] | pd.Series | np.ndarray, *, on_invalid: OnInvalid = "error"
     ) -> NPSCounts:
