@@ -72,7 +72,7 @@ def cluster_t(t: np.ndarray, c: np.ndarray):
 
 
 def independent(t: np.ndarray, c: np.ndarray):
-    """Vectorised ``compare`` default (adjusted Wald on pooled counts): centre, se, p."""
+    """Vectorised ``compare(method="adjusted-wald")`` on pooled counts: centre, se, p."""
     add = np.array([0.75, 1.5, 0.75])
 
     def arm(x):
@@ -84,6 +84,17 @@ def independent(t: np.ndarray, c: np.ndarray):
     (nt, vt), (nc, vc) = arm(t), arm(c)
     centre, se = nt - nc, np.sqrt(vt + vc)
     return centre, se, erfc(np.abs(centre / se) / math.sqrt(2))
+
+
+MOVER_REPS = 300  # compare's default (MOVER-score) costs ~40 ms a call: a subsample per cell
+
+
+def mover_p(t: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``compare``'s default test (MOVER-score since issue 14) on the pooled counts."""
+    return np.array([
+        compare(NPSCounts(*t[i].sum(axis=0)), NPSCounts(*c[i].sum(axis=0))).pvalue
+        for i in range(min(MOVER_REPS, t.shape[0]))
+    ])
 
 
 def permutation_p(t: np.ndarray, c: np.ndarray, rng) -> np.ndarray:
@@ -101,7 +112,7 @@ def check_paths_agree(rng) -> None:
     for i in range(3):
         r = clusters.compare_clusters(t[i], c[i], method="t", n_resamples=99)
         assert abs(r.difference - d[i]) < 1e-9 and abs(r.se - se[i]) < 1e-9 and r.df == df
-        ind = compare(NPSCounts(*t[i].sum(axis=0)), NPSCounts(*c[i].sum(axis=0)))
+        ind = compare(NPSCounts(*t[i].sum(axis=0)), NPSCounts(*c[i].sum(axis=0)), method="adjusted-wald")
         assert abs(ind.pvalue - ip[i]) < 1e-9 and abs(ind.se - ise[i]) < 1e-9
 
 
@@ -118,12 +129,13 @@ def size_and_coverage(rng, reps: int) -> tuple[list[list[object]], list[list[obj
             d, se, df = cluster_t(t, c)
             p_t = 2 * t_dist.sf(np.abs(d / se), df)
             _, _, p_ind = independent(t, c)
+            p_mover = mover_p(t, c)
             p_perm = permutation_p(t, c, rng)
             est = [clusters.anova_icc([t[i], c[i]]) for i in range(reps)]
             icc_hat = np.array([e.icc for e in est])
             icc_cover = np.mean([(e.ci_lower <= icc <= e.ci_upper) for e in est])
             size_rows.append([
-                icc, teams, pct(np.mean(p_ind < ALPHA)), pct(np.mean(p_t < ALPHA)),
+                icc, teams, pct(np.mean(p_ind < ALPHA)), pct(np.mean(p_mover < ALPHA)), pct(np.mean(p_t < ALPHA)),
                 pct(np.mean(p_perm < ALPHA)), f"{np.mean(icc_hat):.3f}", pct(icc_cover),
             ])
             # True effect +10: coverage of the 95% intervals.
@@ -230,21 +242,23 @@ def main(argv: list[str] | None = None) -> int:
         f"--seq-reps {args.seq_reps} --seed {args.seed}` ({elapsed / 60:.1f} min). Whole teams are assigned; team sizes "
         f"1 + Poisson(Gamma), mean {MEAN_SIZE} answers, coefficient of variation about 0.5; answers "
         "within a team share a Dirichlet random effect with the stated ICC of the -1/0/+1 value "
-        f"(baseline NPS {BASELINE_NPS:g}, {100 * PASSIVE:g}% passives). Independent = `compare` "
-        "default (adjusted Wald on the pooled counts, respondents treated as independent); "
+        f"(baseline NPS {BASELINE_NPS:g}, {100 * PASSIVE:g}% passives). Independent = `compare` on "
+        "the pooled counts, respondents treated as independent: adjusted Wald (vectorised) and "
+        "the default MOVER-score test (issue 14; on a subsample, it costs ~40 ms a call); "
         "cluster t = `compare_clusters` (ratio estimator, CR1 linearised variance, t on "
         "G_t + G_c - 2); permutation = cluster relabelings (exact for 4 teams per arm, else "
         f"{PERM_RESAMPLES} random relabelings). The vectorised formulas are checked against the "
         "shipped functions at start-up.",
         f"### A/A: type-I error at alpha = 5% (Monte Carlo SE about {mc:.1f} points), and the ICC",
         markdown_table(
-            ["ICC", "teams per arm", "independent, %", "cluster t, %", "permutation, %",
-             "mean ICC estimate", "ICC 95% interval coverage, %"],
+            ["ICC", "teams per arm", "independent (adjusted Wald), %",
+             f"independent (MOVER-score, first {MOVER_REPS} replicates), %", "cluster t, %",
+             "permutation, %", "mean ICC estimate", "ICC 95% interval coverage, %"],
             size_rows,
         ),
         f"### True effect +{EFFECT:g} points: coverage of the 95% intervals",
         markdown_table(
-            ["ICC", "teams per arm", "independent, %", "cluster t, %", "permutation interval, %",
+            ["ICC", "teams per arm", "independent (adjusted Wald), %", "cluster t, %", "permutation interval, %",
              "permutation / t interval width (medians)", "median variance inflation"],
             cover_rows,
         ),
@@ -255,12 +269,14 @@ def main(argv: list[str] | None = None) -> int:
              "its power, %"],
             pw,
         ),
-        f"### Sequential monitoring (`decide(..., cluster=)`): A/A, {LOOKS} looks, alpha = 5%, "
+        f"### Sequential monitoring with the cluster variance: A/A, {LOOKS} looks, alpha = 5%, "
         f"{args.seq_reps} replicates per row",
-        "Share of experiments in which the asymptotic confidence sequence excluded the true "
-        "difference 0 at any look. Independent = the sequence of `decide` without `cluster`; "
-        "cluster = the same multiplier with the cluster-robust variance (floored at the "
-        "independent one) at each look.",
+        "Share of experiments in which the asymptotic confidence sequence "
+        "(`stats.sequential.cs_multiplier` and `difference_cs`, planned at the final number of "
+        "answers) excluded the true difference 0 at any look. Independent = the plug-in variance "
+        "that treats answers as independent; cluster = the cluster-robust variance of "
+        "`cluster_look_moments`, floored at the independent one (what `decide(..., cluster=)` "
+        "multiplies its variances by; `tests/test_clusters.py` checks `decide()` itself).",
         markdown_table(["arrival", "ICC", "teams per arm", "independent, %", "cluster, %"], seq),
     ])
     print(md)
