@@ -87,9 +87,11 @@ from .report.record import read_results, record, save_csv, save_figure, save_tex
 from .report.runner import RunResult, run_notebook
 from .report.schedule import run_schedule
 from .sources.bigfile import read_source
+from .sources.dates import parse_times, to_utc
 from .sources.errors import NPSInputError
 from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
 from .sources.load import LoadReport, load, load_report
+from .sources.missing import DEFAULT_MISSING_VALUES
 from .sources.privacy import mask_personal
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
 from .stats.ancova import AdjustedEffect, adjusted_effect
@@ -143,6 +145,10 @@ from .stats.sequential import (
 __version__ = "0.1.0"
 
 __all__ = [
+    # real exports (sources/dates.py, missing.py: issue 12)
+    "DEFAULT_MISSING_VALUES",
+    "parse_times",
+    "to_utc",
     # key drivers and comment themes (analyses/drivers.py, analyses/themes.py, report/plots/drivers.py)
     "THEME_KEYWORDS",
     "CategoryDrivers",

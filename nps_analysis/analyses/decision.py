@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..sources.dates import to_utc
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
@@ -305,10 +306,15 @@ _PERIOD_DAYS = {"D": 1.0, "H": 1 / 24, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 36
 
 
 def _parse_times(
-    values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str
+    values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str,
+    date_format: str | None = None, dayfirst: bool = False,
 ) -> tuple[np.ndarray, list[Any], float, np.ndarray, float]:
     """Look codes (0-based, chronological) for the responding rows, period labels, days spanned,
-    each period's start in days after the first one, and the length of a period in days."""
+    each period's start in days after the first one, and the length of a period in days.
+
+    Text times go through the kit's one date parser (:func:`nps_analysis.sources.dates.to_utc`):
+    ambiguous day/month values are an error asking for ``date_format`` or ``dayfirst``.
+    """
     present = values.notna()
     if values.dtype == object:  # only text can hold blanks; skip the string pass for dates and numbers
         present &= values.astype(str).str.strip() != ""
@@ -328,24 +334,9 @@ def _parse_times(
         uniq, codes = np.unique(periods, return_inverse=True)
         labels = [int(u) if float(u).is_integer() else float(u) for u in uniq]
         return codes, labels, float(max(uniq[-1] - uniq[0], 1.0)), uniq - uniq[0], 1.0
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = pd.to_datetime(values, utc=True)
-    else:
-        text = values.astype(str).str.strip()
-        stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-        if stamps.isna().any():
-            stamps = pd.to_datetime(text, utc=True, errors="coerce", format="mixed")
-        if stamps.isna().any():
-            bad = stamps.isna().to_numpy()
-            labels = _row_labels(frame, rows)
-            shown = [(labels[i], text.iloc[i]) for i in np.flatnonzero(bad)]
-            raise NPSInputError(
-                f"{int(bad.sum())} value(s) are not dates or times: {describe_rows(shown)}",
-                file=file,
-                column=column,
-                rows=shown[:20],
-                count=int(bad.sum()),
-            )
+    # Naive times are read as UTC, as before; rows in messages are the file's.
+    stamps = to_utc(values, column=column, file=file, rows=_row_labels(frame, rows),
+                    date_format=date_format, dayfirst=dayfirst)
     try:
         naive = stamps.dt.tz_localize(None)
         floored = naive.dt.floor(look) if look in ("D", "h") else naive.dt.to_period(look).dt.start_time
@@ -422,6 +413,8 @@ def decide(
     prior: tuple[float, float, float] = (1.0, 1.0, 1.0),
     n_draws: int = 20_000,
     random_state: int | np.random.Generator | None = 0,
+    date_format: str | None = None,
+    dayfirst: bool = False,
     planned_days: float | None = None,
     min_responses: int = MIN_RESPONSES_PER_ARM,
     cluster: str | None = None,
@@ -484,6 +477,9 @@ def decide(
         look: period of a look for date/time columns (``"D"`` daily, ``"W"`` weekly, ``"h"``).
         prior, n_draws, random_state: Dirichlet prior per arm and Monte Carlo draws of the
             Bayesian view (seeded, so results are reproducible).
+        date_format, dayfirst: how text times are written when day and month are ambiguous
+            (``"%d/%m/%Y %H:%M"``, or ``dayfirst=True``); without them such times are an error,
+            never a guess (:func:`nps_analysis.sources.dates.parse_times`).
         cluster: the column that was assigned when whole teams, stores or agents got the change.
             At every look each metric's variance (the one the design uses, under the margin for
             NPS and shares) is multiplied by the design effect that look shows: the
@@ -558,7 +554,9 @@ def decide(
             )
     rows = (in_t | in_c) & answered
     sub = frame.loc[rows]
-    look_code, periods, span_days, offsets, period_days = _parse_times(sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look)
+    look_code, periods, span_days, offsets, period_days = _parse_times(
+        sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look,
+        date_format=date_format, dayfirst=dayfirst)
     arm = np.where(in_t[rows], 0, 1)
     n_looks = len(periods)
     scores = parsed.values[rows]

@@ -112,13 +112,15 @@ def prepare_responses(
     score: str,
     time: str,
     timezone: str,
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None,
     file: str | None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     responses, file = lean_frame(responses, file)
     require_frame_columns(responses, [score, time], what="responses", file=file)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
-    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, file=file)
+    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, file=file, date_format=date_format, dayfirst=dayfirst)
     return responses, instants
 
 
@@ -163,6 +165,8 @@ def nps_by_period(
     freq: str = "W",
     by: Sequence[str] | str | None = None,
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None = "timezone",
     start: Any = None,
     end: Any = None,
@@ -180,6 +184,9 @@ def nps_by_period(
         freq: ``"W"`` (Monday-Sunday weeks), ``"M"`` (months) or another pandas period alias.
         by: segment columns (team, agent, department, location, ...).
         timezone: the report's calendar: which week or month an answer belongs to.
+        date_format, dayfirst: how text times are written when day and month are ambiguous
+            (``"%d/%m/%Y %H:%M"`` or ``dayfirst=True``); without them such times are an error,
+            never a guess (:func:`nps_analysis.sources.dates.parse_times`).
         start, end: first and last period to show (any moment inside them); default: the data's.
         method, confidence_level: the interval (:func:`nps_analysis.nps_interval`; default
             adjusted Wald, Rocks 2016).
@@ -194,7 +201,7 @@ def nps_by_period(
     """
     by = [by] if isinstance(by, str) else list(by or [])
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=file)
+                               timezone_column=timezone_column, file=file, date_format=date_format, dayfirst=dayfirst)
     require_frame_columns(frame, by, what="responses", file=file)
     work = frame[[score, *by]].copy()
     work["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
@@ -440,6 +447,8 @@ def cohort_table(
     time: str = "submitted_at",
     freq: str = "M",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None = "timezone",
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
@@ -462,12 +471,12 @@ def cohort_table(
     responses, file = lean_frame(responses, file)
     require_frame_columns(responses, [customer, score, time] + ([start] if start else []), what="responses", file=file)
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=file)
+                               timezone_column=timezone_column, file=file, date_format=date_format, dayfirst=dayfirst)
     pfreq = period_freq(freq)
     when = assign_periods(instants, freq=freq, timezone=timezone)
     cust = clean_ids(frame[customer])
     if start:
-        begun = to_utc(frame[start], timezone=timezone, column=start, file=file)
+        begun = to_utc(frame[start], timezone=timezone, column=start, file=file, date_format=date_format, dayfirst=dayfirst)
         cohort = assign_periods(begun, freq=freq, timezone=timezone)
     else:
         first = pd.Series(instants.to_numpy(), index=frame.index).groupby(cust.to_numpy()).transform("min")

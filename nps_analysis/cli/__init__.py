@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="NPS with intervals, overall or per group")
     add_input_options(p)
-    p.add_argument("--by", action="append", default=[], metavar="COL", help="group by this column (repeatable)")
+    p.add_argument("--by", action="extend", nargs="+", default=[], metavar="COL",
+                   help="group by these columns: --by region arm is --by region --by arm")
     add_stats_options(p, INTERVAL_METHODS)
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument(

@@ -51,7 +51,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         file=str(path), score="score", by=["arm"], method="adjusted-wald", confidence_level=0.95,
         format="table", on_invalid="error", quarantine_file=None, sheet=None, delimiter=None,
         id_column="respondent_id", score_labels=False, skip_rows="auto", query=None, database=None,
-        allow_dirs=None,
+        allow_dirs=None, missing_values=None, encoding=None, scale_check="warn", date_format=None,
+        dayfirst=False, engine="auto",
     )
     cmd_score(ns)
     for treatment in ("treatment_a", "treatment_b"):

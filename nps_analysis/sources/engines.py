@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import NPSInputError, describe_rows
+from .labels import natural_order
 
 OnInvalid = Literal["error", "quarantine"]
 
@@ -94,7 +95,7 @@ def is_engine_frame(data: Any) -> bool:
     return backend_name(data) is not None
 
 
-def level_expr(score: str, dtype: Any) -> Any:
+def level_expr(score: str, dtype: Any, markers: Sequence[str] = ("",)) -> Any:
     """The expression giving each row its level: 0..10, MISSING_LEVEL or INVALID_LEVEL."""
     nw = narwhals_module()
 
@@ -118,6 +119,11 @@ def level_expr(score: str, dtype: Any) -> Any:
     elif dtype in (nw.String, nw.Categorical, nw.Enum) or dtype == nw.String:
         text = x.cast(nw.String).str.replace_all(_STRIP, "")
         missing = text.is_null() | (text == "")
+        # Missing-value markers of files read from disk (sources/missing.py); in-memory tables
+        # pass only the empty text.
+        others = [m for m in markers if m]
+        if others:
+            missing = missing | text.is_in(others)
         # Only text that looks like a number is cast: a strict cast of "abc" would fail the query.
         value = nw.when(text.str.contains(_NUMBER)).then(text).cast(nw.Float64)
         invalid = (
@@ -146,7 +152,8 @@ def _collect(frame: Any) -> pd.DataFrame:
 
 
 def level_counts(
-    data: Any, score: str, by: Sequence[str] | str | None = None, *, file: str | None = None
+    data: Any, score: str, by: Sequence[str] | str | None = None, *, file: str | None = None,
+    markers: Sequence[str] = ("",),
 ) -> pd.DataFrame:
     """Rows per group and level, computed by the engine holding ``data``.
 
@@ -165,7 +172,7 @@ def level_counts(
         frame = frame.lazy()  # one optimised Polars query instead of eager steps
     dtype = frame.collect_schema()[score]
     try:
-        level = level_expr(score, dtype)
+        level = level_expr(score, dtype, markers)
     except NPSInputError as exc:
         raise NPSInputError(str(exc).split(": ", 1)[-1], file=file, column=score) from None
     tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
@@ -176,7 +183,7 @@ def level_counts(
 
 
 def invalid_examples(
-    data: Any, score: str, *, limit: int = EXAMPLES, row_offset: int = 0
+    data: Any, score: str, *, limit: int = EXAMPLES, row_offset: int = 0, markers: Sequence[str] = ("",)
 ) -> list[tuple[Any, Any]]:
     """Up to ``limit`` invalid answers as ``(row, value)``, found by the engine.
 
@@ -200,7 +207,7 @@ def invalid_examples(
         frame = nw.from_native(native)
         has_rows = True
     dtype = frame.collect_schema()[score]
-    rows = frame.with_columns(level_expr(score, dtype)).filter(nw.col(LEVEL_COLUMN) == INVALID_LEVEL)
+    rows = frame.with_columns(level_expr(score, dtype, markers)).filter(nw.col(LEVEL_COLUMN) == INVALID_LEVEL)
     rows = rows.select(*([_ROW] if has_rows else []), score).head(limit)
     found = _collect(rows)
     values = [_plain(v) for v in found[score].tolist()]
@@ -240,7 +247,7 @@ def distribution_from_levels(levels: pd.DataFrame, by: Sequence[str]) -> pd.Data
         bins = np.zeros((len(uniques), 11), dtype=np.int64)
         np.add.at(bins, (codes[valid], level[valid]), count[valid])
         out = pd.concat([uniques, pd.DataFrame(bins, columns=list(range(11)))], axis=1)
-        out = out.sort_values(by, kind="stable", na_position="last").reset_index(drop=True)
+        out = out.iloc[natural_order(out, by)].reset_index(drop=True)
     else:
         bins = np.zeros(11, dtype=np.int64)
         np.add.at(bins, level[valid], count[valid])

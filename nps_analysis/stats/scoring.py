@@ -310,7 +310,8 @@ def wilson_interval(successes: float, n: float, confidence_level: float = 0.95) 
 def wilson_limits(successes: Any, n: Any, z: float) -> tuple[np.ndarray, np.ndarray]:
     """Wilson (1927) limits for arrays of counts at normal quantile ``z`` (fractions, clipped to [0, 1]).
 
-    The vectorised core of :func:`wilson_interval`; NaN where ``n = 0``.
+    The vectorised core of :func:`wilson_interval`; NaN where ``n = 0``; exactly 0 and 1 at the
+    edges (no successes, all successes).
     """
     successes, n = np.asarray(successes, float), np.asarray(n, float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -318,7 +319,11 @@ def wilson_limits(successes: Any, n: Any, z: float) -> tuple[np.ndarray, np.ndar
         denom = 1 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # At the edges the formula's limits are exactly 0 (no successes) and 1 (all successes);
+    # rounding gives 5.6e-17 or 0.9999999999999999, which charts read as negative error bars.
+    lower = np.where(successes == 0, 0.0, np.clip(centre - half, 0, 1))
+    upper = np.where((successes == n) & (n > 0), 1.0, np.clip(centre + half, 0, 1))
+    return np.where(n > 0, lower, np.nan), np.where(n > 0, upper, np.nan)
 
 
 def csat(
@@ -394,6 +399,7 @@ def counts_from_source(
     connection: Any = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    missing_values: str | Sequence[str] | None = None,
     allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
     """NPS counts per group of a CSV/Parquet file, a table, or a SQL query, counted by DuckDB.
@@ -425,6 +431,7 @@ def counts_from_source(
         connection=connection,
         sep=sep,
         skip_rows=skip_rows,
+        missing_values=missing_values,
         allowed_directories=allowed_directories,
     )
     return counts_from_distribution(dist, by=[by] if isinstance(by, str) else list(by or []))
@@ -439,6 +446,7 @@ def counts_from_file(
     quarantine_path: str | os.PathLike[str] | None = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    missing_values: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """NPS counts per group of a CSV or Parquet file (or glob), counted by DuckDB in a streaming query.
 
@@ -446,5 +454,6 @@ def counts_from_file(
     ...), ...)`` gives, without the rows ever reaching pandas.
     """
     return counts_from_source(
-        Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path, sep=sep, skip_rows=skip_rows
+        Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path, sep=sep, skip_rows=skip_rows,
+        missing_values=missing_values,
     )
