@@ -49,6 +49,12 @@ from .analyses.recovery import (
     resurvey_pairs,
     transition_matrix,
 )
+from .analyses.response import (
+    detectable_change,
+    period_frames,
+    response_rate_alerts,
+    response_rates_by_period,
+)
 from .analyses.root_causes import root_causes, validate_root_causes
 from .analyses.self_assessment import (
     SELF_ASSESSMENT_BANDS,
@@ -112,6 +118,7 @@ from .stats.clusters import (
 )
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
+from .stats.decomposition import MixDriftResult, MixRateResult, mix_drift, mix_rate
 from .stats.information import information_fractions, spending_bounds
 from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
 from .stats.many import ArmComparison, CompareManyResult, compare_many
@@ -129,10 +136,13 @@ from .stats.rowtests import row_level_tests
 from .stats.scoring import (
     CSATResult,
     NPSCounts,
+    WeightedNPSCounts,
     counts,
     counts_from_file,
     counts_from_source,
     csat,
+    kish_effective_n,
+    weighted_counts,
     wilson_interval,
 )
 from .stats.sequential import (
@@ -140,6 +150,15 @@ from .stats.sequential import (
     GroupSequentialBoundary,
     group_sequential_boundary,
     nps_confidence_sequence,
+)
+from .stats.weighting import (
+    WeightingReport,
+    poststratify,
+    rake,
+    response_weights,
+    weighted_nps_interval,
+    weighted_nps_table,
+    weighting_report,
 )
 
 __version__ = "0.1.0"
@@ -297,6 +316,25 @@ __all__ = [
     "run_schedule",
     "score_distribution",
     "wilson_interval",
+    # who answered: survey weights, mix/rate, response rates (issue 16)
+    "MixDriftResult",
+    "MixRateResult",
+    "WeightedNPSCounts",
+    "WeightingReport",
+    "detectable_change",
+    "kish_effective_n",
+    "mix_drift",
+    "mix_rate",
+    "poststratify",
+    "rake",
+    "period_frames",
+    "response_rate_alerts",
+    "response_rates_by_period",
+    "response_weights",
+    "weighted_counts",
+    "weighted_nps_interval",
+    "weighted_nps_table",
+    "weighting_report",
     # cluster-assigned pilots (stats/clusters.py, stats/cluster_design.py)
     "ClusterAssignmentHint",
     "ClusterComparison",

@@ -22,7 +22,7 @@ from ..sources.scores import parse_scores
 from ..stats import multiplicity
 from ..stats.disclosure import COMPLEMENTARY_NOTE, complementary_suppression, margin_labels
 from ..stats.intervals import nps_interval, z_value
-from ..stats.scoring import NPSCounts, counts
+from ..stats.scoring import NPSCounts, WeightedNPSCounts, counts
 
 Correction = Literal["holm", "bh", "bonferroni", "none"]
 CORRECTION_NAMES = {
@@ -134,9 +134,14 @@ def _interval_columns(
     :func:`complementary_suppression` so that none of them reveals a small cell.
     """
     lows, highs = [], []
-    for d, p, r in zip(table["detractors"], table["passives"], table["promoters"], strict=True):
-        if d + p + r >= max(min_n, 1):
-            res = nps_interval(NPSCounts(int(d), int(p), int(r)), method=method, confidence_level=confidence_level)
+    weighted = "effective_n" in table.columns
+    effective = table["effective_n"] if weighted else table["n"]
+    for d, p, r, n, eff in zip(table["detractors"], table["passives"], table["promoters"], table["n"],
+                               effective, strict=True):
+        if n >= max(min_n, 1) and eff > 0:
+            cell = (WeightedNPSCounts(float(d), float(p), float(r), n=int(n), effective_n=float(eff))
+                    if weighted else NPSCounts(int(d), int(p), int(r)))
+            res = nps_interval(cell, method=method, confidence_level=confidence_level)
             lows.append(res.ci_lower)
             highs.append(res.ci_upper)
         else:
@@ -152,7 +157,8 @@ def _interval_columns(
     table["note"] = np.where(small, [f"n = {int(n)} < {min_n}: not shown" for n in table["n"]],
                              np.where(extra, COMPLEMENTARY_NOTE, ""))
     hide = small | extra
-    for col in ("nps", "detractors", "passives", "promoters", "ci_lower", "ci_upper"):
+    for col in ("nps", "detractors", "passives", "promoters", "ci_lower", "ci_upper",
+                *(["effective_n"] if weighted else [])):
         table[col] = table[col].astype(float).where(~hide)
     return table
 
@@ -174,6 +180,7 @@ def nps_by_period(
     confidence_level: float = 0.95,
     min_n: int = 30,
     file: str | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """NPS per period (week or month) and segment, with intervals; small cells suppressed.
 
@@ -192,6 +199,9 @@ def nps_by_period(
             adjusted Wald, Rocks 2016).
         min_n: cells with fewer responses are suppressed: ``nps``, the category counts and the
             interval are missing and ``note`` says why (``n`` is kept).
+        weights: a survey-weight column: weighted counts (sums of weights), weighted NPS, an
+            ``effective_n`` column (Kish) and intervals on the effective sample size; ``n`` stays
+            the number of answers (and decides suppression). ``attrs["weighted"]`` names it.
 
     Returns:
         One row per period and segment, every period between the first and the last present for
@@ -202,15 +212,15 @@ def nps_by_period(
     by = [by] if isinstance(by, str) else list(by or [])
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
                                timezone_column=timezone_column, file=file, date_format=date_format, dayfirst=dayfirst)
-    require_frame_columns(frame, by, what="responses", file=file)
-    work = frame[[score, *by]].copy()
+    require_frame_columns(frame, [*by, *([weights] if weights else [])], what="responses", file=file)
+    work = frame[[score, *by, *([weights] if weights else [])]].copy()
     work["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
     parsed = parse_scores(work[score], column=score, file=file)
     no_time = parsed.valid_mask & work["period"].isna().to_numpy()
     if no_time.any():
         raise_rows("have a score but no submission time", no_time, frame[time], column=time, file=file)
     work = work[work["period"].notna()]
-    table = counts(work, score, by=["period", *by], file=file)
+    table = counts(work, score, by=["period", *by], file=file, weights=weights)
     pfreq = period_freq(freq)
     first = _period_bounds(start, freq=freq) if start is not None else (
         table["period"].min().to_period(pfreq) if len(table) else None)
@@ -226,11 +236,13 @@ def nps_by_period(
     else:
         grid = pd.DataFrame({"period": periods})
     table = grid.merge(table, on=["period", *by], how="left")
-    for col in ("detractors", "passives", "promoters", "n"):
-        table[col] = table[col].fillna(0).astype(np.int64)
+    for col in ("detractors", "passives", "promoters", "n", *(["effective_n"] if weights else [])):
+        table[col] = table[col].fillna(0).astype(float if weights and col != "n" else np.int64)
+    total = table[["detractors", "passives", "promoters"]].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / table["n"].where(table["n"] > 0)
-    table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps"]]
+        table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / total.where(table["n"] > 0)
+    table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps",
+                   *(["effective_n"] if weights else [])]]
     # Published totals: the period over all segments, and with several segment columns the total
     # over each one of them.
     margins = [["period"]] + ([["period", *[b for b in by if b != c]] for c in by] if len(by) > 1 else [])
@@ -239,7 +251,7 @@ def nps_by_period(
     table = table.sort_values([*by, "period"], kind="stable").reset_index(drop=True)
     table.attrs.update(
         freq=freq, by=by, timezone=timezone, min_n=min_n, method=method, confidence_level=confidence_level,
-        suppressed=int(table["suppressed"].sum()),
+        suppressed=int(table["suppressed"].sum()), weighted=weights,
     )
     return table
 
@@ -302,6 +314,8 @@ def period_changes(
     keeps the test's size at or below nominal at small n where the plain Wald test runs above it
     (benchmarks/closed_loop.py); ``difference`` is always the observed change. Cells suppressed
     (``n < min_n``) in either period are not tested (``note`` says so) and are not in the family.
+    A weighted table (``nps_by_period(..., weights=...)``) is compared on each period's weighted
+    shares at its Kish effective sample size (``effective_n``).
 
     Multiplicity: the family is every comparison made in this call (all segments for the chosen
     period; with ``period="all"``, every segment and every period); p-values are adjusted with
@@ -320,6 +334,7 @@ def period_changes(
         ``note``.
     """
     freq = table.attrs.get("freq", "W")
+    weighted = "effective_n" in table.columns
     by = list(table.attrs.get("by", [c for c in table.columns if c not in _TABLE_VALUE_COLUMNS]))
     min_n = table.attrs.get("min_n", 0)
     pfreq = period_freq(freq)
@@ -334,7 +349,8 @@ def period_changes(
     rows = []
     for target in targets:
         now = keyed[keyed["_p"] == target]
-        before = keyed[keyed["_p"] == target - 1][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed"]]
+        before = keyed[keyed["_p"] == target - 1][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed",
+                                                   *(["effective_n"] if weighted else [])]]
         merged = now.merge(before, on=by, how="left", suffixes=("", "_prev")) if by else now.assign(_k=0).merge(
             before.assign(_k=0), on="_k", how="left", suffixes=("", "_prev")).drop(columns="_k")
         merged["_target"] = target
@@ -347,6 +363,13 @@ def period_changes(
     if method not in ("adjusted-wald", "wald"):
         raise ValueError(f"method must be 'adjusted-wald' or 'wald', got {method!r}")
     pseudo = np.array([0.75, 1.5, 0.75]) if method == "adjusted-wald" else np.zeros(3)
+    if weighted:  # weighted shares on the Kish effective sample size, as nps_interval does
+        m = m.copy()
+        for suffix in ("", "_prev"):
+            cats = [f"detractors{suffix}", f"passives{suffix}", f"promoters{suffix}"]
+            total = m[cats].sum(axis=1)
+            scale = (m[f"effective_n{suffix}"] / total.where(total > 0)).fillna(0.0)
+            m[cats] = m[cats].mul(scale, axis=0)
     observed, _ = wald_difference(m["detractors"], m["passives"], m["promoters"],
                                   m["detractors_prev"], m["passives_prev"], m["promoters_prev"])
     centre, se = wald_difference(
@@ -400,7 +423,9 @@ def period_changes(
         confidence_level=confidence_level,
         freq=freq,
         by=by,
-        method=(f"difference of two independent NPS, {method} SE sqrt(V1/n1 + V2/n2)"
+        weighted=table.attrs.get("weighted"),
+        method=(f"difference of two independent {'weighted ' if weighted else ''}NPS, {method} SE sqrt(V1/n1 + V2/n2)"
+                f"{' with n the Kish effective sample size' if weighted else ''}"
                 f"{' on counts + 3/4, 3/2, 3/4' if method == 'adjusted-wald' else ''}; two-sided z test"),
     )
     return out

@@ -242,6 +242,7 @@ def parse_times(
                 file=file,
                 column=column,
             ) from None
+        parsed_aware, parsed_naive = _in_range(parsed_aware), _in_range(parsed_naive)
         bad = ~missing & np.where(
             has_offset, parsed_aware.isna().to_numpy(), parsed_naive.isna().to_numpy()
         )
@@ -266,6 +267,7 @@ def parse_times(
         has_offset = text.str.contains(_HAS_OFFSET, regex=True).to_numpy() & ~missing
         aware = pd.to_datetime(text.where(has_offset, None), utc=True, format="ISO8601", errors="coerce")
         naive = pd.to_datetime(text.where(~has_offset & ~missing, None), format="ISO8601", errors="coerce")
+        aware, naive = _in_range(aware), _in_range(naive)
         bad = ~missing & np.where(has_offset, aware.isna().to_numpy(), naive.isna().to_numpy())
         if not bad.any():
             return aware.astype("datetime64[ns, UTC]"), naive.astype("datetime64[ns]"), has_offset
@@ -350,13 +352,8 @@ def parse_times(
     naive = pd.to_datetime(
         iso.where(~has_offset & iso_rows, None), format="ISO8601", errors="coerce"
     )
-    # pandas parses year 1 or 9999 in a wider unit; the kit's instants are nanoseconds
-    # (1678-2261): a time outside that range is not a survey answer's time, so it is refused.
-    lo, hi = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
-    naive_out = (naive.notna() & ((naive < lo) | (naive > hi))).to_numpy()
-    aware_out = (aware.notna() & ((aware < lo.tz_localize("UTC")) | (aware > hi.tz_localize("UTC")))).to_numpy()
-    aware, naive = aware.where(~aware_out), naive.where(~naive_out)
-    bad = ~missing & np.where(has_offset, aware.isna().to_numpy() | aware_out, naive.isna().to_numpy() | naive_out)
+    aware, naive = _in_range(aware), _in_range(naive)
+    bad = ~missing & np.where(has_offset, aware.isna().to_numpy(), naive.isna().to_numpy())
     if bad.any():
         _raise_rows(
             "are not dates or times",
@@ -372,6 +369,19 @@ def parse_times(
             ),
         )
     return aware.astype("datetime64[ns, UTC]"), naive.astype("datetime64[ns]"), has_offset
+
+
+def _in_range(times: pd.Series) -> pd.Series:
+    """Times outside pandas' nanosecond range (1678-2261) set to NaT, so they count as unreadable.
+
+    pandas parses year 1 or 9999 in a wider unit, but the kit's instants are nanoseconds; such a
+    time is no survey answer's time, and it is refused like any other unreadable value.
+    """
+    lo, hi = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+    if getattr(times.dt, "tz", None) is not None:
+        lo, hi = lo.tz_localize("UTC"), hi.tz_localize("UTC")
+    out = times.notna() & ((times < lo) | (times > hi))
+    return times.where(~out) if out.any() else times
 
 
 def check_timezones(

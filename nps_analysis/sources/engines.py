@@ -42,6 +42,8 @@ _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 LEVEL_COLUMN = "_nps_level_"
 _COUNT = "_nps_count_"
+_WEIGHT = "_nps_weight_"
+_WEIGHT_SQ = "_nps_weight_sq_"
 _ROW = "_nps_row_"
 
 
@@ -152,20 +154,27 @@ def _collect(frame: Any) -> pd.DataFrame:
 
 
 def level_counts(
-    data: Any, score: str, by: Sequence[str] | str | None = None, *, file: str | None = None,
+    data: Any,
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    file: str | None = None,
     markers: Sequence[str] = ("",),
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Rows per group and level, computed by the engine holding ``data``.
 
     Returns a small pandas frame: the ``by`` columns, ``level`` (0..10, -1 missing, -2 invalid)
-    and ``count``. This is the only result that leaves the engine.
+    and ``count``. This is the only result that leaves the engine. With ``weights`` (a column)
+    also ``weight`` and ``weight_sq``: the sums of the weights and of their squares, NaN where a
+    weight of the cell is missing, negative or NaN (so one sum per cell checks every weight).
     """
     nw = narwhals_module()
 
     by = [by] if isinstance(by, str) else list(by or [])
     frame = nw.from_native(data)
     columns = list(frame.collect_schema().names())
-    absent = [c for c in [score, *by] if c not in columns]
+    absent = [c for c in [score, *by, *([weights] if weights else [])] if c not in columns]
     if absent:
         raise NPSInputError(f"missing column(s) {absent}; the columns are {columns}", file=file)
     if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
@@ -175,7 +184,16 @@ def level_counts(
         level = level_expr(score, dtype, markers)
     except NPSInputError as exc:
         raise NPSInputError(str(exc).split(": ", 1)[-1], file=file, column=score) from None
-    tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
+    if weights:
+        # A bad weight becomes NaN, which poisons its cell's sum: no extra aggregate to check it.
+        raw = nw.col(weights).cast(nw.Float64)
+        w = nw.when(raw >= 0).then(raw).otherwise(nw.lit(float("nan")))
+        # Squares computed before grouping: some engines (PyArrow) aggregate plain columns only.
+        tally = frame.select(*by, level, w.alias(_WEIGHT), (w * w).alias(_WEIGHT_SQ)).group_by(
+            *by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT), nw.col(_WEIGHT).sum().alias("weight"),
+                                   nw.col(_WEIGHT_SQ).sum().alias("weight_sq"))
+    else:
+        tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
     out = _collect(tally).rename(columns={LEVEL_COLUMN: "level", _COUNT: "count"})
     out["level"] = out["level"].astype(np.int64)
     out["count"] = out["count"].astype(np.int64)

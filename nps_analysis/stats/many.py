@@ -17,6 +17,7 @@ from ..sources.scores import parse_scores
 from .compare import CompareMethod, CompareResult, check_compare_options, compare, flat_row
 from .difference import Alternative
 from .multiplicity import CORRECTIONS, adjust_pvalues, correction_method
+from .scoring import WeightedNPSCounts, weighted_counts
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def compare_many(
     row_tests: bool = True,
     cluster: str | None = None,
     file: str | None = None,
+    weights: str | None = None,
     **compare_options: Any,
 ) -> CompareManyResult:
     """Each treatment arm against one control, p-values adjusted for the family of comparisons.
@@ -134,11 +136,20 @@ def compare_many(
             has none is reported with a note and left out of the family.
         cluster: the column that was assigned (team, store, agent): every comparison is then the
             cluster analysis of :func:`compare` (cluster-robust or permutation p-values enter the
-            family; ``result.cluster`` holds the ICC and clusters per arm). Not with covariates.
+            family; ``result.cluster`` holds the ICC and clusters per arm). Not with covariates
+            or weights.
+        weights: a survey-weight column: each comparison is then :func:`compare` on the arms'
+            weighted counts (:class:`~nps_analysis.stats.weighting.WeightedNPSCounts`, Kish
+            effective sample sizes), so only count-based methods apply (no row tests, no CUPED).
         **compare_options: passed to :func:`compare` (``margin``, ``n_resamples``, ...).
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
-    needed = [score, group, *by_cols, *(covariates or []), *([cluster] if cluster else [])]
+    if weights is not None and covariates:
+        raise NPSInputError("weights and covariates cannot be combined: CUPED works on unweighted rows")
+    if weights is not None and cluster:
+        raise NPSInputError("weights and cluster cannot be combined yet: the cluster analysis counts every answer once")
+    needed = [score, group, *by_cols, *(covariates or []), *([weights] if weights is not None else []),
+              *([cluster] if cluster else [])]
     absent = [col for col in needed if col not in frame.columns]
     if absent:
         raise NPSInputError(
@@ -201,6 +212,9 @@ def compare_many(
                 entry["note"] = "no responses in " + ("treatment" if nt == 0 else "control") + ": not tested"
             elif cluster:
                 entry["result"] = compare(treat_rows, control_rows, score=score, cluster=cluster, **options)
+            elif weights is not None:
+                entry["result"] = compare(_weighted(treat_rows, score, weights),
+                                          _weighted(control_rows, score, weights), **options)
             elif covariates:
                 entry["result"] = compare(treat_rows, control_rows, score=score, covariates=covariates, **options)
             else:
@@ -237,6 +251,8 @@ def compare_many(
     )
     tested = int(np.isfinite(pvals).sum())
     family = _family_text(tested, len(pending), arms, control, by_cols, len(segments), corr)
+    if weights is not None:
+        family += f"; weighted by {weights!r} (Kish effective sample sizes)"
     return CompareManyResult(
         control=control,
         treatments=tuple(arms),
@@ -265,3 +281,8 @@ def _family_text(tested: int, total: int, arms: list[Any], control: Any, by: lis
     if tested < total:
         text += f"; {total - tested} not tested (no responses) and not in the family"
     return text
+
+
+def _weighted(rows: pd.DataFrame, score: str, weights: str) -> WeightedNPSCounts:
+    """One arm's weighted counts (rows already hold valid answers)."""
+    return WeightedNPSCounts.from_row(weighted_counts(rows, score, weights=weights).iloc[0])
