@@ -722,3 +722,9 @@ def test_counts_pushed_down_to_an_engine_feed_the_cluster_comparison():
     pushed = compare_clusters(table[table.arm == "treatment"], table[table.arm == "control"])
     rows = compare_cluster_frames(f[f.arm == "treatment"], f[f.arm == "control"], cluster="team")
     assert pushed.to_dict() == rows.to_dict()
+
+
+def test_compare_many_refuses_weights_with_cluster():
+    f = cluster_pilot_sample().assign(w=1.0)
+    with pytest.raises(NPSInputError, match="weights and cluster"):
+        nps.compare_many(f, score="score", group="arm", control="control", cluster="team", weights="w")
