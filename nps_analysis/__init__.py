@@ -103,6 +103,21 @@ from .sources.missing import DEFAULT_MISSING_VALUES
 from .sources.privacy import mask_personal
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
 from .stats.ancova import AdjustedEffect, adjusted_effect
+from .stats.cluster_design import (
+    ClusterAssignmentHint,
+    ClusterSampleSizeResult,
+    design_effect,
+    detect_cluster_assignment,
+)
+from .stats.clusters import (
+    ClusterComparison,
+    ICCResult,
+    cluster_counts,
+    cluster_permutation_interval,
+    cluster_permutation_pvalue,
+    compare_clusters,
+    icc,
+)
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
 from .stats.decomposition import MixDriftResult, MixRateResult, mix_drift, mix_rate
@@ -113,6 +128,7 @@ from .stats.multiplicity import CORRECTIONS
 from .stats.power import (
     SampleSizeResult,
     achieved_power,
+    cluster_sample_size,
     margin_of_error,
     minimum_detectable_effect,
     sample_size,
@@ -328,4 +344,17 @@ __all__ = [
     "weighted_nps_interval",
     "weighted_nps_table",
     "weighting_report",
+    # cluster-assigned pilots (stats/clusters.py, stats/cluster_design.py)
+    "ClusterAssignmentHint",
+    "ClusterComparison",
+    "ClusterSampleSizeResult",
+    "ICCResult",
+    "cluster_counts",
+    "cluster_permutation_interval",
+    "cluster_permutation_pvalue",
+    "cluster_sample_size",
+    "compare_clusters",
+    "design_effect",
+    "detect_cluster_assignment",
+    "icc",
 ]

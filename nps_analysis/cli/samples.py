@@ -17,6 +17,10 @@ def cmd_sample_size(args: argparse.Namespace) -> int:
     from ..stats import power
 
     kwargs: dict[str, Any] = {"alpha": args.alpha, "power": args.power, "ratio": args.ratio}
+    if args.cluster_size is not None or args.icc is not None:
+        if args.cluster_size is None or args.icc is None:
+            raise CLIError("a cluster design needs both --cluster-size and --icc")
+        kwargs.update(cluster_size=args.cluster_size, icc=args.icc, cluster_size_cv=args.cluster_size_cv)
     if args.baseline_counts:
         from ..stats.scoring import NPSCounts
 

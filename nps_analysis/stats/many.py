@@ -111,6 +111,7 @@ def compare_many(
     min_n: int = 30,
     covariates: Sequence[str] | None = None,
     row_tests: bool = True,
+    cluster: str | None = None,
     file: str | None = None,
     weights: str | None = None,
     **compare_options: Any,
@@ -133,6 +134,10 @@ def compare_many(
         by: segment columns: the effect per segment. A segment where the treatment or control has
             fewer than ``min_n`` responses is flagged ``small`` (still tested); one where either
             has none is reported with a note and left out of the family.
+        cluster: the column that was assigned (team, store, agent): every comparison is then the
+            cluster analysis of :func:`compare` (cluster-robust or permutation p-values enter the
+            family; ``result.cluster`` holds the ICC and clusters per arm). Not with covariates
+            or weights.
         weights: a survey-weight column: each comparison is then :func:`compare` on the arms'
             weighted counts (:class:`~nps_analysis.stats.weighting.WeightedNPSCounts`, Kish
             effective sample sizes), so only count-based methods apply (no row tests, no CUPED).
@@ -141,7 +146,10 @@ def compare_many(
     by_cols = [by] if isinstance(by, str) else list(by or [])
     if weights is not None and covariates:
         raise NPSInputError("weights and covariates cannot be combined: CUPED works on unweighted rows")
-    needed = [score, group, *by_cols, *(covariates or []), *([weights] if weights is not None else [])]
+    if weights is not None and cluster:
+        raise NPSInputError("weights and cluster cannot be combined yet: the cluster analysis counts every answer once")
+    needed = [score, group, *by_cols, *(covariates or []), *([weights] if weights is not None else []),
+              *([cluster] if cluster else [])]
     absent = [col for col in needed if col not in frame.columns]
     if absent:
         raise NPSInputError(
@@ -202,6 +210,8 @@ def compare_many(
             entry: dict[str, Any] = {"treatment": arm, "segment": seg, "nt": nt, "nc": nc, "result": None, "note": None}
             if nt == 0 or nc == 0:
                 entry["note"] = "no responses in " + ("treatment" if nt == 0 else "control") + ": not tested"
+            elif cluster:
+                entry["result"] = compare(treat_rows, control_rows, score=score, cluster=cluster, **options)
             elif weights is not None:
                 entry["result"] = compare(_weighted(treat_rows, score, weights),
                                           _weighted(control_rows, score, weights), **options)
