@@ -51,6 +51,12 @@ from .analyses.recovery import (
     resurvey_pairs,
     transition_matrix,
 )
+from .analyses.response import (
+    detectable_change,
+    period_frames,
+    response_rate_alerts,
+    response_rates_by_period,
+)
 from .analyses.root_causes import root_causes, validate_root_causes
 from .analyses.self_assessment import (
     SELF_ASSESSMENT_BANDS,
@@ -101,16 +107,34 @@ from .report.runner import RunResult, run_notebook
 from .report.schedule import run_schedule
 from .report.tables import format_record, format_table, result_html, show, table_for_result
 from .sources.bigfile import read_source
+from .sources.dates import parse_times, to_utc
 from .sources.errors import NPSInputError
 from .sources.instruments import DIMENSION_SETS, SELF_ASSESSMENT_AREAS, SELF_ASSESSMENT_STATEMENTS
 from .sources.load import LoadReport, load, load_report
+from .sources.missing import DEFAULT_MISSING_VALUES
 from .sources.privacy import mask_personal, mask_text
 from .sources.results import ResultMixin
 from .sources.roster import read_roster
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
 from .stats.ancova import AdjustedEffect, adjusted_effect
+from .stats.cluster_design import (
+    ClusterAssignmentHint,
+    ClusterSampleSizeResult,
+    design_effect,
+    detect_cluster_assignment,
+)
+from .stats.clusters import (
+    ClusterComparison,
+    ICCResult,
+    cluster_counts,
+    cluster_permutation_interval,
+    cluster_permutation_pvalue,
+    compare_clusters,
+    icc,
+)
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
+from .stats.decomposition import MixDriftResult, MixRateResult, mix_drift, mix_rate
 from .stats.information import information_fractions, spending_bounds
 from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
 from .stats.many import ArmComparison, CompareManyResult, compare_many
@@ -118,6 +142,7 @@ from .stats.multiplicity import CORRECTIONS
 from .stats.power import (
     SampleSizeResult,
     achieved_power,
+    cluster_sample_size,
     margin_of_error,
     minimum_detectable_effect,
     sample_size,
@@ -127,10 +152,13 @@ from .stats.rowtests import row_level_tests
 from .stats.scoring import (
     CSATResult,
     NPSCounts,
+    WeightedNPSCounts,
     counts,
     counts_from_file,
     counts_from_source,
     csat,
+    kish_effective_n,
+    weighted_counts,
     wilson_interval,
 )
 from .stats.sequential import (
@@ -138,6 +166,15 @@ from .stats.sequential import (
     GroupSequentialBoundary,
     group_sequential_boundary,
     nps_confidence_sequence,
+)
+from .stats.weighting import (
+    WeightingReport,
+    poststratify,
+    rake,
+    response_weights,
+    weighted_nps_interval,
+    weighted_nps_table,
+    weighting_report,
 )
 
 __version__ = "0.1.0"
@@ -166,6 +203,10 @@ __all__ = [
     "format_table",
     "run_folder",
     "show",
+    # real exports (sources/dates.py, missing.py: issue 12)
+    "DEFAULT_MISSING_VALUES",
+    "parse_times",
+    "to_utc",
     # key drivers and comment themes (analyses/drivers.py, analyses/themes.py, report/plots/drivers.py)
     "THEME_KEYWORDS",
     "CategoryDrivers",
@@ -321,4 +362,36 @@ __all__ = [
     "run_schedule",
     "score_distribution",
     "wilson_interval",
+    # who answered: survey weights, mix/rate, response rates (issue 16)
+    "MixDriftResult",
+    "MixRateResult",
+    "WeightedNPSCounts",
+    "WeightingReport",
+    "detectable_change",
+    "kish_effective_n",
+    "mix_drift",
+    "mix_rate",
+    "poststratify",
+    "rake",
+    "period_frames",
+    "response_rate_alerts",
+    "response_rates_by_period",
+    "response_weights",
+    "weighted_counts",
+    "weighted_nps_interval",
+    "weighted_nps_table",
+    "weighting_report",
+    # cluster-assigned pilots (stats/clusters.py, stats/cluster_design.py)
+    "ClusterAssignmentHint",
+    "ClusterComparison",
+    "ClusterSampleSizeResult",
+    "ICCResult",
+    "cluster_counts",
+    "cluster_permutation_interval",
+    "cluster_permutation_pvalue",
+    "cluster_sample_size",
+    "compare_clusters",
+    "design_effect",
+    "detect_cluster_assignment",
+    "icc",
 ]

@@ -35,9 +35,11 @@ def _years_on_x(ax) -> list[int]:
 
 
 def test_error_extents_are_never_negative_at_the_edges():
-    lo0, hi0 = wilson_interval(0, 3)
-    lo1, hi1 = wilson_interval(10, 10)
-    assert lo0 > 0 and hi1 < 1  # the floating-point edges that broke the compliance chart
+    # The floating-point edges that broke the compliance chart (Wilson at 0 of 3 and 10 of 10 before
+    # the interval helpers returned exact 0 and 1): a limit a hair inside the estimate.
+    lo0, hi0 = 5.551115123125783e-17, wilson_interval(0, 3)[1]
+    lo1, hi1 = wilson_interval(10, 10)[0], 0.9999999999999999
+    assert wilson_interval(0, 3)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
     ext = error_extents([0.0, 100.0], [100 * lo0, 100 * lo1], [100 * hi0, 100 * hi1])
     assert (ext >= 0).all()
     assert ext[0, 0] == 0.0 and ext[1, 1] == 0.0
@@ -127,3 +129,13 @@ def test_experiment_charts_with_one_answer_per_arm_at_plus_and_minus_100():
         assert fig.png().startswith(PNG)
     widths = np.array([p.get_width() for p in plots.category_bars(arms).axes[0].patches]).reshape(3, 2)
     assert widths.sum(axis=0) == pytest.approx([100.0, 100.0])
+
+
+def test_gap_charts_at_the_ends_of_the_scale():
+    company = pd.DataFrame({"a": [5] * 6, "b": [1] * 6})
+    customers = pd.DataFrame({"a": [1] * 30, "b": [5] * 30})
+    gap = nps.survey_gap(company, customers, scale=(1, 5), n_bootstrap=200)
+    assert [round(i.gap, 6) for i in gap.items] == [-4.0, 4.0]
+    assert _png(nps.gap_dumbbell(gap)).startswith(PNG)
+    superior = nps.superior_service(company, customers, item="a", scale=(1, 5))
+    assert superior.headline().startswith("100% of company respondents")

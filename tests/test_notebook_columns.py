@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nps_analysis import NPSInputError, datasets
+from nps_analysis import load as nps_load
 from nps_analysis.analyses.columns import ANALYSES, SAMPLES, closest_column, resolve_columns
 
 
@@ -167,3 +168,38 @@ def test_companion_files_are_the_samples_on_the_bundled_run_and_need_ids_otherwi
     other = resolve_columns("closed_loop", "answers.csv", id_column="response_id")
     with pytest.raises(NPSInputError, match="missing column 'response_id'"):
         other.companion(str(path), "loop_followups", what="follow-up log")
+
+
+@pytest.mark.parametrize("analysis", list(ANALYSES))
+def test_every_notebook_declares_its_column_parameters_typed_with_optional_ones_absent(analysis):
+    from nps_analysis.report.parameters import notebook_parameters
+
+    root = datasets.data_dir().parent
+    params = notebook_parameters(root / "notebooks" / f"{analysis}.ipynb")
+    assert "data_path" in params and params["data_path"].default == ""
+    for role in ANALYSES[analysis]:
+        p = params[role.parameter]
+        assert str(p.type) == ("list[str]" if role.many else "str"), role.parameter
+        if role.required:
+            assert p.default == role.default
+        else:
+            assert p.default in ("", []), f"{role.parameter} must default to absent"
+
+
+def test_a_query_is_a_user_source_not_the_bundled_sample():
+    cols = resolve_columns("experiment", "", query="SELECT * FROM answers", covariate_columns=[])
+    assert not cols.sample and cols.path is None and cols.query == "SELECT * FROM answers"
+    assert cols.covariate_columns == [] and "covariate_columns" in cols.absent
+
+
+def test_the_load_note_gives_the_summary_and_every_warning(tmp_path):
+    path = tmp_path / "csat.csv"
+    path.write_text("rating\n" + "\n".join(str(1 + i % 5) for i in range(40)) + "\nNA\n")
+    cols = resolve_columns("weekly_tracking", str(path), score_column="rating", time_column="")
+    frame = nps_load(path, score="rating")
+    note = cols.load_note(frame)
+    lines = note.split("  \n")
+    assert lines[0].replace("\\", "").startswith(f"{path}: 41 rows read, 40 responses")  # Markdown-escaped
+    assert any(line.startswith("**Warning:**") and "1-5" in line for line in lines[1:])
+    assert cols.load_note(pd.DataFrame({"a": [1]})) == ""
+

@@ -90,7 +90,8 @@ def test_experiment_notebook_records_what_the_package_computes(small_experiment,
         assert (rec["ci_lower"], rec["ci_upper"]) == pytest.approx((interval.ci_lower, interval.ci_upper))
     assert [r["group"] for r in saved["arms"]] == list(arms["group"])
 
-    many = nps.compare_many(frame, score="score", group="arm", control="control", covariates=["prior_score"])
+    many = nps.compare_many(frame, score="score", group="arm", control="control", covariates=["prior_score"],
+                             method="adjusted-wald", missing_covariates="indicator")  # as the notebook runs it
     assert [e["treatment"] for e in saved["effects"]] == ["treatment_a", "treatment_b"]
     for rec in saved["effects"]:
         r = many.get(rec["treatment"])

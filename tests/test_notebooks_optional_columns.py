@@ -133,6 +133,7 @@ def test_rollback_decision_without_a_csat_column(tmp_path):
     saved, report = _run(tmp_path, "rollback_decision", {"data_path": str(path), "score_column": "ltr",
                                                         "group_column": "cohort", "time_column": "answered_at"})
     _assert_skip_notes(report, "rollback_decision", ["csat_column"])
+    assert saved["columns"]["absent"] == ["csat_column"]
     expected = nps.decide(nps.load(path, score="ltr"), score="ltr", group="cohort", time="answered_at",
                           treatment="treatment", control="control", margin=5, guardrails={"detractor_share": 5})
     assert saved["decision"] == expected.decision and saved["looks"] == expected.looks
@@ -151,3 +152,20 @@ def test_survey_gap_without_the_optional_inputs(tmp_path):
     assert [i["item"] for i in saved["items"]] == ["Speed of answer", "Friendliness"]
     assert saved["superior_service"] is None and saved["self_assessment_total"] is None
     assert saved["importance_performance"] is None
+
+
+def test_drivers_without_comments_time_team_segments_or_weights(tmp_path):
+    rng = np.random.default_rng(7)
+    n = 300
+    speed, staff = rng.integers(1, 6, n), rng.integers(1, 6, n)
+    score = np.clip(np.round(1.2 * speed + 0.6 * staff + rng.normal(0, 1.5, n)), 0, 10).astype(int)
+    path = tmp_path / "ratings.csv"
+    pd.DataFrame({"Likelihood": score, "Speed": speed, "Staff": staff}).to_csv(path, index=False)
+    saved, report = _run(tmp_path, "drivers", {"data_path": str(path), "score_column": "Likelihood",
+                                              "driver_columns": ["Speed", "Staff"], "n_resamples": 200})
+    assert "No segment columns" in report
+    assert saved["themes"] is None and saved["discovered_themes"] is None  # no comment column
+    direct = nps.key_drivers(nps.load(path, score="Likelihood"), "Likelihood", ["Speed", "Staff"],
+                             n_resamples=200, random_state=2031)
+    shares = {d["driver"]: d["share"] for d in saved["drivers"]["drivers"]}
+    assert shares == pytest.approx(direct.to_frame().set_index("driver")["share"].to_dict())

@@ -105,7 +105,7 @@ def test_a_window_cell_holds_the_trailing_weeks_read_from_before_start(small_pro
     d, p, r = _by_hand(small_programme, "2026-02-09", 4)  # weeks of 9, 16, 23 Feb and 2 Mar
     assert (first["detractors"], first["passives"], first["promoters"], first["n"]) == (d, p, r, d + p + r)
     assert first["nps"] == pytest.approx(100 * (r - d) / (d + p + r))
-    expected = nps.nps_interval(nps.NPSCounts(d, p, r))
+    expected = nps.nps_interval(nps.NPSCounts(d, p, r), method=table.attrs["method"])
     assert (first["ci_lower"], first["ci_upper"]) == pytest.approx((expected.ci_lower, expected.ci_upper))
     assert table.attrs["window"] == 4 and table.attrs["suggested_window"] is None
 

@@ -96,6 +96,8 @@ def comment_themes(
     score: str = "score",
     time: str = "submitted_at",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None = "timezone",
     min_n: int = 10,
     confidence_level: float = 0.95,
@@ -126,7 +128,7 @@ def comment_themes(
         frame["category"] = pd.Categorical(category_labels(parsed.values), categories=list(CATEGORIES))
     if freq:
         _, instants = prepare_responses(frame, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=None)
+                               timezone_column=timezone_column, file=None, date_format=date_format, dayfirst=dayfirst)
         frame["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
         by = ["period", *by]
     require_frame_columns(frame, by, what="responses", file=None)
@@ -204,6 +206,8 @@ def alert_list(
     response_id: str = "response_id",
     customer: str = "customer_id",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None = "timezone",
     show_personal: bool = False,
     roster: Sequence[str] = (),
@@ -230,12 +234,12 @@ def alert_list(
         wherever they appear). ``attrs`` describe the rules and the family of the drop test.
         Write it with :func:`write_alerts`.
     """
-    as_of_utc = to_instant(as_of, timezone=timezone)
+    as_of_utc = to_instant(as_of, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
     since = as_of_utc - pd.Timedelta(window)
     responses, _ = lean_frame(responses)
     require_frame_columns(responses, [score, time], what="responses", file=None)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
-    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time)
+    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, date_format=date_format, dayfirst=dayfirst)
     parsed = parse_scores(responses[score], column=score)
     category = category_labels(parsed.values)
     recent = ((instants > since) & (instants <= as_of_utc)).to_numpy() & parsed.valid_mask
@@ -293,7 +297,7 @@ def alert_list(
         upto = instants <= as_of_utc
         table = nps_by_period(responses[upto.to_numpy()], score=score, time=time, freq=freq, by=drop_by,
                               timezone=timezone, timezone_column=timezone_column, min_n=min_n,
-                              end=target, window=drop_window)
+                              end=target, date_format=date_format, dayfirst=dayfirst, window=drop_window)
         if len(table) and (pd.to_datetime(table["period"]) == target).any():
             changes = period_changes(table, period=target, alpha=alpha, correction=correction)
             family = changes.attrs["family"]

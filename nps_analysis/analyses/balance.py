@@ -34,8 +34,8 @@ def load_experiment(
     subset: Mapping[str, Any] | None = None,
     quarantine_dir: str | os.PathLike[str] | None = None,
     database: str | os.PathLike[str] | None = None,
-    id_column: str | None = None,
     query: str | None = None,
+    id_column: str | None = None,
     **load_options: Any,
 ) -> pd.DataFrame:
     """Read an experiment export (the bundled sample when ``data_path`` and ``query`` are empty).
@@ -68,8 +68,7 @@ def load_experiment(
     needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {})]))
     qpath = Path(quarantine_dir) / "quarantine.csv" if quarantine_dir else None
     frame = load(path, score=score, columns=needed, on_invalid="quarantine", quarantine_path=qpath, database=database,
-                 id_column=id_column or None, group_column=group if id_column else None, query=query,
-                 **load_options)
+                 query=query, id_column=id_column or None, group_column=group if id_column else None, **load_options)
     report = frame.attrs.get("load_report")
     before = len(frame)
     if subset:

@@ -152,6 +152,11 @@ def closest_column(name: str, columns: Sequence[Any]) -> str | None:
     return by_norm[hits[0]] if hits else None
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` shown as written in Markdown: ``*redacted*`` is a marker, not emphasis."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
 def _suggest(role: ColumnRole, columns: Sequence[Any]) -> list[str]:
     """Columns whose names contain one of the role's hint words (for an empty required parameter)."""
     out = []
@@ -170,11 +175,11 @@ class Columns:
 
     Attributes:
         analysis: the notebook (``experiment``, ``rollback_decision``, ``closed_loop``, ``weekly_tracking``).
-        path: what to read: ``data_path``, or the bundled sample's file when it was empty.
+        path: what to read: ``data_path``, the bundled sample's file when it was empty, ``None`` for a query.
         sample: whether this is the bundled-sample run (its columns were filled in).
         values: parameter -> column name (``""`` absent) or list of columns.
         database: the DuckDB database holding the table named by ``path``, if any.
-        query: a read-only DuckDB ``SELECT`` read instead of ``path`` (``path`` is then ``None``).
+        query: the DuckDB SELECT read instead of a file (``path`` is then ``None``).
     """
 
     analysis: str
@@ -300,23 +305,37 @@ class Columns:
         out.attrs = dict(frame.attrs)
         return out, name
 
-    def companion(self, path: str, sample: str, *, what: str) -> pd.DataFrame | None:
+    def companion(self, path: str, sample: str, *, what: str, **options: Any) -> pd.DataFrame | None:
         """A file that refers to the answers by their id (the follow-up log, five-whys chains).
 
         ``path`` given: that file, which must name the answers in a column called like
         ``id_column``. Empty: the bundled sample's file on the bundled run, else ``None`` (the
         section is skipped). A file without ``id_column`` cannot be matched: an error says so.
+        ``options`` go to :func:`nps_analysis.sources.load.load` (e.g. ``missing_values``).
         """
         from ..sources.load import load
 
         if not path:
-            return load(sample_path(sample)) if self.sample else None
+            return load(sample_path(sample), **options) if self.sample else None
         if not self.has("id_column"):
             raise NPSInputError(
                 f"the {what} refers to answers by their id: set id_column to the answers' id column "
                 "(the same column name in both files)", file=str(path),
             )
-        return load(path, columns=[str(self.values["id_column"])])
+        return load(path, columns=[str(self.values["id_column"])], **options)
+
+    @staticmethod
+    def load_note(frame: pd.DataFrame) -> str:
+        """What reading the file did, for the report: the load report's one-line summary and each
+        of its warnings (a score column that looks like a 1-5 or 1-7 scale, the encoding used,
+        labels with trailing spaces), one per line; ``""`` without a load report."""
+        from ..sources.load import load_report
+
+        report = load_report(frame)
+        if report is None:
+            return ""
+        return "  \n".join([_markdown_text(report.summary()),
+                             *(f"**Warning:** {_markdown_text(w)}" for w in report.warnings)])
 
     def load(self, **options: Any) -> pd.DataFrame:
         """:func:`nps_analysis.load` of :attr:`path` with the score column validated and every named
@@ -362,7 +381,7 @@ def resolve_columns(
 ) -> Columns:
     """The column parameters of a notebook run: the sample's columns for the bundled run, else checked names.
 
-    With an empty ``data_path`` the notebook runs on its bundled sample: every column parameter
+    With an empty ``data_path`` (and no ``query``) the notebook runs on its bundled sample: every column parameter
     left empty gets the sample's column, so every section of the report shows. Otherwise the
     parameters are taken as given: optional ones left empty are absent (their sections are skipped,
     see :meth:`Columns.note`), and :meth:`Columns.check` (or :meth:`Columns.load`) raises one error
@@ -372,7 +391,7 @@ def resolve_columns(
         analysis: one of :data:`ANALYSES` (the notebook's name).
         data_path: the notebook's ``data_path`` (a file, or a table name in ``database``).
         database: the DuckDB database holding the table named by ``data_path``.
-        query: the notebook's ``query`` (a read-only DuckDB ``SELECT``), read instead of ``data_path``.
+        query: a read-only DuckDB SELECT read instead of ``data_path`` (the notebook's ``query``).
         **given: the notebook's column parameters (``score_column=...``, ``segment_columns=[...]``);
             parameters not given take their defaults.
 
@@ -410,14 +429,14 @@ def resolve_columns(
                 value = str(role.sample)
         values[name] = value
     path: str | Path | None
-    if sample:
-        path = sample_path(SAMPLES[analysis])
-    elif query:
+    if query:
         path = None
-    elif database:
-        path = str(data_path)  # a table name in the database
+    elif sample:
+        path = sample_path(SAMPLES[analysis])
+    elif database and not Path(str(data_path)).exists():
+        path = str(data_path)  # a table of the database
     else:
-        path = Path(data_path)  # type: ignore[arg-type]
+        path = Path(str(data_path))
     return Columns(analysis, path, sample, values, database or None, query or None)
 
 

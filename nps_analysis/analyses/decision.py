@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..sources.dates import to_utc
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
+from ..stats.clusters import cluster_codes_by_arm, cluster_look_moments, few_clusters_note
 from ..stats.decision_bounds import (
     MIN_RESPONSES_PER_ARM,
     arrival_allocation,
@@ -147,6 +149,8 @@ class Decision(ResultMixin):
         min_responses: answers each arm needs before any rule is applied.
         information_fraction: group-sequential: the observed information over the planned
             maximum at the latest look.
+        cluster, n_clusters_treatment, n_clusters_control: with ``cluster=``: the assigned column
+            and the clusters seen per arm at the latest look.
     """
 
     decision: str
@@ -184,6 +188,9 @@ class Decision(ResultMixin):
     daily_rate: float | None = None
     min_responses: int = 0
     information_fraction: float | None = None
+    cluster: str | None = None
+    n_clusters_treatment: int | None = None
+    n_clusters_control: int | None = None
 
     def history_frame(self) -> pd.DataFrame:
         """One row per look: responses, effect, interval at the look and running intersection.
@@ -303,10 +310,15 @@ _PERIOD_DAYS = {"D": 1.0, "H": 1 / 24, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 36
 
 
 def _parse_times(
-    values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str
+    values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str,
+    date_format: str | None = None, dayfirst: bool = False,
 ) -> tuple[np.ndarray, list[Any], float, np.ndarray, float]:
     """Look codes (0-based, chronological) for the responding rows, period labels, days spanned,
-    each period's start in days after the first one, and the length of a period in days."""
+    each period's start in days after the first one, and the length of a period in days.
+
+    Text times go through the kit's one date parser (:func:`nps_analysis.sources.dates.to_utc`):
+    ambiguous day/month values are an error asking for ``date_format`` or ``dayfirst``.
+    """
     present = values.notna()
     if values.dtype == object:  # only text can hold blanks; skip the string pass for dates and numbers
         present &= values.astype(str).str.strip() != ""
@@ -326,24 +338,9 @@ def _parse_times(
         uniq, codes = np.unique(periods, return_inverse=True)
         labels = [int(u) if float(u).is_integer() else float(u) for u in uniq]
         return codes, labels, float(max(uniq[-1] - uniq[0], 1.0)), uniq - uniq[0], 1.0
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = pd.to_datetime(values, utc=True)
-    else:
-        text = values.astype(str).str.strip()
-        stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-        if stamps.isna().any():
-            stamps = pd.to_datetime(text, utc=True, errors="coerce", format="mixed")
-        if stamps.isna().any():
-            bad = stamps.isna().to_numpy()
-            labels = _row_labels(frame, rows)
-            shown = [(labels[i], text.iloc[i]) for i in np.flatnonzero(bad)]
-            raise NPSInputError(
-                f"{int(bad.sum())} value(s) are not dates or times: {describe_rows(shown)}",
-                file=file,
-                column=column,
-                rows=shown[:20],
-                count=int(bad.sum()),
-            )
+    # Naive times are read as UTC, as before; rows in messages are the file's.
+    stamps = to_utc(values, column=column, file=file, rows=_row_labels(frame, rows),
+                    date_format=date_format, dayfirst=dayfirst)
     try:
         naive = stamps.dt.tz_localize(None)
         floored = naive.dt.floor(look) if look in ("D", "h") else naive.dt.to_period(look).dt.start_time
@@ -420,8 +417,11 @@ def decide(
     prior: tuple[float, float, float] = (1.0, 1.0, 1.0),
     n_draws: int = 20_000,
     random_state: int | np.random.Generator | None = 0,
+    date_format: str | None = None,
+    dayfirst: bool = False,
     planned_days: float | None = None,
     min_responses: int = MIN_RESPONSES_PER_ARM,
+    cluster: str | None = None,
 ) -> Decision:
     """Decide whether to roll a change back, keep it, or keep collecting responses.
 
@@ -481,6 +481,23 @@ def decide(
         look: period of a look for date/time columns (``"D"`` daily, ``"W"`` weekly, ``"h"``).
         prior, n_draws, random_state: Dirichlet prior per arm and Monte Carlo draws of the
             Bayesian view (seeded, so results are reproducible).
+        date_format, dayfirst: how text times are written when day and month are ambiguous
+            (``"%d/%m/%Y %H:%M"``, or ``dayfirst=True``); without them such times are an error,
+            never a guess (:func:`nps_analysis.sources.dates.parse_times`).
+        cluster: the column that was assigned when whole teams, stores or agents got the change.
+            At every look each metric's variance (the one the design uses, under the margin for
+            NPS and shares) is multiplied by the design effect that look shows: the
+            cluster-robust linearised variance of the ratio estimator over the clusters seen so
+            far (:func:`nps_analysis.stats.clusters.cluster_look_moments`) over the plug-in
+            variance that treats answers as independent, at least 1. The sequence stays
+            (asymptotically, time-uniformly) valid when: there are many clusters (the guarantee
+            is asymptotic in clusters; with fewer than about 10 per arm a note says so and the
+            error rate can exceed alpha); clusters were assigned before the start and none
+            changes arm; and either clusters enter over time as independent units, or a fixed
+            set of clusters has its members arrive in an order unrelated to their answers, with
+            each cluster's mean stable over the experiment. docs/clusters.md gives the argument,
+            benchmarks/cluster_validation.py the simulation and tests/test_clusters.py a small
+            one through this function. The Bayesian view still treats answers as independent.
 
     Raises:
         NPSInputError: missing columns (naming the time column and listing those present), an
@@ -514,7 +531,10 @@ def decide(
         raise NPSInputError(f"decide() needs a DataFrame or a file path, got {type(data).__name__}")
     frame = data
     metrics = [_Metric("nps", "nps", score, "higher_is_better", margin), *(_metric_for(g, score) for g in specs)]
-    _require_columns(frame, score=score, group=group, time=time, extra=[m.column for m in metrics[1:]], file=file)
+    _require_columns(
+        frame, score=score, group=group, time=time,
+        extra=[m.column for m in metrics[1:]] + ([cluster] if cluster else []), file=file,
+    )
 
     in_t = _arm_mask(frame, group, treatment)
     in_c = _arm_mask(frame, group, control)
@@ -538,10 +558,16 @@ def decide(
             )
     rows = (in_t | in_c) & answered
     sub = frame.loc[rows]
-    look_code, periods, span_days, offsets, period_days = _parse_times(sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look)
+    look_code, periods, span_days, offsets, period_days = _parse_times(
+        sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look,
+        date_format=date_format, dayfirst=dayfirst)
     arm = np.where(in_t[rows], 0, 1)
     n_looks = len(periods)
     scores = parsed.values[rows]
+    cluster_codes = (
+        cluster_codes_by_arm(sub[cluster], arm, column=cluster, file=file, labels=_row_labels(frame, rows)) if cluster else None
+    )
+    nps_seen = np.zeros((2, 1), dtype=int)  # clusters seen per arm and look (NPS), with cluster
 
     harm_alpha, noninf_alpha = rule_alphas(alpha, len(metrics))
     nps_alpha = harm_alpha + noninf_alpha  # two-sided error of each reported interval
@@ -551,10 +577,21 @@ def decide(
         # Numeric columns are centred first so sums of squares do not lose precision.
         offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
         n, mean, var, smooth, square = _moments(m.kind, _cumulative(values - offset, arm, look_code, n_looks))
+        inflation = None
+        if cluster_codes is not None:
+            # The design effect each look shows: cluster-robust over independent (plug-in)
+            # variance, at least 1 so a chance negative ICC never narrows the interval.
+            _, _, var_cluster, seen = cluster_look_moments(values - offset, arm, look_code, cluster_codes, n_looks)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inflation = np.where(np.isfinite(var_cluster), np.maximum(var_cluster / var, 1.0), np.inf)
+            inflation = np.where(np.isnan(inflation), 1.0, inflation)
+            nps_seen = seen if m is metrics[0] else nps_seen
         if smooth is not None:
             # standard errors estimated under the margin, where the rules test (score-test style)
             null = (-m.margin if m.direction == "higher_is_better" else m.margin) / m.scale
             var = np.stack(margin_variances(n[0], smooth[0], square[0], n[1], smooth[1], square[1], null=null))
+        if inflation is not None:
+            var = var * inflation
         moments.append((n, mean + offset, var))
     n_nps = moments[0][0]
     both = (n_nps[0] > 0) & (n_nps[1] > 0)
@@ -630,6 +667,11 @@ def decide(
     info_fraction = float(bounds.fractions[0, -1]) if design == "group-sequential" else None
     if design == "group-sequential" and (info_fraction or 0.0) >= 1.0 and decision == "CONTINUE":
         notes.append("the planned maximum of responses has been reached without a conclusion; the design cannot conclude (increase planned_responses only with a pre-specified rule)")
+    if cluster_codes is not None:
+        few = few_clusters_note(int(nps_seen[0, -1]), int(nps_seen[1, -1]))
+        if few:
+            notes.append(f"analysed by {cluster}: {few} (the confidence sequence's guarantee is asymptotic in clusters)")
+        notes.append(f"the Bayesian view treats answers as independent; the intervals are cluster-robust by {cluster}")
     if np.any(nps["run_lo"][-1:] > nps["run_hi"][-1:]):
         notes.append("the running intersection of the NPS intervals is empty: the data are inconsistent with a constant effect (check for a change over time)")
 
@@ -703,6 +745,8 @@ def decide(
         "group-sequential": f"repeated confidence intervals, Lan-DeMets {spending}-type spending on observed information",
         "fixed": "fixed-horizon Wald interval for a difference of means",
     }[design]
+    if cluster_codes is not None:
+        method += f"; variances inflated by the design effect of {cluster} at each look (cluster-robust linearised CR1 over independent, at least 1)"
     return Decision(
         decision=decision,
         treatment=str(treatment),
@@ -739,6 +783,9 @@ def decide(
         daily_rate=daily_rate,
         min_responses=int(min_responses),
         information_fraction=info_fraction,
+        cluster=cluster,
+        n_clusters_treatment=int(nps_seen[0, -1]) if cluster_codes is not None else None,
+        n_clusters_control=int(nps_seen[1, -1]) if cluster_codes is not None else None,
     )
 
 

@@ -232,13 +232,15 @@ def segment_effects(
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
     min_n: int = 30,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """The effect of every treatment in every segment of each column in ``segment_columns``.
 
     Each column is its own family of comparisons (every treatment x every segment of that column),
     adjusted with ``correction`` by :func:`nps_analysis.compare_many`; ``attrs["families"]`` says
     what was corrected. Segments where an arm has fewer than ``min_n`` answers are marked
-    ``small``: their intervals are wide and they should not drive decisions.
+    ``small``: their intervals are wide and they should not drive decisions. ``cluster``: the
+    assigned column of a cluster pilot (each comparison is then analysed by cluster).
     """
     from ..stats.many import compare_many
 
@@ -249,6 +251,7 @@ def segment_effects(
         many = compare_many(
             frame, score=score, group=group, control=control, treatments=list(treatments), by=[column],
             correction=correction, method=method, confidence_level=confidence_level, min_n=min_n, row_tests=False,
+            cluster=cluster or None,
         )
         families.append(f"{column}: {many.family}")
         for comp in many.comparisons:
@@ -289,10 +292,15 @@ def power_table(
     mde: float,
     confidence_level: float = 0.95,
     power: float = 0.8,
+    design_effects: Mapping[Any, float] | None = None,
 ) -> pd.DataFrame:
     """Per treatment: the power this experiment had to detect ``mde`` points, and the smallest
     effect it could detect with ``power`` (both two-sided at ``alpha = 1 - confidence_level``, the
     control's observed answer shares as the baseline; see :mod:`nps_analysis.power`).
+
+    ``design_effects`` (treatment -> design effect, from a cluster analysis): each arm then counts
+    as ``n / design_effect`` independent answers (Donner & Klar 2000), and the table gains a
+    ``design_effect`` column.
 
     Power is computed for the *planned* effect ``mde``, never for the observed one (observed
     power is a function of the p-value and says nothing new; Hoenig & Heisey 2001).
@@ -308,6 +316,11 @@ def power_table(
     for t in treatments:
         n_t, n_c = by_arm[str(t)]["n"], c["n"]
         row: dict[str, Any] = {"treatment": str(t), "n_treatment": n_t, "n_control": n_c, "mde": mde}
+        if design_effects is not None:
+            deff = float(design_effects.get(str(t), math.nan))
+            row["design_effect"] = deff
+            if math.isfinite(deff) and deff > 1:
+                n_t, n_c = n_t / deff, n_c / deff  # effective numbers of independent answers
         if n_t > 0 and n_c > 0 and baseline.n > 0:
             row["power_at_mde"] = achieved_power(n_t, n_c, mde, baseline=baseline, alpha=alpha) if mde else math.nan
             try:

@@ -114,6 +114,8 @@ def validate_followup_log(
     time: str = "submitted_at",
     timezone_column: str | None = "timezone",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     file: str | None = None,
 ) -> pd.DataFrame:
     """Check a follow-up log and return it with its times as UTC instants.
@@ -156,7 +158,7 @@ def validate_followup_log(
             zones = pd.Series(resp[timezone_column].to_numpy(), index=log.index)
         if time in responses.columns:
             resp_zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
-            sub = to_utc(responses[time], zones=resp_zones, timezone=timezone, column=time)
+            sub = to_utc(responses[time], zones=resp_zones, timezone=timezone, column=time, date_format=date_format, dayfirst=dayfirst)
             submitted = pd.Series(sub.array.take(pos), index=log.index)
     elif timezone_column and timezone_column in log.columns:
         zones = log[timezone_column]
@@ -164,7 +166,7 @@ def validate_followup_log(
     times: dict[str, pd.Series] = {}
     for col in LOG_TIME_COLUMNS:
         if col in log.columns:
-            times[col] = to_utc(log[col], zones=zones, timezone=timezone, column=col, file=file)
+            times[col] = to_utc(log[col], zones=zones, timezone=timezone, column=col, file=file, date_format=date_format, dayfirst=dayfirst)
             out[col] = times[col].array
     for col in LOG_BOOL_COLUMNS:
         if col in log.columns:
@@ -245,6 +247,8 @@ def followup_queue(
     time: str = "submitted_at",
     timezone_column: str | None = "timezone",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     clock: Clock = "elapsed",
     show_personal: bool = False,
     roster: Sequence[str] = (),
@@ -301,14 +305,14 @@ def followup_queue(
     if log is not None:
         log, _ = lean_frame(log)
     require_frame_columns(responses, [response_id, score, time], what="responses", file=file)
-    as_of_utc = to_instant(as_of, timezone=timezone)
+    as_of_utc = to_instant(as_of, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
     limits = parse_deadlines(deadlines)
 
     ids = clean_ids(responses[response_id])
     check_unique_ids(ids, responses[response_id], column=response_id, file=file, what="response")
     parsed = parse_scores(responses[score], column=score, file=file)
     zones_raw = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
-    submitted = to_utc(responses[time], zones=zones_raw, timezone=timezone, column=time, file=file)
+    submitted = to_utc(responses[time], zones=zones_raw, timezone=timezone, column=time, file=file, date_format=date_format, dayfirst=dayfirst)
     no_time = submitted.isna().to_numpy() & parsed.valid_mask
     if no_time.any():
         raise_rows("have a score but no submission time", no_time, responses[time], column=time, file=file)
@@ -347,8 +351,7 @@ def followup_queue(
     if log is not None:
         checked = validate_followup_log(
             log, responses=responses, response_id=response_id, time=time,
-            timezone_column=timezone_column, timezone=timezone,
-        )
+            timezone_column=timezone_column, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
         entries = checked.set_index(response_id)
         pos = entries.index.get_indexer(q[response_id])
         found = pos >= 0

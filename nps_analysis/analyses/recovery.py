@@ -31,6 +31,8 @@ def resurvey_pairs(
     time: str = "submitted_at",
     timezone_column: str | None = "timezone",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     min_gap: Any = "1D",
     max_gap: Any = "365D",
 ) -> pd.DataFrame:
@@ -48,7 +50,7 @@ def resurvey_pairs(
     require_frame_columns(responses, [customer, score, time, response_id], what="responses", file=None)
     parsed = parse_scores(responses[score], column=score)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
-    t = to_utc(responses[time], zones=zones, timezone=timezone, column=time)
+    t = to_utc(responses[time], zones=zones, timezone=timezone, column=time, date_format=date_format, dayfirst=dayfirst)
     frame = pd.DataFrame(
         {
             "customer": clean_ids(responses[customer]).to_numpy(),
@@ -201,6 +203,8 @@ def followup_effect(
     response_id: str = "response_id",
     timezone_column: str | None = "timezone",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     **pair_options: Any,
 ) -> FollowupEffect:
     """Recovery of re-surveyed customers who were contacted after their answer against those who were not.
@@ -219,10 +223,10 @@ def followup_effect(
     if category not in CATEGORIES:
         raise ValueError(f"category must be one of {list(CATEGORIES)}, got {category!r}")
     pairs = resurvey_pairs(responses, response_id=response_id, timezone_column=timezone_column,
-                           timezone=timezone, **pair_options)
+                           timezone=timezone, date_format=date_format, dayfirst=dayfirst, **pair_options)
     if log is not None:
         log = validate_followup_log(log, responses=responses, response_id=response_id,
-                                    timezone_column=timezone_column, timezone=timezone)
+                                    timezone_column=timezone_column, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
     pairs = pairs[pairs["before_category"] == category]
     contacted = _contacted_between(pairs, log, response_id)
     level = CATEGORIES.index(category)
@@ -361,6 +365,8 @@ def holdout_comparison(
     response_id: str = "response_id",
     timezone_column: str | None = "timezone",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     **pair_options: Any,
 ) -> HoldoutComparison:
     """Does follow-up work? The proper answer where contact was withheld at random from a holdout.
@@ -395,7 +401,7 @@ def holdout_comparison(
             f"holdout comparison needs {category}s in both arms of {arm!r} ({contact!r}: {int(is_contact.sum())}, "
             f"{holdout!r}: {int(is_hold.sum())})", column=arm)
     pairs = resurvey_pairs(responses, response_id=response_id, timezone_column=timezone_column,
-                           timezone=timezone, **pair_options)
+                           timezone=timezone, date_format=date_format, dayfirst=dayfirst, **pair_options)
     arm_of = pd.Series(labels.to_numpy(), index=ids.to_numpy())
     pairs = pairs[pairs["before_id"].isin(ids[is_contact | is_hold])].copy()
     pairs["arm"] = pairs["before_id"].map(arm_of).to_numpy()
@@ -420,7 +426,7 @@ def holdout_comparison(
     holdout_contacted = 0
     if log is not None:
         checked = validate_followup_log(log, responses=responses, response_id=response_id,
-                                        timezone_column=timezone_column, timezone=timezone)
+                                        timezone_column=timezone_column, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
         contacted_share = 100.0 * float(_contacted_between(treat, checked, response_id).mean())
         holdout_contacted = int(_contacted_between(ctrl, checked, response_id).sum())
     decision = None

@@ -32,6 +32,8 @@ def validate_root_causes(
     theme: str = "theme",
     time: str = "recorded_at",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     file: str | None = None,
 ) -> pd.DataFrame:
     """Check five-whys chains and add ``root_cause`` (when absent: the last answered why) and ``chain``.
@@ -81,7 +83,7 @@ def validate_root_causes(
                 raise_rows("refer to an unknown response id", unknown, chains[response_id],
                             column=response_id, file=file)
     if time in chains.columns:
-        out[time] = to_utc(chains[time], timezone=timezone, column=time, file=file).array
+        out[time] = to_utc(chains[time], timezone=timezone, column=time, file=file, date_format=date_format, dayfirst=dayfirst).array
     last = answered.shape[1] - 1 - np.argmax(answered[:, ::-1], axis=1)
     texts = np.column_stack([chains[c].astype(object).to_numpy() for c in whys])
     last_why = texts[np.arange(len(chains)), last]

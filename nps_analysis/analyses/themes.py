@@ -472,7 +472,7 @@ def theme_impact(
     language: str | Sequence[str] = "auto",
     negation: bool = True,
     base: Literal["commenters", "respondents"] = "commenters",
-    method: str = "adjusted-wald",
+    method: str | None = None,
     confidence_level: float = 0.95,
     correction: str = "holm",
     examples: int = 3,
@@ -488,8 +488,8 @@ def theme_impact(
     from the comments (``n_themes`` an integer or ``"auto"``; see :func:`discover_themes`).
 
     For theme t with counts ``with`` (mentions) and ``without`` (the rest of the base), the gap
-    and its interval are ``compare(with, without, method=method)`` on ``NPSCounts`` (default:
-    adjusted Wald of Rocks 2016 for two independent groups; the groups are disjoint, so
+    and its interval are ``compare(with, without, method=method)`` on ``NPSCounts`` (default: the kit's two-sample
+    default, MOVER from Tango score limits since issue 14; the groups are disjoint, so
     independent). The p-values of all themes (``unthemed`` included) form the family adjusted
     with ``correction`` (Holm by default, ``compare.adjust_pvalues``). ``fix_effect =
     share (nps_without - nps_with) / 100``: if those who mention the theme answered like the rest,
@@ -561,7 +561,8 @@ def theme_impact(
         if c_with.n == 0 or c_without.n == 0:
             results.append(None)
             continue
-        results.append(compare(c_with, c_without, method=method, confidence_level=confidence_level,
+        options = {} if method is None else {"method": method}
+        results.append(compare(c_with, c_without, **options, confidence_level=confidence_level,
                                row_tests=False, random_state=random_state))
     pvals = np.array([r.pvalue if r is not None else np.nan for r in results])
     adjusted, reject = adjust_pvalues(pvals, correction=correction_name, alpha=1 - confidence_level)
@@ -607,7 +608,7 @@ def theme_impact(
     return ThemeImpact(
         themes=tuple(ordered), mode=mode, language=language if isinstance(language, str) else ",".join(language),
         base=base, n_respondents=int(has_score.sum()), n_commenters=int((commented & has_score).sum()),
-        n_missing_score=int((~has_score).sum()), nps=overall.nps if overall.n else math.nan, method=method,
+        n_missing_score=int((~has_score).sum()), nps=overall.nps if overall.n else math.nan, method=method or next((r.method for r in results if r is not None), "mover-score"),
         confidence_level=confidence_level, correction=correction_name, family=family, rule=rule,
         assignments=assignments,
     )

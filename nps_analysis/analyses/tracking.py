@@ -22,7 +22,7 @@ from ..sources.scores import parse_scores
 from ..stats import multiplicity
 from ..stats.disclosure import COMPLEMENTARY_NOTE, complementary_suppression, margin_labels
 from ..stats.intervals import nps_interval, z_value
-from ..stats.scoring import NPSCounts, counts
+from ..stats.scoring import NPSCounts, WeightedNPSCounts, counts
 from .formatting import p_text
 from .windows import check_window, suggest_window, suppressed_share, trailing_sums
 
@@ -114,13 +114,15 @@ def prepare_responses(
     score: str,
     time: str,
     timezone: str,
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None,
     file: str | None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     responses, file = lean_frame(responses, file)
     require_frame_columns(responses, [score, time], what="responses", file=file)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
-    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, file=file)
+    instants = to_utc(responses[time], zones=zones, timezone=timezone, column=time, file=file, date_format=date_format, dayfirst=dayfirst)
     return responses, instants
 
 
@@ -134,9 +136,14 @@ def _interval_columns(
     :func:`complementary_suppression` so that none of them reveals a small cell.
     """
     lows, highs = [], []
-    for d, p, r in zip(table["detractors"], table["passives"], table["promoters"], strict=True):
-        if d + p + r >= max(min_n, 1):
-            res = nps_interval(NPSCounts(int(d), int(p), int(r)), method=method, confidence_level=confidence_level)
+    weighted = "effective_n" in table.columns
+    effective = table["effective_n"] if weighted else table["n"]
+    for d, p, r, n, eff in zip(table["detractors"], table["passives"], table["promoters"], table["n"],
+                               effective, strict=True):
+        if n >= max(min_n, 1) and eff > 0:
+            cell = (WeightedNPSCounts(float(d), float(p), float(r), n=int(n), effective_n=float(eff))
+                    if weighted else NPSCounts(int(d), int(p), int(r)))
+            res = nps_interval(cell, method=method, confidence_level=confidence_level)
             lows.append(res.ci_lower)
             highs.append(res.ci_upper)
         else:
@@ -152,7 +159,8 @@ def _interval_columns(
     table["note"] = np.where(small, [f"n = {int(n)} < {min_n}: not shown" for n in table["n"]],
                              np.where(extra, COMPLEMENTARY_NOTE, ""))
     hide = small | extra
-    for col in ("nps", "detractors", "passives", "promoters", "ci_lower", "ci_upper"):
+    for col in ("nps", "detractors", "passives", "promoters", "ci_lower", "ci_upper",
+                *(["effective_n"] if weighted else [])):
         table[col] = table[col].astype(float).where(~hide)
     return table
 
@@ -165,6 +173,8 @@ def nps_by_period(
     freq: str = "W",
     by: Sequence[str] | str | None = None,
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None = "timezone",
     start: Any = None,
     end: Any = None,
@@ -173,6 +183,7 @@ def nps_by_period(
     min_n: int = 30,
     window: int = 1,
     file: str | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """NPS per period (week or month) and segment, with intervals; small cells suppressed.
 
@@ -183,6 +194,9 @@ def nps_by_period(
         freq: ``"W"`` (Monday-Sunday weeks), ``"M"`` (months) or another pandas period alias.
         by: segment columns (team, agent, department, location, ...).
         timezone: the report's calendar: which week or month an answer belongs to.
+        date_format, dayfirst: how text times are written when day and month are ambiguous
+            (``"%d/%m/%Y %H:%M"`` or ``dayfirst=True``); without them such times are an error,
+            never a guess (:func:`nps_analysis.sources.dates.parse_times`).
         start, end: first and last period to show (any moment inside them); default: the data's.
         method, confidence_level: the interval (:func:`nps_analysis.nps_interval`; default
             adjusted Wald, Rocks 2016).
@@ -193,6 +207,9 @@ def nps_by_period(
             programme sees a trend (:func:`nps_analysis.analyses.windows.trailing_sums`). When most
             cells are suppressed, ``attrs["suggested_window"]`` is the smallest of 4, 13, 26, 52
             periods that would show most of them (``describe_suppression`` says it in words).
+        weights: a survey-weight column: weighted counts (sums of weights), weighted NPS, an
+            ``effective_n`` column (Kish) and intervals on the effective sample size; ``n`` stays
+            the number of answers (and decides suppression). ``attrs["weighted"]`` names it.
 
     Returns:
         One row per period and segment, every period between the first and the last present for
@@ -202,17 +219,20 @@ def nps_by_period(
     """
     by = [by] if isinstance(by, str) else list(by or [])
     window = check_window(window)
+    if weights and window > 1:
+        # Kish's effective n of a pooled window needs the weights' sums of squares, not the cells'.
+        raise ValueError("window > 1 is not available with weights yet: use window=1 for a weighted table")
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=file)
-    require_frame_columns(frame, by, what="responses", file=file)
-    work = frame[[score, *by]].copy()
+                               timezone_column=timezone_column, file=file, date_format=date_format, dayfirst=dayfirst)
+    require_frame_columns(frame, [*by, *([weights] if weights else [])], what="responses", file=file)
+    work = frame[[score, *by, *([weights] if weights else [])]].copy()
     work["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
     parsed = parse_scores(work[score], column=score, file=file)
     no_time = parsed.valid_mask & work["period"].isna().to_numpy()
     if no_time.any():
         raise_rows("have a score but no submission time", no_time, frame[time], column=time, file=file)
     work = work[work["period"].notna()]
-    table = counts(work, score, by=["period", *by], file=file)
+    table = counts(work, score, by=["period", *by], file=file, weights=weights)
     pfreq = period_freq(freq)
     first = _period_bounds(start, freq=freq) if start is not None else (
         table["period"].min().to_period(pfreq) if len(table) else None)
@@ -234,14 +254,16 @@ def nps_by_period(
     else:
         grid = pd.DataFrame({"period": periods})
     table = grid.merge(table, on=["period", *by], how="left")
-    for col in ("detractors", "passives", "promoters", "n"):
-        table[col] = table[col].fillna(0).astype(np.int64)
+    for col in ("detractors", "passives", "promoters", "n", *(["effective_n"] if weights else [])):
+        table[col] = table[col].fillna(0).astype(float if weights and col != "n" else np.int64)
     suggested, suggested_hidden = _window_advice(table, by=by, min_n=min_n, window=window, shown=shown)
     table = trailing_sums(table, by=by, window=window)
     table = table[table["period"].isin(shown)]
+    total = table[["detractors", "passives", "promoters"]].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / table["n"].where(table["n"] > 0)
-    table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps"]]
+        table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / total.where(table["n"] > 0)
+    table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps",
+                   *(["effective_n"] if weights else [])]]
     # Published totals: the period over all segments, and with several segment columns the total
     # over each one of them.
     margins = [["period"]] + ([["period", *[b for b in by if b != c]] for c in by] if len(by) > 1 else [])
@@ -251,7 +273,7 @@ def nps_by_period(
     table.attrs.update(
         freq=freq, by=by, timezone=timezone, min_n=min_n, method=method, confidence_level=confidence_level,
         suppressed=int(table["suppressed"].sum()), window=window, suggested_window=suggested,
-        suggested_suppressed=suggested_hidden,
+        suggested_suppressed=suggested_hidden, weighted=weights,
     )
     return table
 
@@ -328,6 +350,8 @@ def period_changes(
     keeps the test's size at or below nominal at small n where the plain Wald test runs above it
     (benchmarks/closed_loop.py); ``difference`` is always the observed change. Cells suppressed
     (``n < min_n``) in either period are not tested (``note`` says so) and are not in the family.
+    A weighted table (``nps_by_period(..., weights=...)``) is compared on each period's weighted
+    shares at its Kish effective sample size (``effective_n``).
 
     Multiplicity: the family is every comparison made in this call (all segments for the chosen
     period; with ``period="all"``, every segment and every period); p-values are adjusted with
@@ -346,6 +370,7 @@ def period_changes(
         ``note``.
     """
     freq = table.attrs.get("freq", "W")
+    weighted = "effective_n" in table.columns
     by = list(table.attrs.get("by", [c for c in table.columns if c not in _TABLE_VALUE_COLUMNS]))
     min_n = table.attrs.get("min_n", 0)
     # Trailing windows overlap: a window is compared with the one just before it, not with the
@@ -363,7 +388,8 @@ def period_changes(
     rows = []
     for target in targets:
         now = keyed[keyed["_p"] == target]
-        before = keyed[keyed["_p"] == target - lag][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed"]]
+        before = keyed[keyed["_p"] == target - lag][[*by, "detractors", "passives", "promoters", "n", "nps", "suppressed",
+                                                     *(["effective_n"] if weighted else [])]]
         merged = now.merge(before, on=by, how="left", suffixes=("", "_prev")) if by else now.assign(_k=0).merge(
             before.assign(_k=0), on="_k", how="left", suffixes=("", "_prev")).drop(columns="_k")
         merged["_target"] = target
@@ -376,6 +402,13 @@ def period_changes(
     if method not in ("adjusted-wald", "wald"):
         raise ValueError(f"method must be 'adjusted-wald' or 'wald', got {method!r}")
     pseudo = np.array([0.75, 1.5, 0.75]) if method == "adjusted-wald" else np.zeros(3)
+    if weighted:  # weighted shares on the Kish effective sample size, as nps_interval does
+        m = m.copy()
+        for suffix in ("", "_prev"):
+            cats = [f"detractors{suffix}", f"passives{suffix}", f"promoters{suffix}"]
+            total = m[cats].sum(axis=1)
+            scale = (m[f"effective_n{suffix}"] / total.where(total > 0)).fillna(0.0)
+            m[cats] = m[cats].mul(scale, axis=0)
     observed, _ = wald_difference(m["detractors"], m["passives"], m["promoters"],
                                   m["detractors_prev"], m["passives_prev"], m["promoters_prev"])
     centre, se = wald_difference(
@@ -429,7 +462,9 @@ def period_changes(
         confidence_level=confidence_level,
         freq=freq,
         by=by,
-        method=(f"difference of two independent NPS, {method} SE sqrt(V1/n1 + V2/n2)"
+        weighted=table.attrs.get("weighted"),
+        method=(f"difference of two independent {'weighted ' if weighted else ''}NPS, {method} SE sqrt(V1/n1 + V2/n2)"
+                f"{' with n the Kish effective sample size' if weighted else ''}"
                 f"{' on counts + 3/4, 3/2, 3/4' if method == 'adjusted-wald' else ''}; two-sided z test"
                 f"{f'; trailing windows of {lag} periods against the window before' if lag > 1 else ''}"),
         window=lag,
@@ -478,6 +513,8 @@ def cohort_table(
     time: str = "submitted_at",
     freq: str = "M",
     timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
     timezone_column: str | None = "timezone",
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
@@ -500,12 +537,12 @@ def cohort_table(
     responses, file = lean_frame(responses, file)
     require_frame_columns(responses, [customer, score, time] + ([start] if start else []), what="responses", file=file)
     frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=file)
+                               timezone_column=timezone_column, file=file, date_format=date_format, dayfirst=dayfirst)
     pfreq = period_freq(freq)
     when = assign_periods(instants, freq=freq, timezone=timezone)
     cust = clean_ids(frame[customer])
     if start:
-        begun = to_utc(frame[start], timezone=timezone, column=start, file=file)
+        begun = to_utc(frame[start], timezone=timezone, column=start, file=file, date_format=date_format, dayfirst=dayfirst)
         cohort = assign_periods(begun, freq=freq, timezone=timezone)
     else:
         first = pd.Series(instants.to_numpy(), index=frame.index).groupby(cust.to_numpy()).transform("min")

@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="NPS with intervals, overall or per group")
     add_input_options(p)
-    p.add_argument("--by", action="append", default=[], metavar="COL", help="group by this column (repeatable)")
+    p.add_argument("--by", action="extend", nargs="+", default=[], metavar="COL",
+                   help="group by these columns: --by region arm is --by region --by arm")
     add_stats_options(p, INTERVAL_METHODS)
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument(
@@ -50,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", required=True, metavar="LABEL")
     add_stats_options(p, COMPARE_METHODS)
     p.add_argument("--alternative", choices=["two-sided", "less", "greater"], default="two-sided")
+    p.add_argument(
+        "--cluster", metavar="COL",
+        help="column whose whole units got one arm (team, store, agent): cluster-robust analysis",
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_compare)
 
@@ -61,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--ratio", type=float, default=1.0, help="treatment / control allocation ratio")
+    p.add_argument("--cluster-size", type=int, metavar="M", help="answers per cluster (team pilots; with --icc)")
+    p.add_argument("--icc", type=float, help="intracluster correlation (team pilots; with --cluster-size)")
+    p.add_argument("--cluster-size-cv", type=float, default=0.0, help="coefficient of variation of cluster sizes")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_sample_size)
 

@@ -61,6 +61,7 @@ def cmd_alerts(args: Any) -> int:
         frame, as_of=args.as_of, window=args.window, key_accounts=_pairs(args.key_account, "--key-account"),
         keywords=[] if args.no_keywords else args.keyword, drop_by=args.drop_by or None, freq=args.freq,
         min_n=args.min_n, correction=args.correction, score=args.score, text=args.text, timezone=args.timezone,
+        date_format=args.date_format, dayfirst=args.dayfirst,
     )
     csv_path, json_path = write_alerts(alerts, args.output_dir)
     sys.stdout.write(f"{describe_alerts(alerts)}\n{csv_path}\n{json_path}\n")

@@ -53,6 +53,43 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         "--skip-rows", default="auto", metavar="N",
         help="extra header rows after the header (survey-tool exports); default: detected",
     )
+    add_reading_options(p)
+
+
+def add_reading_options(p: argparse.ArgumentParser, *, dates: bool = True) -> None:
+    """Options every command that reads an export takes: missing-value markers, encoding, scale
+    check and (``dates``) how day/month dates are written (docs/real_exports.md)."""
+    p.add_argument(
+        "--missing-values", nargs="+", metavar="TEXT", default=None,
+        help="texts that mean 'no answer' in every column (default: empty NA N/A n/a NaN null #N/A -); "
+        "'defaults' stands for those, e.g. --missing-values defaults '*redacted*'",
+    )
+    p.add_argument("--encoding", metavar="NAME", help="force the file's encoding (default: UTF-8, "
+                   "else Windows-1252 line by line, reported)")
+    p.add_argument("--scale-check", choices=["warn", "error", "off"], default="warn",
+                   help="answers that look like a 1-5/1-7/0-2 scale, or groups on different scales: "
+                   "warn (default), error, or off")
+    if dates:
+        p.add_argument("--date-format", metavar="FMT", help="how dates are written, e.g. '%%d/%%m/%%Y %%H:%%M' "
+                       "(ambiguous day/month dates are an error without it or --dayfirst)")
+        p.add_argument("--dayfirst", action="store_true", help="numeric dates are day-first (21/03/2018)")
+
+
+def reading_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``nps.load`` keywords of :func:`add_reading_options`' options (absent ones left out)."""
+    out: dict[str, Any] = {}
+    if getattr(args, "missing_values", None) is not None:
+        out["missing_values"] = args.missing_values
+    if getattr(args, "encoding", None):
+        out["encoding"] = args.encoding
+    if getattr(args, "scale_check", None):
+        out["scale_check"] = args.scale_check
+    return out
+
+
+def date_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``date_format`` and ``dayfirst`` from the command line."""
+    return {"date_format": getattr(args, "date_format", None), "dayfirst": bool(getattr(args, "dayfirst", False))}
 
 
 def add_stats_options(p: argparse.ArgumentParser, methods: Sequence[str]) -> None:
@@ -91,13 +128,23 @@ def load_input(args: argparse.Namespace, columns: Sequence[str]) -> Any:
         group_column=group if args.id_column else None,
         score_labels=args.score_labels,
         skip_rows=skip,
+        **reading_kwargs(args),
     )
     from ..sources.load import load_report
 
-    report = load_report(frame)
-    if (report.quarantined or report.missing_scores) and not getattr(args, "quiet", False):
-        print(f"note: {report.summary()}", file=sys.stderr)
+    print_load_notes(load_report(frame), quiet=getattr(args, "quiet", False))
     return frame
+
+
+def print_load_notes(report: Any, *, quiet: bool = False) -> None:
+    """The load report on stderr: one ``note:`` line when rows were not all responses, one
+    ``warning:`` line per warning (encoding, scale, spaces in labels)."""
+    if quiet or report is None:
+        return
+    if report.quarantined or report.missing_scores or report.header_rows_skipped:
+        print(f"note: {report.summary()}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {report.file}: {warning}", file=sys.stderr)
 
 
 def fmt_cell(value: Any, digits: int = 1) -> str:

@@ -18,15 +18,24 @@ def compare_record(frame: Any, args: argparse.Namespace) -> dict[str, Any]:
 
     check_labels(frame, args.group, [args.treatment, args.control], file=args.file)
     labels = frame[args.group].astype(str)
-    scores_t = frame.loc[labels == str(args.treatment), args.score]
-    scores_c = frame.loc[labels == str(args.control), args.score]
-    result = compare(
-        scores_t.dropna(),
-        scores_c.dropna(),
-        method=args.method,
-        confidence_level=args.confidence_level,
-        alternative=args.alternative,
-    )
+    cluster = getattr(args, "cluster", None)
+    if cluster:
+        # Whole clusters were assigned: the rows (score and cluster) go in, not bare scores.
+        result = compare(
+            frame.loc[labels == str(args.treatment)], frame.loc[labels == str(args.control)],
+            score=args.score, cluster=cluster, method=args.method,
+            confidence_level=args.confidence_level, alternative=args.alternative,
+        )
+    else:
+        scores_t = frame.loc[labels == str(args.treatment), args.score]
+        scores_c = frame.loc[labels == str(args.control), args.score]
+        result = compare(
+            scores_t.dropna(),
+            scores_c.dropna(),
+            method=args.method,
+            confidence_level=args.confidence_level,
+            alternative=args.alternative,
+        )
     data = result.to_dict()
     for side, label in (("treatment", args.treatment), ("control", args.control)):
         arm = dict(data[side])
@@ -46,7 +55,7 @@ def compare_record(frame: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    frame = load_input(args, [args.group])
+    frame = load_input(args, [args.group, *([args.cluster] if getattr(args, "cluster", None) else [])])
     data = compare_record(frame, args)
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -60,6 +69,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"({level} CI {fmt_cell(data['ci_lower'])} to {fmt_cell(data['ci_upper'])}, "
         f"p = {fmt_cell(data['pvalue'], 4)}, {data['method']})"
     )
+    if data.get("cluster"):
+        k = data["cluster"]
+        print(
+            f"  by {args.cluster}: {k['n_clusters_treatment']} + {k['n_clusters_control']} clusters, "
+            f"ICC {fmt_cell(k['icc'], 3)}, design effect {fmt_cell(k['design_effect'])}, "
+            f"t-test p = {fmt_cell(k['t_pvalue'], 4)}, permutation p = {fmt_cell(k['permutation_pvalue'], 4)}"
+        )
+        if k.get("note"):
+            print(f"  note: {k['note']}")
     for name, test in (data.get("row_tests") or {}).items():
         if isinstance(test, dict):
             shown = ", ".join(f"{k} = {fmt_cell(v, 4)}" for k, v in test.items() if not isinstance(v, (dict, list)))

@@ -72,6 +72,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         planned_responses=args.planned_responses,
         spending=args.spending,
         look=args.look,
+        date_format=args.date_format,
+        dayfirst=args.dayfirst,
         planned_days=args.planned_days,
         min_responses=args.min_responses,
     )

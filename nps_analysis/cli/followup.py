@@ -55,7 +55,8 @@ def cmd_followup(args: Any) -> int:
             raise ValueError(f"--holdout takes COL=VALUE, got {args.holdout!r}")
         holdout = {column.strip(): value.strip()}
     queue = followup_queue(frame, log=log, as_of=args.as_of, deadlines=deadlines, routing=args.route_by,
-                           holdout=holdout, score=args.score, clock=args.clock, timezone=args.timezone)
+                           holdout=holdout, score=args.score, clock=args.clock, timezone=args.timezone,
+                           date_format=args.date_format, dayfirst=args.dayfirst)
     sys.stdout.write(describe_queue(queue) + "\n\n")
     sys.stdout.write(queue_summary(queue).to_string(index=False) + "\n\n")
     sys.stdout.write(compliance(queue, by="owner").round(1).to_string(index=False) + "\n")

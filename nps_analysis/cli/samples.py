@@ -17,6 +17,10 @@ def cmd_sample_size(args: argparse.Namespace) -> int:
     from ..stats import power
 
     kwargs: dict[str, Any] = {"alpha": args.alpha, "power": args.power, "ratio": args.ratio}
+    if args.cluster_size is not None or args.icc is not None:
+        if args.cluster_size is None or args.icc is None:
+            raise CLIError("a cluster design needs both --cluster-size and --icc")
+        kwargs.update(cluster_size=args.cluster_size, icc=args.icc, cluster_size_cv=args.cluster_size_cv)
     if args.baseline_counts:
         from ..stats.scoring import NPSCounts
 
@@ -47,7 +51,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         file=str(path), score="score", by=["arm"], method="adjusted-wald", confidence_level=0.95,
         format="table", on_invalid="error", quarantine_file=None, sheet=None, delimiter=None,
         id_column="respondent_id", score_labels=False, skip_rows="auto", query=None, database=None,
-        allow_dirs=None,
+        allow_dirs=None, missing_values=None, encoding=None, scale_check="warn", date_format=None,
+        dayfirst=False, engine="auto",
     )
     cmd_score(ns)
     for treatment in ("treatment_a", "treatment_b"):

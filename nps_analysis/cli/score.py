@@ -75,12 +75,14 @@ def _duckdb_distribution(args: argparse.Namespace) -> Any:
         )
     if args.file is None or engine == "pandas" or (engine == "auto" and not is_large_file(args.file)):
         return None
+    encoding = getattr(args, "encoding", None)
     if engine == "auto" and (
-        args.id_column or args.score_labels or not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals"))
+        args.id_column or args.score_labels or encoding
+        or not all(importlib.util.find_spec(m) for m in ("duckdb", "narwhals"))
     ):
         return None
-    if args.id_column or args.score_labels:
-        raise CLIError("--id and --score-labels need --engine pandas (or auto)")
+    if args.id_column or args.score_labels or encoding:
+        raise CLIError("--id, --score-labels and --encoding need --engine pandas (or auto)")
     skip = args.skip_rows if args.skip_rows == "auto" or not str(args.skip_rows).isdigit() else int(args.skip_rows)
     if skip != "auto" and not isinstance(skip, int):
         raise CLIError(f"--skip-rows takes a whole number or 'auto', got {skip!r}")
@@ -88,7 +90,7 @@ def _duckdb_distribution(args: argparse.Namespace) -> Any:
     try:
         table = score_distribution_from_source(
             Path(args.file), args.score, args.by, on_invalid=args.on_invalid, quarantine_path=quarantine,
-            sep=args.delimiter, skip_rows=skip,
+            sep=args.delimiter, skip_rows=skip, missing_values=getattr(args, "missing_values", None),
         )
     except SourceReadError:
         if engine == "duckdb":

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cluster_pilot import cluster_pilot_sample
 from .drivers import drivers_sample
 from .latent import (
     BASELINE_CSAT,
@@ -504,6 +505,7 @@ SAMPLES: dict[str, Sample] = {
 
 
 # The closed-loop generator (responses, follow-up logs, root causes) lives in samples/loop.py.
+# The cluster-assigned pilot (whole teams randomised) lives in samples/cluster_pilot.py.
 # The key-driver and comment-theme generator lives in samples/drivers.py.
 
 SAMPLES.update(
@@ -529,6 +531,12 @@ SAMPLES.update(
             "sample_loop_root_causes.csv",
             lambda: loop_sample().root_causes,
             "closed loop: five-whys chains against responses and themes",
+        ),
+        "cluster_pilot": Sample(
+            "sample_cluster_pilot.csv",
+            cluster_pilot_sample,
+            "cluster-assigned pilot: 24 support teams (~40 answers each) randomised whole to the "
+            "new call-back script; true effect +10 NPS points, ICC 0.05",
         ),
     }
 )

@@ -20,6 +20,8 @@ from .atomic import atomic_path
 from .csvsafe import to_safe_csv
 from .errors import NPSInputError
 from .files import score_hint
+from .missing import missing_markers, missing_values_hint
+from .records import require_regular_file
 from .sql import check_query, connect, folder_of
 
 OnInvalid = Literal["error", "quarantine"]
@@ -108,8 +110,8 @@ def _open_file(
     format: str | None = None,
 ) -> _Opened:
     text = str(path)
-    if not any(ch in text for ch in "*?[") and not Path(text).is_file():
-        raise NPSInputError("no such file", file=text)
+    if not any(ch in text for ch in "*?["):
+        require_regular_file(text)  # a named pipe would block DuckDB's reader for ever
     fmt = format or file_format(text)
     try:
         if fmt == "parquet":
@@ -229,11 +231,12 @@ def _infer_label_types(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return pd.concat([labels, table.drop(columns=by)], axis=1)
 
 
-def _hint(examples: list[tuple[Any, Any]], *, valid: int) -> str:
-    """nps.load's hint (survey-tool labels, decimal commas), judged from the first invalid values."""
-
+def _hint(examples: list[tuple[Any, Any]], *, valid: int, missing_values: Any = None) -> str:
+    """nps.load's hints (survey-tool labels, decimal commas, missing-value markers), judged from
+    the first invalid values."""
     values = [v for _, v in examples] + (["0"] if valid else [])
-    return score_hint(pd.Series(values, dtype=object), False)
+    return (score_hint(pd.Series(values, dtype=object), False)
+            + missing_values_hint([v for _, v in examples], missing_values))
 
 
 def _is_file_source(source: Any) -> bool:
@@ -257,6 +260,7 @@ def score_distribution_from_source(
     connection: Any = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    missing_values: str | Sequence[str] | None = None,
     allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
     """The 11-level distribution per group of a file, table or query, counted by DuckDB.
@@ -273,9 +277,13 @@ def score_distribution_from_source(
 
     A notebook parameter can therefore be a path, a query or a table name; a DataFrame or any
     engine table passed instead is counted by :func:`nps_analysis.scoring.score_distribution`.
+    Score cells holding a missing-value marker (``missing_values``, default
+    :data:`~nps_analysis.sources.missing.DEFAULT_MISSING_VALUES`) are missing answers, as in
+    ``nps.load``. Quarantine that leaves no response is an error.
     """
     from . import engines
 
+    markers = missing_markers(missing_values)
     if query is None and not isinstance(source, (str, os.PathLike)) and not engines.backend_name(source) == "duckdb":
         from .scores import score_distribution
 
@@ -299,7 +307,7 @@ def score_distribution_from_source(
         else:
             rel, offset, file, text_labels = read_source(source, connection=con), 0, None, False
         try:
-            levels = engines.level_counts(rel, score, by, file=file)
+            levels = engines.level_counts(rel, score, by, file=file, markers=markers)
         except NPSInputError:
             raise
         except Exception as exc:  # DuckDB meets an unreadable line only while scanning
@@ -315,18 +323,24 @@ def score_distribution_from_source(
         invalid = int(levels.loc[levels["level"] == engines.INVALID_LEVEL, "count"].sum())
         examples: list[tuple[Any, Any]] = []
         if invalid:
-            examples = engines.invalid_examples(rel, score, row_offset=offset)
+            examples = engines.invalid_examples(rel, score, row_offset=offset, markers=markers)
+            hint = _hint(examples, valid=rows - missing - invalid, missing_values=missing_values)
             if on_invalid == "error":
                 raise NPSInputError(
                     f"{invalid} invalid score(s): expected whole numbers from 0 to 10; "
-                    f"{engines.describe_invalid(examples)}{_hint(examples, valid=rows - missing - invalid)}",
+                    f"{engines.describe_invalid(examples)}{hint}",
                     file=file,
                     column=score,
                     rows=examples,
                     count=invalid,
                 )
             if quarantine_path is not None:
-                _write_quarantine(rel, score, Path(quarantine_path), offset)
+                _write_quarantine(rel, score, Path(quarantine_path), offset, markers)
+            if rows - missing - invalid == 0:
+                raise NPSInputError(
+                    f"no responses left: {rows} rows read, {invalid} quarantined (invalid scores), "
+                    f"{missing} without an answer", file=file, column=score,
+                )
             # As nps.load does: quarantined rows are set aside before counting, so a group whose
             # every row was invalid does not appear.
             levels = levels[levels["level"] != engines.INVALID_LEVEL]
@@ -340,7 +354,7 @@ def score_distribution_from_source(
     return out
 
 
-def _write_quarantine(rel: Any, score: str, target: Path, offset: int) -> None:
+def _write_quarantine(rel: Any, score: str, target: Path, offset: int, markers: Sequence[str] = ("",)) -> None:
     from . import engines
 
     nw = engines.narwhals_module()
@@ -348,7 +362,7 @@ def _write_quarantine(rel: Any, score: str, target: Path, offset: int) -> None:
     numbered = rel.query("_nps_src", f'SELECT row_number() OVER () - 1 + {offset} AS _row, * FROM _nps_src')
     frame = nw.from_native(numbered)
     dtype = frame.collect_schema()[score]
-    bad = frame.with_columns(engines.level_expr(score, dtype)).filter(nw.col(engines.LEVEL_COLUMN) == engines.INVALID_LEVEL)
+    bad = frame.with_columns(engines.level_expr(score, dtype, markers)).filter(nw.col(engines.LEVEL_COLUMN) == engines.INVALID_LEVEL)
     reason = f"invalid {score!r}: not a whole number 0-10"  # nps.load's wording
     bad = bad.drop(engines.LEVEL_COLUMN).with_columns(nw.lit(reason).alias("_reason"))
     names = bad.collect_schema().names()

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import NPSInputError, describe_rows
+from .labels import natural_order
 
 OnInvalid = Literal["error", "quarantine"]
 
@@ -41,6 +42,8 @@ _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 LEVEL_COLUMN = "_nps_level_"
 _COUNT = "_nps_count_"
+_WEIGHT = "_nps_weight_"
+_WEIGHT_SQ = "_nps_weight_sq_"
 _ROW = "_nps_row_"
 
 
@@ -94,7 +97,7 @@ def is_engine_frame(data: Any) -> bool:
     return backend_name(data) is not None
 
 
-def level_expr(score: str, dtype: Any) -> Any:
+def level_expr(score: str, dtype: Any, markers: Sequence[str] = ("",)) -> Any:
     """The expression giving each row its level: 0..10, MISSING_LEVEL or INVALID_LEVEL."""
     nw = narwhals_module()
 
@@ -118,6 +121,11 @@ def level_expr(score: str, dtype: Any) -> Any:
     elif dtype in (nw.String, nw.Categorical, nw.Enum) or dtype == nw.String:
         text = x.cast(nw.String).str.replace_all(_STRIP, "")
         missing = text.is_null() | (text == "")
+        # Missing-value markers of files read from disk (sources/missing.py); in-memory tables
+        # pass only the empty text.
+        others = [m for m in markers if m]
+        if others:
+            missing = missing | text.is_in(others)
         # Only text that looks like a number is cast: a strict cast of "abc" would fail the query.
         value = nw.when(text.str.contains(_NUMBER)).then(text).cast(nw.Float64)
         invalid = (
@@ -146,29 +154,46 @@ def _collect(frame: Any) -> pd.DataFrame:
 
 
 def level_counts(
-    data: Any, score: str, by: Sequence[str] | str | None = None, *, file: str | None = None
+    data: Any,
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    file: str | None = None,
+    markers: Sequence[str] = ("",),
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Rows per group and level, computed by the engine holding ``data``.
 
     Returns a small pandas frame: the ``by`` columns, ``level`` (0..10, -1 missing, -2 invalid)
-    and ``count``. This is the only result that leaves the engine.
+    and ``count``. This is the only result that leaves the engine. With ``weights`` (a column)
+    also ``weight`` and ``weight_sq``: the sums of the weights and of their squares, NaN where a
+    weight of the cell is missing, negative or NaN (so one sum per cell checks every weight).
     """
     nw = narwhals_module()
 
     by = [by] if isinstance(by, str) else list(by or [])
     frame = nw.from_native(data)
     columns = list(frame.collect_schema().names())
-    absent = [c for c in [score, *by] if c not in columns]
+    absent = [c for c in [score, *by, *([weights] if weights else [])] if c not in columns]
     if absent:
         raise NPSInputError(f"missing column(s) {absent}; the columns are {columns}", file=file)
     if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
         frame = frame.lazy()  # one optimised Polars query instead of eager steps
     dtype = frame.collect_schema()[score]
     try:
-        level = level_expr(score, dtype)
+        level = level_expr(score, dtype, markers)
     except NPSInputError as exc:
         raise NPSInputError(str(exc).split(": ", 1)[-1], file=file, column=score) from None
-    tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
+    if weights:
+        # A bad weight becomes NaN, which poisons its cell's sum: no extra aggregate to check it.
+        raw = nw.col(weights).cast(nw.Float64)
+        w = nw.when(raw >= 0).then(raw).otherwise(nw.lit(float("nan")))
+        # Squares computed before grouping: some engines (PyArrow) aggregate plain columns only.
+        tally = frame.select(*by, level, w.alias(_WEIGHT), (w * w).alias(_WEIGHT_SQ)).group_by(
+            *by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT), nw.col(_WEIGHT).sum().alias("weight"),
+                                   nw.col(_WEIGHT_SQ).sum().alias("weight_sq"))
+    else:
+        tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
     out = _collect(tally).rename(columns={LEVEL_COLUMN: "level", _COUNT: "count"})
     out["level"] = out["level"].astype(np.int64)
     out["count"] = out["count"].astype(np.int64)
@@ -176,7 +201,7 @@ def level_counts(
 
 
 def invalid_examples(
-    data: Any, score: str, *, limit: int = EXAMPLES, row_offset: int = 0
+    data: Any, score: str, *, limit: int = EXAMPLES, row_offset: int = 0, markers: Sequence[str] = ("",)
 ) -> list[tuple[Any, Any]]:
     """Up to ``limit`` invalid answers as ``(row, value)``, found by the engine.
 
@@ -200,7 +225,7 @@ def invalid_examples(
         frame = nw.from_native(native)
         has_rows = True
     dtype = frame.collect_schema()[score]
-    rows = frame.with_columns(level_expr(score, dtype)).filter(nw.col(LEVEL_COLUMN) == INVALID_LEVEL)
+    rows = frame.with_columns(level_expr(score, dtype, markers)).filter(nw.col(LEVEL_COLUMN) == INVALID_LEVEL)
     rows = rows.select(*([_ROW] if has_rows else []), score).head(limit)
     found = _collect(rows)
     values = [_plain(v) for v in found[score].tolist()]
@@ -240,7 +265,7 @@ def distribution_from_levels(levels: pd.DataFrame, by: Sequence[str]) -> pd.Data
         bins = np.zeros((len(uniques), 11), dtype=np.int64)
         np.add.at(bins, (codes[valid], level[valid]), count[valid])
         out = pd.concat([uniques, pd.DataFrame(bins, columns=list(range(11)))], axis=1)
-        out = out.sort_values(by, kind="stable", na_position="last").reset_index(drop=True)
+        out = out.iloc[natural_order(out, by)].reset_index(drop=True)
     else:
         bins = np.zeros(11, dtype=np.int64)
         np.add.at(bins, level[valid], count[valid])

@@ -9,13 +9,17 @@ import io as _io
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .encoding import DecodedText, decode_export
 from .errors import NPSInputError
+from .missing import apply_missing_values
+from .records import FieldCounts, check_long_rows, field_counts, require_regular_file
 
 FORMATS = ("csv", "excel", "parquet", "spss")
 _EXTENSIONS = {
@@ -85,38 +89,46 @@ def _looks_like_text(head: bytes) -> bool:
     return control / len(head) < 0.01  # Windows-1252 text
 
 
-def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
-    if encoding is not None:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise NPSInputError(f"cannot decode as {encoding}: {exc}", file=str(path)) from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")  # legacy Excel "CSV (Windows)" exports
+@dataclass(frozen=True)
+class ReadExport:
+    """A file read as text cells, with what the load report and the row checks need."""
+
+    frame: pd.DataFrame
+    format: str
+    decoded: DecodedText | None = None
+    fields: FieldCounts | None = None
 
 
-def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
+def _empty_file(path: Path) -> NPSInputError:
+    return NPSInputError("the file is empty: expected a header row and survey answers", file=str(path))
+
+
+def _read_csv_text(path: Path, *, sep: str | None, encoding: str | None) -> ReadExport:
+    """Every cell as text ("" for an empty cell; markers are applied by the caller)."""
     raw = path.read_bytes()
     if not raw.strip():
-        raise NPSInputError("the file is empty: expected a header row and survey answers", file=str(path))
-    text = _decode(raw, encoding, path)
+        raise _empty_file(path)
+    decoded = decode_export(raw, encoding, file=str(path))
+    text = decoded.text
     if not text.strip():
-        raise NPSInputError("the file is empty: expected a header row and survey answers", file=str(path))
+        raise _empty_file(path)
     if sep is None:
         sep = sniff_delimiter(text)
+    counts = field_counts(text, sep)
+    # Found before pandas: an extra field would silently shift the row or become the index.
+    check_long_rows(counts, sep=sep, file=str(path))
     try:
-        return pd.read_csv(
-            _io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+        frame = pd.read_csv(
+            _io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
             skip_blank_lines=True,
         )
     except pd.errors.ParserError as exc:
         raise NPSInputError(f"cannot parse as CSV with delimiter {sep!r}: {exc}", file=str(path)) from None
     except pd.errors.EmptyDataError:
-        raise NPSInputError("the file is empty: expected a header row and survey answers", file=str(path)) from None
+        raise _empty_file(path) from None
+    if len(counts.fields) != len(frame):
+        counts = None  # pandas and the csv module disagree on records (odd quoting): no row checks
+    return ReadExport(frame, "csv", decoded, counts)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -159,32 +171,30 @@ def infer_types(frame: pd.DataFrame, *, keep_text: Sequence[str] = ()) -> pd.Dat
     return out
 
 
-def read_table(
+def read_export(
     path: str | os.PathLike[str],
     *,
     format: str | None = None,
     sheet: str | int | None = None,
     sep: str | None = None,
     encoding: str | None = None,
-) -> tuple[pd.DataFrame, str]:
-    """Read a survey export into a DataFrame without validating it. Returns ``(frame, format)``.
-
-    CSV cells are read as text (scores are validated later, so ``"9"`` and ``" 10 "`` survive and
-    a stray ``"9,5"`` is reported rather than guessed); the delimiter is sniffed.
-    """
+) -> ReadExport:
+    """Read an export as text cells (CSV) or typed columns, with what the load report needs:
+    the decoding used and each CSV record's field count. Anything but a regular file is refused."""
     path = Path(path)
-    if not path.exists():
-        raise NPSInputError("no such file", file=str(path))
-    if path.is_dir():
-        raise NPSInputError("is a folder, expected a survey export file", file=str(path))
+    require_regular_file(path)  # before any open(): a named pipe would block for ever
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
         raise NPSInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", file=str(path))
+    read: ReadExport | None = None
     try:
         if fmt == "csv":
-            frame = _read_csv(path, sep=sep, encoding=encoding)
+            read = _read_csv_text(path, sep=sep, encoding=encoding)
+            frame = read.frame
         elif fmt == "excel":
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0)
+            # Markers such as "NA" stay text here, so they are counted by marker like CSV's.
+            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
+                                  keep_default_na=False, na_values=[""])
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
@@ -204,37 +214,79 @@ def read_table(
     duplicated = [c for c in frame.columns if list(frame.columns).count(c) > 1]
     if duplicated:
         raise NPSInputError(f"duplicated column name(s) {sorted(set(duplicated))}", file=str(path))
-    return frame, fmt
+    if read is None:
+        return ReadExport(frame, fmt)
+    return ReadExport(frame, fmt, read.decoded, read.fields)
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    sheet: str | int | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """Read a survey export into a DataFrame without validating it. Returns ``(frame, format)``.
+
+    CSV cells are read as text (scores are validated later, so ``"9"`` and ``" 10 "`` survive and
+    a stray ``"9,5"`` is reported rather than guessed); the delimiter is sniffed; empty cells are
+    missing. Anything but a regular file (a named pipe, a folder) is refused.
+    """
+    read = read_export(path, format=format, sheet=sheet, sep=sep, encoding=encoding)
+    frame = read.frame
+    if read.format == "csv":
+        frame, _ = apply_missing_values(frame, [""])
+    return frame, read.format
+
+
+_IMPORT_ID = re.compile(r"""^\{\s*["']ImportId["']\s*:""")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def is_question_text(text: str) -> bool:
+    """Text that reads as a survey question, never as an answer: four or more words
+    (``"How likely are you to recommend us?"``) and not a labelled answer
+    (``"10 - Extremely likely"``, ``"Not at all likely"``)."""
+    if _LABELLED_NUMBER.match(text) or text.lower() in DEFAULT_SCORE_LABELS:
+        return False
+    return len(_WORD.findall(text)) >= 4
 
 
 def detect_extra_header_rows(frame: pd.DataFrame, score: str | None) -> int:
     """How many rows after the header are further header rows of a survey-tool export.
 
     Qualtrics writes the question text in row 2 and ``{"ImportId": ...}`` in row 3; other tools
-    write one row of question text or choice labels. A leading row counts as a header row when it
-    holds an ImportId, or when its score cell is text that is not an answer while the rows after
-    it hold answers.
+    write one row of question text. A leading row counts as a header row only when its score cell
+    is the question text (four or more words, not an answer; or the column name repeated) or an
+    ImportId, or is empty while
+    another cell of the row holds an ImportId: a row with an answer, valid or not, is never
+    skipped (it is counted, or reported as invalid).
     """
     if score is None or score not in frame.columns or frame.empty:
         return 0
-    head = frame.head(3)
-    for i in range(len(head)):
-        row_text = " ".join(str(v) for v in head.iloc[i].tolist())
-        if '"ImportId"' in row_text or "{'ImportId'" in row_text:
-            return i + 1
     skipped = 0
-    values = frame[score].head(4).tolist()
-    for i, value in enumerate(values[:2]):
-        text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
-        is_answer = text == "" or _LABELLED_NUMBER.match(text) is not None or text.lower() in DEFAULT_SCORE_LABELS
-        later = values[i + 1 :]
-        later_answers = any(
-            v is not None and not (isinstance(v, float) and np.isnan(v)) and _LABELLED_NUMBER.match(str(v).strip())
-            for v in later
-        )
-        if is_answer or not later_answers or len(text) < 12:
+    for i in range(min(3, len(frame))):
+        cell = _cell_text(frame[score].iloc[i])
+        if _IMPORT_ID.match(cell):
+            skipped = i + 1
+            continue
+        if not cell:
+            row = [_cell_text(v) for v in frame.iloc[i].tolist()]
+            if any(_IMPORT_ID.match(v) for v in row):
+                skipped = i + 1
+                continue
             break
-        skipped = i + 1
+        if i < 2 and (is_question_text(cell) or cell == score):
+            skipped = i + 1
+            continue
+        break
     return skipped
 
 
@@ -261,7 +313,8 @@ def map_score_labels(
 
 def score_hint(values: pd.Series, score_labels: Any) -> str:
     text = values.dropna().astype(str).str.strip()
-    if not score_labels and text.str.match(_LABELLED_NUMBER).any() and text.str.contains(r"[A-Za-z]", regex=True).any():
+    labelled = text.str.match(_LABELLED_NUMBER) & text.str.contains(r"[A-Za-z]", regex=True)
+    if not score_labels and labelled.any():
         return " (answers look like survey-tool labels such as '10 - Extremely likely': use score_labels=True / --score-labels)"
     if text.str.fullmatch(r"\d+,\d+").any():
         return " (a decimal comma: scores must be whole numbers 0-10)"

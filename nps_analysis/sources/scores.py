@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import NPSInputError, describe_rows
+from .labels import natural_order
 
 CATEGORIES: tuple[str, str, str] = ("detractor", "passive", "promoter")
 #: Lowest score of each category on the 0-10 scale (DOMAIN.md: 0-6, 7-8, 9-10).
@@ -434,8 +435,8 @@ def grouped_bins(
 
     Groups are every combination of ``by`` labels present in the rows (rows with a missing answer
     included, so such a group gets a row of zeros); a missing label is a group of its own. Groups are
-    sorted by their labels (categories in category order, missing labels last) when the labels can
-    be ordered, else listed in order of first appearance.
+    sorted naturally by their labels (:func:`nps_analysis.sources.labels.natural_order`: numbers by
+    value, then text with its digit runs as numbers, categories in category order, missing last).
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -507,10 +508,9 @@ def grouped_bins(
             parts[name] = col.labels.iloc[rest % col.size].reset_index(drop=True)
             rest = rest // col.size
         keys = pd.DataFrame({name: parts[name] for name in by_list}, index=range(len(cell_ids)))
-    try:
-        order = keys.sort_values(by_list, kind="stable", na_position="last").index.to_numpy()
-    except TypeError:  # labels of mixed types (1 and "a") cannot be ordered: keep first appearance
-        order = np.arange(len(keys))
+    # Natural order: numbers by value, then text with its numbers as numbers (S2 before S10),
+    # missing labels last; categories keep their order.
+    order = natural_order(keys, by_list)
     keys = keys.iloc[order].reset_index(drop=True)
     return by_list, keys, bins[order], missing, invalid
 

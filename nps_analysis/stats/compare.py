@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin, jsonable
+from .clusters import ClusterComparison, cluster_tables, compare_clusters, ratio_interval
 from .cuped import CupedResult, cuped
 from .difference import (
     ALTERNATIVES,
@@ -83,6 +84,8 @@ class CompareResult(ResultMixin):
         margin_pvalue: Wald and bootstrap methods: p-value of H0 "difference <= -margin"
             (non-inferiority; small = the treatment is not worse by more than the margin).
         covariate_adjustment: the CUPED estimate when covariates were given.
+        cluster: with ``cluster=``: the cluster analysis (ICC, design effect, clusters per arm,
+            both the t and the permutation results; see :func:`compare`).
     """
 
     difference: float
@@ -106,6 +109,7 @@ class CompareResult(ResultMixin):
     prob_below_margin: float | None = None
     margin_pvalue: float | None = None
     covariate_adjustment: CupedResult | None = None
+    cluster: ClusterComparison | None = None
 
     def confidence_interval(self) -> tuple[float, float]:
         return (self.ci_lower, self.ci_upper)
@@ -339,6 +343,8 @@ def compare(
     n_resamples: int = 10_000,
     max_exact_states: int = 1_000_000,
     random_state: int | np.random.Generator | None = 0,
+    cluster: str | None = None,
+    cluster_method: str = "auto",
 ) -> CompareResult:
     """Compare the NPS of a treatment cohort with a control cohort.
 
@@ -386,14 +392,32 @@ def compare(
           effect beside the unadjusted one (see :func:`cuped`).
         Missing answers are not responses and are left out.
 
+    Cluster-assigned pilots (``cluster="team"``: whole teams, stores or agents got the change):
+        treatment and control must be DataFrames with the ``score`` and ``cluster`` columns.
+        Everything then comes from per-cluster counts (:mod:`nps_analysis.stats.clusters`):
+        ``difference`` is the ratio-estimator difference (each answer weighs the same, so it
+        equals the plain NPS difference); ``ci_lower``/``ci_upper``/``pvalue`` are the
+        cluster-robust t (linearised CR1 variance, ``df = G_t + G_c - 2``; Donner & Klar 2000,
+        Cameron & Miller 2015) or, when an arm has fewer than 10 clusters (or
+        ``cluster_method="permutation"``, or ``method="permutation"``), the permutation test of
+        whole clusters and the interval that inverts it; ``.cluster`` holds ``icc``,
+        ``design_effect``, ``n_clusters_treatment``, ``n_clusters_control``, ``method``, both
+        sets of results and the few-clusters ``note``. ``treatment``/``control`` carry
+        cluster-robust t intervals (t on G - 1). ``method`` does not apply otherwise; row-level
+        tests (which assume independent answers) and covariates are not available with clusters.
+
     Args:
         margin: "do no harm" margin in points (>= 0): adds ``prob_below_margin`` (bayes) or
-            ``margin_pvalue`` (Wald and bootstrap methods, H0: ``D <= -margin``).
+            ``margin_pvalue`` (Wald and bootstrap methods, and the cluster t with ``cluster``;
+            H0: ``D <= -margin``).
         row_tests: compute the row-level tests when raw scores are available (the ordinal model
             takes ~0.1 s).
         prior: Dirichlet pseudo-counts (detractors, passives, promoters) for ``bayes``.
         n_resamples: bootstrap resamples, Monte Carlo permutations or posterior draws.
         random_state: seed or Generator for the simulation methods (seeded by default).
+        cluster: the column that was assigned (team, store, agent); None (default): answers are
+            independent.
+        cluster_method: with ``cluster``: ``"auto"`` (default), ``"t"`` or ``"permutation"``.
 
     Example:
         >>> r = compare(NPSCounts(20, 30, 50), NPSCounts(30, 30, 40), method="wald")
@@ -405,6 +429,12 @@ def compare(
         raise ValueError(f"margin must be a finite number of points >= 0 (H0: difference <= -margin), got {margin!r}")
     if method in ("bootstrap", "permutation", "bayes") and (not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1):
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+    if cluster is not None:
+        return _compare_by_cluster(
+            treatment, control, cluster=cluster, score=score, confidence_level=confidence_level,
+            alternative=alternative, margin=margin, covariates=covariates, n_resamples=n_resamples,
+            random_state=random_state, cluster_method="permutation" if method == "permutation" else cluster_method,
+        )
     t = as_group(treatment, "treatment", score)
     c = as_group(control, "control", score)
     for role, group in (("treatment", t), ("control", c)):
@@ -482,6 +512,48 @@ def compare(
     )
 
 
+def _compare_by_cluster(
+    treatment: Any, control: Any, *, cluster: str, score: str, confidence_level: float,
+    alternative: str, margin: float | None, covariates: Sequence[str] | None, n_resamples: int,
+    random_state: Any, cluster_method: str,
+) -> CompareResult:
+    """``compare(..., cluster=...)``: every number from per-cluster counts (stats/clusters.py)."""
+    from scipy.stats import t as t_dist
+
+    if covariates is not None:
+        raise NPSInputError(
+            "covariates cannot be combined with cluster=: the CUPED variance treats answers as "
+            "independent; compare without covariates"
+        )
+    for role, frame in (("treatment", treatment), ("control", control)):
+        if not isinstance(frame, pd.DataFrame):
+            raise NPSInputError(
+                f"cluster={cluster!r} needs rows: pass {role} as a DataFrame with the columns "
+                f"{score!r} and {cluster!r}"
+            )
+    tables = cluster_tables(treatment, control, score=score, cluster=cluster)
+    r = compare_clusters(
+        *tables, confidence_level=confidence_level, alternative=alternative, method=cluster_method,
+        n_resamples=n_resamples, random_state=random_state,
+    )
+    arms = []
+    for table in tables:
+        counts = table[["detractors", "passives", "promoters"]].to_numpy(dtype=float)
+        nps, lo, hi, se = ratio_interval(counts, confidence_level=confidence_level)
+        d, p, pr = (int(v) for v in counts.sum(axis=0))  # cluster_counts holds whole answers
+        arms.append(NPSInterval(nps, lo, hi, se, d + p + pr, "cluster-t", confidence_level, d, p, pr))
+    margin_p = None
+    if margin is not None and r.se > 0 and r.df > 0:
+        margin_p = float(t_dist.sf((r.difference + margin) / r.se, r.df))
+    return CompareResult(
+        difference=r.difference, ci_lower=r.ci_lower, ci_upper=r.ci_upper, pvalue=r.pvalue,
+        se=r.se, method=r.method, confidence_level=confidence_level, alternative=alternative,
+        treatment=arms[0], control=arms[1], interval_method=r.method, statistic=r.statistic,
+        n_resamples=r.n_permutations, exact=r.permutation_exact,
+        margin=None if margin is None else float(margin), margin_pvalue=margin_p, cluster=r,
+    )
+
+
 # ------------------------------------------------------------------------------- many arms
 
 
@@ -511,6 +583,13 @@ def flat_row(r: CompareResult) -> dict[str, Any]:
         row["ordinal_odds_ratio"] = r.row_tests.ordinal.odds_ratio
         row["ordinal_pvalue"] = r.row_tests.ordinal.pvalue
         row["chi_square_pvalue"] = r.row_tests.chi_square.pvalue
+    if r.cluster is not None:
+        k = r.cluster
+        row.update(
+            icc=k.icc, design_effect=k.design_effect, n_clusters_treatment=k.n_clusters_treatment,
+            n_clusters_control=k.n_clusters_control, t_pvalue=k.t_pvalue,
+            permutation_pvalue=k.permutation_pvalue,
+        )
     if r.covariate_adjustment is not None:
         a = r.covariate_adjustment
         row.update(
@@ -557,6 +636,13 @@ def _summary_sentence(r: CompareResult, treatment: str, control: str) -> str:
             significant_rank = mw.pvalue < alpha
             agrees = significant_main == significant_rank and (same_direction or not significant_main)
             text += f"; the rank test {'agrees' if agrees else 'disagrees'} ({format_pvalue(mw.pvalue)})"
+    if r.cluster is not None:
+        text += (
+            f"; analysed by cluster ({r.cluster.n_clusters_treatment} + {r.cluster.n_clusters_control} "
+            f"clusters, ICC {r.cluster.icc:.3f}, design effect {r.cluster.design_effect:.1f})"
+        )
+        if r.cluster.note:
+            text += f"; {r.cluster.note}"
     if r.covariate_adjustment is not None:
         a = r.covariate_adjustment
         text += (

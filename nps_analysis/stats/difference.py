@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
-from .scoring import NPSCounts, as_counts
+from .scoring import NPSCounts, WeightedNPSCounts, as_counts
 
 Alternative = Literal["two-sided", "less", "greater"]
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
@@ -32,9 +32,10 @@ class Group:
 
 
 def as_group(data: Any, role: str, score: str) -> Group:
-    if isinstance(data, NPSCounts) or (
+    if isinstance(data, (NPSCounts, WeightedNPSCounts)) or (
         isinstance(data, dict) and {"detractors", "passives", "promoters"} <= set(data)
     ):
+        # Weighted counts enter on their Kish effective sample size (as_counts).
         return Group(as_counts(data), None, None)
     if isinstance(data, pd.DataFrame):
         if score not in data.columns:

@@ -75,7 +75,9 @@ def check_confidence_level(confidence_level: float) -> None:
 
 
 def _clip(x: float, bound: float = 100.0) -> float:
-    return float(min(bound, max(-bound, x)))
+    # Within rounding of an edge is the edge: 100 - 1e-13 would read as "not quite all promoters".
+    x = float(min(bound, max(-bound, x)))
+    return float(np.copysign(bound, x)) if abs(abs(x) - bound) < 1e-9 else x
 
 
 def nps_interval(
@@ -313,8 +315,9 @@ def newcombe_interval(
     with np.errstate(invalid="ignore", divide="ignore"):
         p1, p2 = x1 / m1, x2 / m2
     diff = p1 - p2
-    lower = diff - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    upper = diff + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    # Exact Wilson edges make the bounds exact at -1 and 1; the clip only removes rounding.
+    lower = np.clip(diff - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), -1.0, 1.0)
+    upper = np.clip(diff + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2), -1.0, 1.0)
     if lower.ndim == 0:
         return float(lower), float(upper)
     return lower, upper

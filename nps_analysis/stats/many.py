@@ -17,6 +17,7 @@ from ..sources.scores import parse_scores
 from .compare import CompareMethod, CompareResult, check_compare_options, compare, flat_row
 from .difference import Alternative
 from .multiplicity import CORRECTIONS, adjust_pvalues, correction_method
+from .scoring import WeightedNPSCounts, weighted_counts
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,9 @@ def compare_many(
     min_n: int = 30,
     covariates: Sequence[str] | None = None,
     row_tests: bool = True,
+    cluster: str | None = None,
     file: str | None = None,
+    weights: str | None = None,
     **compare_options: Any,
 ) -> CompareManyResult:
     """Each treatment arm against one control, p-values adjusted for the family of comparisons.
@@ -131,10 +134,22 @@ def compare_many(
         by: segment columns: the effect per segment. A segment where the treatment or control has
             fewer than ``min_n`` responses is flagged ``small`` (still tested); one where either
             has none is reported with a note and left out of the family.
+        cluster: the column that was assigned (team, store, agent): every comparison is then the
+            cluster analysis of :func:`compare` (cluster-robust or permutation p-values enter the
+            family; ``result.cluster`` holds the ICC and clusters per arm). Not with covariates
+            or weights.
+        weights: a survey-weight column: each comparison is then :func:`compare` on the arms'
+            weighted counts (:class:`~nps_analysis.stats.weighting.WeightedNPSCounts`, Kish
+            effective sample sizes), so only count-based methods apply (no row tests, no CUPED).
         **compare_options: passed to :func:`compare` (``margin``, ``n_resamples``, ...).
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
-    needed = [score, group, *by_cols, *(covariates or [])]
+    if weights is not None and covariates:
+        raise NPSInputError("weights and covariates cannot be combined: CUPED works on unweighted rows")
+    if weights is not None and cluster:
+        raise NPSInputError("weights and cluster cannot be combined yet: the cluster analysis counts every answer once")
+    needed = [score, group, *by_cols, *(covariates or []), *([weights] if weights is not None else []),
+              *([cluster] if cluster else [])]
     absent = [col for col in needed if col not in frame.columns]
     if absent:
         raise NPSInputError(
@@ -195,6 +210,11 @@ def compare_many(
             entry: dict[str, Any] = {"treatment": arm, "segment": seg, "nt": nt, "nc": nc, "result": None, "note": None}
             if nt == 0 or nc == 0:
                 entry["note"] = "no responses in " + ("treatment" if nt == 0 else "control") + ": not tested"
+            elif cluster:
+                entry["result"] = compare(treat_rows, control_rows, score=score, cluster=cluster, **options)
+            elif weights is not None:
+                entry["result"] = compare(_weighted(treat_rows, score, weights),
+                                          _weighted(control_rows, score, weights), **options)
             elif covariates:
                 entry["result"] = compare(treat_rows, control_rows, score=score, covariates=covariates, **options)
             else:
@@ -231,6 +251,8 @@ def compare_many(
     )
     tested = int(np.isfinite(pvals).sum())
     family = _family_text(tested, len(pending), arms, control, by_cols, len(segments), corr)
+    if weights is not None:
+        family += f"; weighted by {weights!r} (Kish effective sample sizes)"
     return CompareManyResult(
         control=control,
         treatments=tuple(arms),
@@ -259,3 +281,8 @@ def _family_text(tested: int, total: int, arms: list[Any], control: Any, by: lis
     if tested < total:
         text += f"; {total - tested} not tested (no responses) and not in the family"
     return text
+
+
+def _weighted(rows: pd.DataFrame, score: str, weights: str) -> WeightedNPSCounts:
+    """One arm's weighted counts (rows already hold valid answers)."""
+    return WeightedNPSCounts.from_row(weighted_counts(rows, score, weights=weights).iloc[0])

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..sources.results import ResultMixin
+from .cluster_design import ClusterSampleSizeResult, design_effect, t_power
 from .intervals import check_confidence_level, score_bounds
 from .scoring import NPSCounts, as_counts
 
@@ -147,7 +148,10 @@ def sample_size(
     power: float = 0.8,
     ratio: float = 1.0,
     alternative: str = "two-sided",
-) -> SampleSizeResult:
+    cluster_size: int | None = None,
+    icc: float | None = None,
+    cluster_size_cv: float = 0.0,
+) -> SampleSizeResult | ClusterSampleSizeResult:
     """Respondents per arm to detect a difference of ``mde`` NPS points (treatment - control).
 
 Planned for the test ``compare`` runs by default (MOVER-score, issue 14): the smallest
@@ -173,6 +177,11 @@ Planned for the test ``compare`` runs by default (MOVER-score, issue 14): the sm
         alpha: type-I error; power: 1 - beta.
         ratio: n_treatment / n_control (2.0 = twice as many in treatment).
         alternative: "two-sided" (default), "greater" (mde > 0) or "less" (mde < 0).
+        cluster_size, icc: for a pilot assigned by team, store or agent: answers per cluster and
+            the intracluster correlation (e.g. from :func:`nps_analysis.stats.clusters.icc` on
+            past data). Both together return a :class:`ClusterSampleSizeResult` with clusters
+            per arm and answers per cluster (:func:`cluster_sample_size`); ``cluster_size_cv``
+            is the coefficient of variation of the cluster sizes (0: equal).
 
     Example:
         >>> r = sample_size(10, baseline_nps=20, passive_share=0.3)
@@ -181,6 +190,14 @@ Planned for the test ``compare`` runs by default (MOVER-score, issue 14): the sm
     """
     from scipy.stats import norm
 
+    if cluster_size is not None or icc is not None:
+        if cluster_size is None or icc is None:
+            raise ValueError("a cluster design needs both cluster_size (answers per cluster) and icc")
+        return cluster_sample_size(
+            mde, cluster_size=cluster_size, icc=icc, cluster_size_cv=cluster_size_cv,
+            baseline_nps=baseline_nps, passive_share=passive_share, baseline=baseline,
+            alpha=alpha, power=power, ratio=ratio, alternative=alternative,
+        )
     _check_direction(mde, alternative)
     _check_ratio(ratio)
     if not 0 < power < 1:
@@ -441,3 +458,85 @@ def score_margin_of_error(
     p_det, p_pas, p_pro = shares
     lo, hi = score_bounds(n_arr * p_det, n_arr * p_pas, n_arr * p_pro, z, cc=cc)
     return (np.asarray(hi) - np.asarray(lo)) / 2
+
+
+# --------------------------------------------------------------------------- cluster pilots
+
+
+def cluster_sample_size(
+    mde: float,
+    *,
+    cluster_size: int,
+    icc: float,
+    cluster_size_cv: float = 0.0,
+    baseline_nps: float | None = None,
+    passive_share: float | None = None,
+    baseline: Any = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+) -> ClusterSampleSizeResult:
+    """Clusters per arm (and answers per cluster) to detect ``mde`` points in a cluster pilot.
+
+    1. ``n`` per arm for individually randomised respondents from :func:`sample_size` (about
+       ``(z_a/2 + z_b)^2 (V_t + V_c) / Delta^2``); only the starting point of step 3.
+    2. Design effect ``DE = 1 + ((1 + cv^2) m - 1) icc`` (:func:`design_effect`).
+    3. Clusters ``k = ceil(n DE / m)`` per arm (treatment ``ratio`` times control), then raised one
+       at a time until the noncentral-t power of the cluster t-test with ``df = k_t + k_c - 2``
+       and ``SE^2 = DE (V_t / (k_t m) + V_c / (k_c m))`` reaches ``power`` (the z formula alone
+       is too optimistic for few clusters; Hayes & Moulton 2017, *Cluster Randomised Trials*,
+       ch. 7). At least 2 clusters per arm.
+
+    Example:
+        >>> r = cluster_sample_size(10, cluster_size=50, icc=0.02, baseline_nps=20, passive_share=0.3)
+        >>> r.design_effect   # 1 + (50 - 1) 0.02
+        1.98
+    """
+    if not (isinstance(cluster_size, (int, np.integer)) and cluster_size >= 1):
+        raise ValueError(f"cluster_size must be a whole number of answers per cluster >= 1, got {cluster_size!r}")
+    deff = design_effect(cluster_size, icc, cluster_size_cv=cluster_size_cv)
+    base: SampleSizeResult = sample_size(  # type: ignore[assignment]
+        mde, baseline_nps=baseline_nps, passive_share=passive_share, baseline=baseline,
+        alpha=alpha, power=power, ratio=ratio, alternative=alternative,
+    )
+    m = int(cluster_size)
+    k_c = max(2, math.ceil(round(base.n_control * deff / m, 9)))
+
+    def k_t_of(kc: int) -> int:
+        return max(2, math.ceil(round(ratio * kc, 9)))
+
+    def power_at(kc: int) -> float:
+        kt = k_t_of(kc)
+        se = math.sqrt(deff * (base.variance_treatment / (kt * m) + base.variance_control / (kc * m)))
+        return t_power(abs(mde) / 100.0 / se, kt + kc - 2, alpha, alternative)
+
+    achieved = power_at(k_c)
+    while achieved < power:
+        k_c += 1
+        achieved = power_at(k_c)
+    k_t = k_t_of(k_c)
+    return ClusterSampleSizeResult(
+        clusters_per_arm=k_c if ratio == 1 else None,
+        clusters_treatment=k_t,
+        clusters_control=k_c,
+        answers_per_cluster=m,
+        n_treatment=k_t * m,
+        n_control=k_c * m,
+        n_individual_treatment=base.n_treatment,
+        n_individual_control=base.n_control,
+        design_effect=float(deff),
+        icc=float(icc),
+        cluster_size_cv=float(cluster_size_cv),
+        df=k_t + k_c - 2,
+        achieved_power=float(achieved),
+        mde=float(mde),
+        alpha=alpha,
+        power=power,
+        ratio=float(ratio),
+        alternative=alternative,
+        formula=(
+            "k = ceil(n DE / m), DE = 1 + ((1 + cv^2) m - 1) icc, then k raised until the "
+            "noncentral-t power on df = k_t + k_c - 2 reaches the target"
+        ),
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..sources.bigfile import score_distribution_from_source
+from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
 from ..sources.scores import (
     PASSIVE_FROM,
@@ -165,13 +166,20 @@ class NPSCounts(ResultMixin):
 
 def as_counts(data: Any) -> NPSCounts:
     """Accept ``NPSCounts``, a mapping with keys ``detractors``/``passives``/``promoters``, or raw
-    0-10 scores.
+    0-10 scores. Weighted counts (:class:`WeightedNPSCounts`, or a
+    mapping that also has ``effective_n``) become their weighted shares on the Kish effective
+    sample size.
 
     A plain tuple or list is read as raw scores (``(1, 2, 3)`` is three answers), never as counts:
     wrap counts in :class:`NPSCounts` to say what they are.
     """
     if isinstance(data, NPSCounts):
         return data
+    # Weighted counts enter every count-based method on their Kish effective sample size.
+    if isinstance(data, WeightedNPSCounts):
+        return data.effective_counts()
+    if isinstance(data, dict) and "effective_n" in data:
+        return WeightedNPSCounts.from_row(data).effective_counts()
     if isinstance(data, dict) and {"detractors", "passives", "promoters"} <= set(data):
         return NPSCounts(data["detractors"], data["passives"], data["promoters"])
     return NPSCounts.from_scores(data)
@@ -187,6 +195,7 @@ def counts(
     *,
     on_invalid: OnInvalid = "error",
     file: str | None = None,
+    weights: Any = None,
 ) -> pd.DataFrame:
     """NPS sufficient statistics per group.
 
@@ -195,12 +204,21 @@ def counts(
     single row. A missing label is a group of its own. Missing answers are not responses; their
     number is in ``attrs["missing"]`` and quarantined rows in ``attrs["quarantined"]``.
 
+    With ``weights`` (a column name, or for pandas a Series or array of survey weights) the counts
+    are weighted: ``detractors``, ``passives``, ``promoters`` are sums of weights (floats), ``n``
+    stays the number of answers, ``nps`` is the weighted NPS and ``effective_n`` Kish's effective
+    sample size per group (:func:`weighted_counts`; invalid answers
+    then always raise). A row becomes :class:`WeightedNPSCounts`
+    for intervals and comparisons.
+
     Example:
         >>> import pandas as pd, nps_analysis as nps
         >>> df = pd.DataFrame({"arm": ["a", "a", "b", "b"], "q": [10, 3, 9, 8]})
         >>> nps.counts(df, score="q", by="arm")[["arm", "n", "nps"]].to_dict("records")
         [{'arm': 'a', 'n': 2, 'nps': 0.0}, {'arm': 'b', 'n': 2, 'nps': 50.0}]
     """
+    if weights is not None:
+        return weighted_counts(frame, score, by, weights=weights, file=file)
     if not isinstance(frame, pd.DataFrame):  # Polars, PyArrow, DuckDB, Spark: counted in place
         from ..sources import engines
 
@@ -310,7 +328,8 @@ def wilson_interval(successes: float, n: float, confidence_level: float = 0.95) 
 def wilson_limits(successes: Any, n: Any, z: float) -> tuple[np.ndarray, np.ndarray]:
     """Wilson (1927) limits for arrays of counts at normal quantile ``z`` (fractions, clipped to [0, 1]).
 
-    The vectorised core of :func:`wilson_interval`; NaN where ``n = 0``.
+    The vectorised core of :func:`wilson_interval`; NaN where ``n = 0``; exactly 0 and 1 at the
+    edges (no successes, all successes).
     """
     successes, n = np.asarray(successes, float), np.asarray(n, float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -318,7 +337,11 @@ def wilson_limits(successes: Any, n: Any, z: float) -> tuple[np.ndarray, np.ndar
         denom = 1 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # At the edges the formula's limits are exactly 0 (no successes) and 1 (all successes);
+    # rounding gives 5.6e-17 or 0.9999999999999999, which charts read as negative error bars.
+    lower = np.where(successes == 0, 0.0, np.clip(centre - half, 0, 1))
+    upper = np.where((successes == n) & (n > 0), 1.0, np.clip(centre + half, 0, 1))
+    return np.where(n > 0, lower, np.nan), np.where(n > 0, upper, np.nan)
 
 
 def csat(
@@ -394,6 +417,7 @@ def counts_from_source(
     connection: Any = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    missing_values: str | Sequence[str] | None = None,
     allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
     """NPS counts per group of a CSV/Parquet file, a table, or a SQL query, counted by DuckDB.
@@ -425,6 +449,7 @@ def counts_from_source(
         connection=connection,
         sep=sep,
         skip_rows=skip_rows,
+        missing_values=missing_values,
         allowed_directories=allowed_directories,
     )
     return counts_from_distribution(dist, by=[by] if isinstance(by, str) else list(by or []))
@@ -439,6 +464,7 @@ def counts_from_file(
     quarantine_path: str | os.PathLike[str] | None = None,
     sep: str | None = None,
     skip_rows: int | Literal["auto"] = "auto",
+    missing_values: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """NPS counts per group of a CSV or Parquet file (or glob), counted by DuckDB in a streaming query.
 
@@ -446,5 +472,311 @@ def counts_from_file(
     ...), ...)`` gives, without the rows ever reaching pandas.
     """
     return counts_from_source(
-        Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path, sep=sep, skip_rows=skip_rows
+        Path(path), score, by, on_invalid=on_invalid, quarantine_path=quarantine_path, sep=sep, skip_rows=skip_rows,
+        missing_values=missing_values,
     )
+
+# ----------------------------------------------------------------------------------- survey weights
+
+WeightsArg = str | pd.Series | np.ndarray | Sequence[float] | None
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+Variance = Literal["kish", "linearization"]
+VARIANCES: tuple[str, ...] = ("kish", "linearization")
+
+
+def kish_effective_n(weights: Any) -> float:
+    """Kish's (1965, Survey Sampling, sec. 11.7) effective sample size ``(sum w)^2 / sum w^2``.
+
+    NaN weights (rows outside the sample, e.g. non-respondents) are ignored; NaN when every weight
+    is 0 or missing.
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w[~np.isnan(w)]
+    sq = float(np.dot(w, w))
+    return float(w.sum()) ** 2 / sq if sq > 0 else math.nan
+
+
+def check_weights(w: np.ndarray, name: str, index: pd.Index, *, allow_nan: bool = False) -> np.ndarray:
+    """Raise :class:`NPSInputError` naming the rows whose weight is negative, infinite or missing
+    (missing allowed with ``allow_nan``); returns ``w``."""
+    bad = ~np.isfinite(w) | (w < 0)
+    if allow_nan:
+        bad &= ~np.isnan(w)
+    if bad.any():
+        rows = [(_plain(i), _plain(v)) for i, v in zip(index[bad][:20], w[bad][:20], strict=True)]
+        raise NPSInputError(
+            f"{int(bad.sum())} weight(s) are negative, infinite or missing: {describe_rows(rows)}",
+            column=name, rows=rows, count=int(bad.sum()),
+        )
+    return w
+
+
+def weight_values(frame: pd.DataFrame, weights: WeightsArg, *, allow_nan: bool = False) -> np.ndarray:
+    """A weights column name, Series (aligned by index) or array (by position) as a float array."""
+    if weights is None:
+        return np.ones(len(frame))
+    if isinstance(weights, str):
+        if weights not in frame.columns:
+            raise NPSInputError(f"missing weights column {weights!r}; the columns are {list(map(str, frame.columns))}")
+        values, name = frame[weights], weights
+    elif isinstance(weights, pd.Series):
+        if not weights.index.equals(frame.index):
+            if not frame.index.isin(weights.index).all() or not weights.index.is_unique:
+                raise NPSInputError("the weights Series does not cover every row of the frame (index mismatch)")
+            weights = weights.reindex(frame.index)
+        values, name = weights, str(weights.name or "weights")
+    else:
+        values, name = pd.Series(np.asarray(weights), index=frame.index), "weights"
+        if len(values) != len(frame):
+            raise NPSInputError(f"{len(values)} weights for {len(frame)} rows")
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return check_weights(arr, name, frame.index, allow_nan=allow_nan)
+
+
+
+
+
+@dataclass(frozen=True)
+class WeightedNPSCounts(ResultMixin):
+    """Weighted sufficient statistics of one NPS: weighted category totals and the sample sizes.
+
+    ``detractors``, ``passives``, ``promoters`` are sums of weights; ``n`` is the number of answers
+    and ``effective_n`` Kish's ``(sum w)^2 / sum w^2``. The optional ``*_w2`` fields (sums of
+    squared weights per category) make the Taylor-linearisation variance available too.
+
+    Intervals and comparisons treat the weighted shares as if observed on ``effective_n``
+    respondents (:meth:`effective_counts`): Kish's design effect for weighting (Kish 1965, sec.
+    11.7; Kish 1992, J. Official Statistics 8:183-200), which assumes the weights unrelated to the
+    answers. ``linearized_se`` does not assume that (see :meth:`linearized_variance`).
+    """
+
+    detractors: float
+    passives: float
+    promoters: float
+    n: int
+    effective_n: float
+    detractors_w2: float | None = None
+    passives_w2: float | None = None
+    promoters_w2: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("detractors", "passives", "promoters", "effective_n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(value) or value < 0:
+                raise ValueError(f"WeightedNPSCounts.{name} must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 0:
+            raise ValueError(f"WeightedNPSCounts.n must be a whole number >= 0, got {self.n!r}")
+        object.__setattr__(self, "n", int(self.n))
+        if self.effective_n > self.n * (1 + 1e-9):
+            raise ValueError(f"effective_n ({self.effective_n:g}) cannot exceed n ({self.n})")
+
+    @property
+    def total(self) -> float:
+        """Sum of the weights."""
+        return self.detractors + self.passives + self.promoters
+
+    @property
+    def mean(self) -> float:
+        """Weighted mean of the -1/0/+1 values (NPS / 100)."""
+        return (self.promoters - self.detractors) / self.total if self.total else math.nan
+
+    @property
+    def nps(self) -> float:
+        return 100.0 * self.mean
+
+    @property
+    def design_effect(self) -> float:
+        return self.n / self.effective_n if self.effective_n else math.nan
+
+    @property
+    def variance(self) -> float:
+        """Weighted per-respondent variance ``p_pro + p_det - (p_pro - p_det)^2`` (weighted shares)."""
+        if not self.total:
+            return math.nan
+        return max(0.0, (self.promoters + self.detractors) / self.total - self.mean**2)
+
+    @property
+    def se(self) -> float:
+        """Kish standard error in points: ``100 sqrt(V_w / n_eff)``."""
+        return 100.0 * math.sqrt(self.variance / self.effective_n) if self.effective_n else math.nan
+
+    def linearized_variance(self) -> float:
+        """Taylor-linearisation variance of the weighted mean of the -1/0/+1 values (fractions^2).
+
+        Source: Lohr (2022), Sampling: Design and Analysis, 3rd ed., sec. 9.1 (ratio estimator
+        ``ybar_w = sum w y / sum w``); Wolter (2007), Introduction to Variance Estimation, 2nd
+        ed., ch. 6. With linearised values ``z_i = w_i (y_i - ybar_w) / sum w`` and a with-
+        replacement (one-stratum) design: ``v = n / (n - 1) sum z_i^2``. Per category
+        ``k`` (``y`` = -1, 0, +1) the sums of squared weights ``S_k`` suffice:
+        ``v = n / (n - 1) sum_k S_k (y_k - ybar_w)^2 / (sum w)^2``.
+        """
+        if None in (self.detractors_w2, self.passives_w2, self.promoters_w2):
+            raise ValueError("linearisation needs the sums of squared weights (weighted_counts(..., squares=True))")
+        if self.n < 2 or not self.total:
+            return math.nan
+        m = self.mean
+        ss = (self.detractors_w2 * (-1 - m) ** 2 + self.passives_w2 * m**2
+              + self.promoters_w2 * (1 - m) ** 2)
+        return self.n / (self.n - 1) * ss / self.total**2
+
+    @property
+    def linearized_se(self) -> float:
+        """Taylor-linearisation standard error in points (NaN without the squared-weight sums)."""
+        if None in (self.detractors_w2, self.passives_w2, self.promoters_w2):
+            return math.nan
+        return 100.0 * math.sqrt(self.linearized_variance())
+
+    def effective_counts(self, variance: Variance = "kish") -> NPSCounts:
+        """The weighted shares as plain counts on the effective sample size (fractional counts).
+
+        ``variance="kish"``: ``n* = effective_n``. ``variance="linearization"``: ``n* = V_w / v``
+        with ``v`` the linearisation variance (the design-based effective n of Korn & Graubard
+        1998, Survey Methodology 24:193-201). Every count-based interval then applies unchanged.
+        """
+        if variance not in VARIANCES:
+            raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
+        if not self.total:
+            raise ValueError("no weighted answers (the weights sum to 0)")
+        if variance == "kish":
+            size = self.effective_n
+        else:
+            v = self.linearized_variance()
+            size = self.variance / v if v > 0 else self.effective_n
+        scale = size / self.total
+        return NPSCounts(self.detractors * scale, self.passives * scale, self.promoters * scale)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | pd.Series) -> WeightedNPSCounts:
+        """From one row of :func:`weighted_counts` (the ``*_w2`` columns are used when present)."""
+        extra = {k: float(row[k]) for k in ("detractors_w2", "passives_w2", "promoters_w2") if k in row}
+        return cls(float(row["detractors"]), float(row["passives"]), float(row["promoters"]),
+                   int(row["n"]), float(row["effective_n"]), **extra)
+
+
+def weighted_counts(
+    frame: pd.DataFrame,
+    score: str,
+    by: Sequence[str] | str | None = None,
+    *,
+    weights: WeightsArg,
+    squares: bool = False,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """Weighted NPS sufficient statistics per group.
+
+    Returns one row per group (the ``by`` columns, sorted as :func:`nps_analysis.counts` sorts
+    them, a missing label being a group of its own): weighted ``detractors``, ``passives``,
+    ``promoters`` (floats: sums of weights), ``n`` (answers, unweighted), ``nps`` (points,
+    ``100 (W_pro - W_det) / W``) and ``effective_n`` (Kish, per group). With ``squares=True`` also
+    ``detractors_w2``, ``passives_w2``, ``promoters_w2`` (sums of squared weights) for the
+    linearisation variance (:meth:`WeightedNPSCounts.linearized_variance`).
+
+    Rows with a missing answer are not responses (their weight may be missing too); an answer with
+    a missing, negative or infinite weight raises :class:`NPSInputError` naming the rows.
+    Polars, PyArrow, DuckDB and Spark tables (``weights`` then names a column) are counted where
+    they live: one query returns per group and answer level the count and the sums of the weights
+    and of their squares (:func:`nps_analysis.sources.engines.level_counts`).
+    """
+    by_list = [by] if isinstance(by, str) else list(by or [])
+    if not isinstance(frame, pd.DataFrame):
+        from ..sources import engines
+
+        if engines.is_engine_frame(frame):
+            return _engine_weighted_counts(frame, score, by_list, weights, squares=squares, file=file)
+    absent = [c for c in [score, *by_list] if c not in frame.columns]
+    if absent:
+        raise NPSInputError(f"missing column(s) {absent}; the columns are {list(map(str, frame.columns))}",
+                            file=file)
+    parsed = parse_scores(frame[score], column=str(score), file=file)
+    answered = parsed.valid_mask
+    w = weight_values(frame, weights, allow_nan=True)
+    bad = answered & np.isnan(w)
+    if bad.any():
+        rows = [(_plain(i), None) for i in frame.index[bad][:20]]
+        raise NPSInputError(f"{int(bad.sum())} answer(s) have no weight: {describe_rows(rows)}",
+                            column=weights if isinstance(weights, str) else "weights", rows=rows,
+                            count=int(bad.sum()))
+    category = np.full(len(frame), 3, dtype=np.intp)  # slot 3: not a response
+    values = parsed.values
+    category[answered] = np.where(values[answered] >= 9, 2, np.where(values[answered] >= 7, 1, 0))
+    w = np.where(answered, w, 0.0)
+    if by_list:
+        grouped = frame.groupby(by_list, sort=True, observed=True, dropna=False)
+        group = grouped.ngroup().to_numpy()
+        keys = grouped.size().index.to_frame(index=False)
+        k = len(keys)
+    else:
+        group, keys, k = np.zeros(len(frame), dtype=np.intp), None, 1
+    key = group * 4 + category
+    wsum = np.bincount(key, weights=w, minlength=4 * k).reshape(k, 4)[:, :3]
+    w2sum = np.bincount(key, weights=w * w, minlength=4 * k).reshape(k, 4)[:, :3]
+    nsum = np.bincount(key, minlength=4 * k).reshape(k, 4)[:, :3].sum(axis=1)
+    total, sq = wsum.sum(axis=1), w2sum.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nps = np.where(total > 0, 100.0 * (wsum[:, 2] - wsum[:, 0]) / total, np.nan)
+        n_eff = np.where(sq > 0, total**2 / sq, np.where(nsum > 0, 0.0, np.nan))
+    out = pd.DataFrame({"detractors": wsum[:, 0], "passives": wsum[:, 1], "promoters": wsum[:, 2],
+                        "n": nsum.astype(np.int64), "nps": nps, "effective_n": n_eff})
+    if squares:
+        out["detractors_w2"], out["passives_w2"], out["promoters_w2"] = w2sum.T
+    if keys is not None:
+        out = pd.concat([keys.reset_index(drop=True), out], axis=1)
+    out.attrs["missing"] = parsed.missing
+    out.attrs["weighted"] = True
+    return out
+
+
+def _engine_weighted_counts(data: Any, score: str, by: list[str], weights: WeightsArg, *,
+                            squares: bool, file: str | None) -> pd.DataFrame:
+    from ..sources import engines
+
+    if not isinstance(weights, str):
+        raise NPSInputError("for a Polars/PyArrow/DuckDB/Spark table, weights must name a column")
+    levels = engines.level_counts(data, score, by, file=file, weights=weights)
+    if (levels["level"] == engines.INVALID_LEVEL).any():
+        # The unweighted path raises the kit's usual message, with examples of the bad answers.
+        engines.score_distribution(data, score, by, on_invalid="error", file=file)
+    answered = levels[(levels["level"] >= 0) & (levels["level"] <= 10)]
+    bad = answered[~np.isfinite(answered["weight"].to_numpy(dtype=float))]
+    if len(bad):
+        where = bad[by].drop_duplicates().to_dict("records")[:5] if by else "all"
+        raise NPSInputError(
+            f"answers with a missing, negative or infinite weight (groups {where})", file=file,
+            column=weights, count=int(bad["count"].sum()),
+        )
+    level = levels["level"].to_numpy()
+    category = np.select([level > 10, level >= 9, level >= 7, level >= 0], [3, 2, 1, 0], 3)
+    if by:
+        grouped = levels.groupby(by, sort=True, dropna=False, observed=True)
+        group = grouped.ngroup().to_numpy()
+        out = grouped.size().index.to_frame(index=False)
+    else:
+        group, out = np.zeros(len(levels), dtype=np.intp), pd.DataFrame(index=[0])
+    k = len(out)
+    key = group * 4 + category
+    cells = 4 * k
+    answered_w = np.where(category < 3, levels["weight"].to_numpy(dtype=float), 0.0)
+    answered_w2 = np.where(category < 3, levels["weight_sq"].to_numpy(dtype=float), 0.0)
+    wsum = np.bincount(key, weights=answered_w, minlength=cells).reshape(k, 4)[:, :3]
+    w2sum = np.bincount(key, weights=answered_w2, minlength=cells).reshape(k, 4)[:, :3]
+    nsum = np.bincount(key, weights=levels["count"].to_numpy(dtype=float), minlength=cells).reshape(k, 4)[:, :3]
+    out["detractors"], out["passives"], out["promoters"] = wsum.T
+    out["n"] = nsum.sum(axis=1).astype(np.int64)
+    total, sq = wsum.sum(axis=1), w2sum.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["nps"] = np.where(total > 0, 100.0 * (wsum[:, 2] - wsum[:, 0]) / total, np.nan)
+        out["effective_n"] = np.where(sq > 0, total**2 / sq, np.where(out["n"] > 0, 0.0, np.nan))
+    out["detractors_w2"], out["passives_w2"], out["promoters_w2"] = w2sum.T
+    columns = [*by, "detractors", "passives", "promoters", "n", "nps", "effective_n"]
+    if squares:
+        columns += ["detractors_w2", "passives_w2", "promoters_w2"]
+    out = out[columns]
+    out.attrs["missing"] = int(levels.loc[levels["level"] == engines.MISSING_LEVEL, "count"].sum())
+    out.attrs["weighted"] = True
+    return out
