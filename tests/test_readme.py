@@ -25,6 +25,9 @@ pytestmark = pytest.mark.notebook
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 
 
+NOT_RUN = re.compile(r"<!-- not run: (.*?) -->\n$")
+
+
 def blocks() -> list[tuple[str, str, int]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     out = []
@@ -32,6 +35,14 @@ def blocks() -> list[tuple[str, str, int]]:
         line = text[: m.start()].count("\n") + 1
         out.append((m.group(1), m.group(2), line))
     return out
+
+
+def not_run_reason(line: int) -> str | None:
+    """The reason written in a ``<!-- not run: ... -->`` line right above a block, if any."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    above = lines[line - 2] if line >= 2 else ""
+    m = NOT_RUN.match(above + "\n")
+    return m.group(1) if m else None
 
 
 def _commands(bash: str) -> list[str]:
@@ -64,6 +75,9 @@ def test_the_readme_has_code_blocks_of_known_languages():
 
 @pytest.mark.parametrize(("lang", "code", "line"), blocks(), ids=[f"line{n}" for _, _, n in blocks()])
 def test_readme_block_runs(workdir, lang, code, line):
+    reason = not_run_reason(line)
+    if reason:  # marked in README.md itself, so a reader sees which examples are not run
+        pytest.skip(f"README.md:{line} is marked not run: {reason}")
     if lang == "python":
         namespace: dict[str, object] = {"__name__": "__readme__"}
         with contextlib.redirect_stdout(io.StringIO()):
