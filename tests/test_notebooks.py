@@ -118,7 +118,7 @@ def test_experiment_notebook_records_what_the_package_computes(small_experiment,
     assert "No description has been provided" not in report
     assert "import nps_analysis" not in report and "injected" not in report.lower()
     index = (tmp_path / "reports" / "index.html").read_text()
-    assert "treatment_a - control" in index
+    assert "analysis (declared): treatment_a" in index  # the one-line headline (issue 13)
 
 
 @pytest.mark.notebook
