@@ -94,7 +94,7 @@ class NameMatcher:
         if words:
             keys |= {w for k in list(keys) for w in re.split(r"[\s,]+", k) if len(w) >= min_word and not w.isdigit()}
         self.keys = frozenset(k for k in keys if k)
-        body = _trie(self.keys)
+        body = trie_pattern(self.keys)
         self.pattern = None if body is None else re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
     def __bool__(self) -> bool:
@@ -108,9 +108,18 @@ class NameMatcher:
         return [(where[m.start()], where[m.end() - 1] + 1) for m in self.pattern.finditer(folded)]
 
 
-def _trie(values: Iterable[str]) -> str | None:
+def trie_pattern(values: Iterable[str]) -> str | None:
+    """A regex body matching any of many literal strings, built as a trie (None for no strings).
+
+    A plain alternation of a thousand names makes the regex engine try each in turn; the trie
+    shares prefixes, and at every node a longer match is tried before a shorter one, so
+    "Anna Maria Berg" is matched whole rather than as "Anna Maria" plus a remainder. Strings are
+    used as given (callers normalise them first).
+    """
     trie: dict[str, Any] = {}
     for v in values:
+        if not v:
+            continue
         node = trie
         for ch in v:
             node = node.setdefault(ch, {})

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .pii import NameMatcher, mask_free_text
+from .pii import NameMatcher, mask_free_text, trie_pattern
 
 #: What a masked value of each kind of personal column becomes.
 MASKS: dict[str, str] = {
@@ -113,37 +113,6 @@ def known_personal_values(*frames: pd.DataFrame | None, roster: Iterable[str] = 
             (names if kind == "name" else addresses).update(values)
     names.update(str(r).strip() for r in roster if str(r).strip())
     return {"name": sorted(names), "address": sorted(addresses)}
-
-
-def _trie_body(values: Iterable[str]) -> str | None:
-    """A regex body matching any of many literal strings (lower-cased), built as a trie.
-
-    A plain alternation of a thousand names makes the regex engine try each in turn; the trie
-    shares prefixes, and at every node a longer match is tried before a shorter one, so
-    "Anna Maria Berg" is matched whole rather than as "Anna Maria" plus a remainder.
-    """
-    trie: dict[str, Any] = {}
-    for value in values:
-        v = str(value).strip().lower()
-        if not v:
-            continue
-        node = trie
-        for ch in v:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    if not trie:
-        return None
-
-    def build(node: dict[str, Any]) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            body = "(?:" + body + ")?"
-        return body
-
-    return build(trie)
 
 
 class _Masker:
@@ -289,7 +258,7 @@ def personal_data_finder(values: Iterable[str]) -> Callable[[str], list[str]]:
     """
     values = sorted({str(v).strip() for v in values if str(v).strip()})
     lowered = {v.lower(): v for v in values}
-    body = _trie_body(values)
+    body = trie_pattern(v.lower() for v in values)
     pattern = re.compile(body) if body is not None else None
     phones = {
         re.sub(r"\D", "", v): v
