@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..analyses.gap import GAP_TESTS, survey_gap
 from ..analyses.self_assessment import self_assessment
+from ..sources.csvsafe import to_safe_csv
 from ..sources.errors import NPSInputError
 
 
@@ -25,7 +26,7 @@ def parse_dimension_args(pairs: Sequence[str]) -> dict[str, str]:
 
 def write_frame(frame: pd.DataFrame, fmt: str, stream: Any) -> None:
     if fmt == "csv":
-        frame.to_csv(stream, index=False, lineterminator="\n")
+        to_safe_csv(frame, stream, lineterminator="\n")
     else:
         stream.write(frame.to_string(index=False, float_format=lambda v: f"{v:.3g}") + "\n")
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..sources.csvsafe import to_safe_csv
 from .common import EXIT_OK, CLIError, load_input, print_table
 
 
@@ -123,7 +124,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         import pandas as pd
 
         flat = [{**r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in records]
-        pd.DataFrame(flat).to_csv(sys.stdout, index=False, lineterminator="\n")
+        to_safe_csv(pd.DataFrame(flat), sys.stdout, lineterminator="\n")
     else:
         flat = [{**r["group"], **{k: v for k, v in r.items() if k != "group"}} for r in records]
         level = f"{args.confidence_level:.0%}"

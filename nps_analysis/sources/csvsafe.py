@@ -58,10 +58,29 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            if series.map(lambda v: isinstance(v, str) and "\r" in v).any():
+                return True
+    return any(isinstance(c, str) and "\r" in c for c in frame.columns)
+
+
 def to_safe_csv(frame: pd.DataFrame, path: Any, *, raw_csv: bool = False, **to_csv_kwargs: Any) -> int:
     """``frame.to_csv(path)`` with formula cells neutralised unless ``raw_csv``; returns how many
-    cells were changed (0 with ``raw_csv``)."""
+    cells were changed (0 with ``raw_csv``).
+
+    Every file reads back to the same rows: Python's csv writer quotes a field holding a line
+    break only when the break is part of the line terminator, so a lone carriage return in a
+    comment would end the row for a reader. When any text holds one, every text field is quoted
+    (``QUOTE_NONNUMERIC``).
+    """
+    import csv
+
     to_csv_kwargs.setdefault("index", False)
+    if "quoting" not in to_csv_kwargs and _has_carriage_return(frame):
+        to_csv_kwargs["quoting"] = csv.QUOTE_NONNUMERIC
     if raw_csv:
         frame.to_csv(path, **to_csv_kwargs)
         return 0
