@@ -108,3 +108,14 @@ def test_undecodable_command_line_bytes_give_a_clear_error_and_no_run_folder(not
     err = capsys.readouterr().err
     assert code == 2 and "not valid UTF-8" in err
     assert not out.exists() or not any(p.is_dir() for p in out.rglob("*") if p.name != "index.html")
+
+
+@pytest.mark.parametrize("where", ["early", "late"])
+def test_a_nul_byte_is_refused_the_same_way_wherever_it_is(tmp_path, where):
+    rows = [f"r{i},{i % 11}" for i in range(2000)]
+    at = 3 if where == "early" else 1800  # line 5 is within the first 4 KiB, line 1802 far past it
+    rows[at] = rows[at] + "\x00"
+    path = tmp_path / "answers.csv"
+    path.write_bytes(("id,score\n" + "\n".join(rows) + "\n").encode())
+    with pytest.raises(nps.NPSInputError, match=rf"NUL byte at line {at + 2}"):
+        nps.load(path, score="score")

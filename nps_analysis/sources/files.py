@@ -77,8 +77,11 @@ def _looks_like_text(head: bytes) -> bool:
         return True
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True  # UTF-16 with a byte-order mark
-    if b"\x00" in head:
-        return False
+    if head.count(b"\x00") > max(1, len(head) // 100):
+        return False  # binary (or UTF-16 without its byte-order mark)
+    # A few NUL bytes in otherwise text: read as text, so the reader names the line (a NUL anywhere
+    # in a text export is refused the same way, whether it is in the first 4 KiB or later).
+    head = head.replace(b"\x00", b"")
     try:
         head.decode("utf-8")
         return True
@@ -112,6 +115,14 @@ def _read_csv_text(path: Path, *, sep: str | None, encoding: str | None) -> Read
     text = decoded.text
     if not text.strip():
         raise _empty_file(path)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise NPSInputError(
+            f"holds a NUL byte at line {line} (header = line 1): not a plain text export; "
+            "a corrupted or binary file? Remove the NUL bytes and read it again",
+            file=str(path),
+        )
     if sep is None:
         sep = sniff_delimiter(text)
     counts = field_counts(text, sep)
