@@ -73,8 +73,11 @@ def read_results(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 def save_figure(figure: Any, path: str | os.PathLike[str], **savefig_kwargs: Any) -> Path:
     """``figure.savefig`` written atomically (format from the file name, e.g. ``chart.png``)."""
+    from .plots.edges import bound_figure_text
+
     target = Path(path)
     savefig_kwargs.setdefault("format", target.suffix.lstrip(".") or "png")
+    bound_figure_text(figure)  # a 1 MB label must not take minutes to lay out
     with atomic_path(target) as tmp:
         figure.savefig(tmp, **savefig_kwargs)
     return target

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .edges import clip_limits, period_limits
+from .edges import bound_figure_text, clip_limits, period_limits
 
 
 def plot_monitoring(decision: Any, *, ax: Any = None, title: str | None = None) -> Any:
@@ -74,5 +74,5 @@ def plot_monitoring(decision: Any, *, ax: Any = None, title: str | None = None) 
     ax.set_title(title or f"{decision.treatment} - {decision.control}: {decision.decision} ({decision.design} design)")
     ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
-    fig.tight_layout()
+    bound_figure_text(fig).tight_layout()
     return fig

@@ -112,3 +112,45 @@ def clip_limits(lower: Any, upper: Any, *, low: float, high: float) -> tuple[np.
 
 
 __all__ = ["clip_limits", "error_extents", "interval_band", "isolated", "no_data", "period_limits"]
+
+
+#: Longest label a chart shows; longer ones (a 30 KB segment name) end in an ellipsis. Laying out
+#: such text costs time in proportion to its length at every draw: a 30 KB label took 25 s to save.
+MAX_LABEL_CHARS = 60
+
+
+def short_label(text: Any, limit: int = MAX_LABEL_CHARS) -> Any:
+    """``text`` cut to ``limit`` characters with an ellipsis (non-strings are returned as given)."""
+    if isinstance(text, str) and len(text) > limit:
+        return text[: limit - 1] + "\u2026"
+    return text
+
+
+def bound_figure_text(figure: Any, limit: int = MAX_LABEL_CHARS) -> Any:
+    """Cut every text of ``figure`` (titles, legends, annotations, tick labels, category axes) to
+    ``limit`` characters, in place, before it is laid out or saved; returns the figure.
+
+    Tick labels are cut in the axis formatter too (fixed labels and matplotlib's categorical
+    axes), since ticks are rebuilt from it at every draw.
+    """
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for text in figure.findobj(Text):
+        value = text.get_text()
+        if len(value) > limit:
+            text.set_text(short_label(value, limit))
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            # Text tick labels (fixed labels, category axes): ticks are rebuilt from the formatter
+            # at every draw, so the formatter itself must cut them. Numeric formatters are left
+            # alone (their labels are short, and wrapping would lose their offsets).
+            if isinstance(fmt, (FixedFormatter, StrCategoryFormatter, FuncFormatter)) and not getattr(
+                fmt, "_nps_bounded", False
+            ):
+                wrapped = FuncFormatter(lambda x, pos=None, inner=fmt: short_label(inner(x, pos), limit))
+                wrapped._nps_bounded = True
+                axis.set_major_formatter(wrapped)
+    return figure

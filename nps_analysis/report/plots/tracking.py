@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .edges import error_extents, interval_band, no_data, period_limits
+from .edges import bound_figure_text, error_extents, interval_band, no_data, period_limits
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
@@ -45,7 +45,7 @@ def plot_nps_trend(
                if len(table) else "no answers in these periods")
         no_data(ax, f"No NPS to show: {why}.")
         ax.set_title(title or "NPS over time")
-        fig.tight_layout()
+        bound_figure_text(fig).tight_layout()
         return fig
     groups = table.groupby(by, sort=True) if by else [((), table)]
     for key, g in groups:
@@ -71,7 +71,7 @@ def plot_nps_trend(
                  + (f" ({hidden} cells with n < {table.attrs.get('min_n')} not shown)" if hidden else ""))
     ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
-    fig.tight_layout()
+    bound_figure_text(fig).tight_layout()
     return fig
 
 
@@ -83,7 +83,7 @@ def plot_compliance(table: pd.DataFrame, *, ax: Any = None, title: str | None = 
     if rated.empty:
         no_data(ax, "No follow-up deadline has passed yet: no compliance to show.")
         ax.set_title(title or "Follow-up compliance")
-        fig.tight_layout()
+        bound_figure_text(fig).tight_layout()
         return fig
     labels = [", ".join(str(row[c]) for c in keys) or "all" for _, row in rated.iterrows()]
     y = np.arange(len(rated))
@@ -99,7 +99,7 @@ def plot_compliance(table: pd.DataFrame, *, ax: Any = None, title: str | None = 
     level = int(round(100 * table.attrs.get("confidence_level", 0.95)))
     ax.set_xlabel(f"% of due follow-ups made within the deadline ({level}% Wilson interval)")
     ax.set_title(title or "Follow-up compliance")
-    fig.tight_layout()
+    bound_figure_text(fig).tight_layout()
     return fig
 
 
@@ -117,7 +117,7 @@ def plot_transitions(result: Any, *, ax: Any = None, title: str | None = None) -
     ax.set_xticks(range(3), [f"{c} after" for c in shares.columns], rotation=20)
     ax.set_yticks(range(3), [f"{c} before" for c in shares.index])
     ax.set_title(title or f"Re-surveyed customers (n = {result.n_pairs})")
-    fig.tight_layout()
+    bound_figure_text(fig).tight_layout()
     return fig
 
 
@@ -137,7 +137,7 @@ def plot_cohorts(table: pd.DataFrame, *, ax: Any = None, title: str | None = Non
     ax.set_ylabel("start cohort")
     fig.colorbar(im, ax=ax, label="NPS")
     ax.set_title(title or f"NPS by cohort (blank: n < {table.attrs.get('min_n')} or no answers)")
-    fig.tight_layout()
+    bound_figure_text(fig).tight_layout()
     return fig
 
 
