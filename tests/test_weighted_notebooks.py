@@ -40,7 +40,7 @@ def test_weekly_notebook_with_weights_and_invitations(tmp_path):
     assert split["change"] == pytest.approx(results["change"]["difference"])
     assert "two-proportion z-test" in results["response_rates"]["rule"]
     html = (run.run_dir / "report.html").read_text()
-    assert "weighted nps" in html and "Weighted by" in html and "Who answered" in html
+    assert "weighted nps" in html.lower() and "Weighted by" in html and "Who answered" in html  # headers are formatted
 
 
 @pytest.mark.notebook

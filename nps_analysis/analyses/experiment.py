@@ -397,6 +397,12 @@ def conclusion(
         if declared is not None:
             sentences = [primary_sentences(declared, n_comparisons=len(many.comparisons),
                                            correction_name=correction_name(many.correction), level=r.confidence_level)]
+            if r.cluster is not None:  # a cluster pilot: say how it was analysed, as summary() does
+                sentences.append(
+                    f"The comparison is analysed by cluster ({r.cluster.n_clusters_treatment} + "
+                    f"{r.cluster.n_clusters_control} clusters, ICC {r.cluster.icc:.3f}, design effect "
+                    f"{r.cluster.design_effect:.1f})" + (f"; {r.cluster.note}." if r.cluster.note else ".")
+                )
         else:
             sentences = [r.summary(str(comp.treatment), str(comp.control))]
         if several and declared is None:
