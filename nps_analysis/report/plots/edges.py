@@ -133,6 +133,8 @@ def bound_figure_text(figure: Any, limit: int = MAX_LABEL_CHARS) -> Any:
     Tick labels are cut in the axis formatter too (fixed labels and matplotlib's categorical
     axes), since ticks are rebuilt from it at every draw.
     """
+    if not hasattr(figure, "findobj") or not hasattr(figure, "axes"):
+        return figure  # not a matplotlib figure (an object with its own savefig): nothing to cut
     from matplotlib.category import StrCategoryFormatter
     from matplotlib.text import Text
     from matplotlib.ticker import FixedFormatter, FuncFormatter
