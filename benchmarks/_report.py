@@ -62,3 +62,42 @@ def machine() -> str:
         f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, {mem}, "
         f"Python {platform.python_version()}; {today}"
     )
+
+
+def survey_parquet(path: str | Path, rows: int) -> Path:
+    """The big synthetic survey file the scale benchmarks share, written once by DuckDB.
+
+    Hash-based columns (deterministic for a row count, no Python loop): 8 regions x 4 plans x 52
+    weeks, two arms assigned by team (200 teams, whole teams per arm), scores 0-10 skewed high with
+    5% missing, two numeric covariates (``prior``, ``tenure``) and a survey weight ``w`` (0.2-4.2).
+    Parquet is columnar, so each benchmark reads only the columns it uses.
+    """
+    import os
+
+    import duckdb
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        COPY (
+          SELECT
+            ['North','South','East','West','Central','Islands','Abroad','Online'][1 + (hash(i) % 8)::INT] AS region,
+            ['free','basic','plus','pro'][1 + (hash(i * 7 + 1) % 4)::INT] AS plan,
+            (1 + hash(i * 13 + 2) % 52)::INTEGER AS week,
+            CASE WHEN (hash(i * 5 + 4) % 200) % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
+            'team' || (hash(i * 5 + 4) % 200)::VARCHAR AS team,
+            CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN NULL
+                 ELSE [0,1,2,3,4,5,5,6,6,7,7,7,8,8,8,8,9,9,9,9,10,10,10,10][1 + (hash(i * 17 + 5) % 24)::INT]
+            END::BIGINT AS score,
+            (hash(i * 11 + 6) % 1000) / 100.0 AS prior,
+            (hash(i * 19 + 7) % 360)::DOUBLE AS tenure,
+            0.2 + (hash(i * 11 + 7) % 1000) / 250.0 AS w
+          FROM range({rows}) t(i)
+        ) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
+        """
+    )
+    con.close()
+    os.replace(tmp, path)
+    return path

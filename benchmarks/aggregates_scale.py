@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -29,32 +28,13 @@ from pathlib import Path
 BY = ["region", "plan", "week"]
 
 
-def generate(path: Path, rows: int) -> None:
-    import duckdb
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import survey_parquet  # noqa: E402
 
-    tmp = path.with_name(path.name + ".tmp")
-    con = duckdb.connect()
-    con.execute(
-        f"""
-        COPY (
-          SELECT
-            ['North','South','East','West','Central','Islands','Abroad','Online'][1 + (hash(i) % 8)::INT] AS region,
-            ['free','basic','plus','pro'][1 + (hash(i * 7 + 1) % 4)::INT] AS plan,
-            (1 + hash(i * 13 + 2) % 52)::INTEGER AS week,
-            CASE WHEN (hash(i * 5 + 4) % 200) % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
-            'team' || (hash(i * 5 + 4) % 200)::VARCHAR AS team,  -- whole teams in one arm
-            CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN NULL
-                 ELSE [0,1,2,3,4,5,5,6,6,7,7,7,8,8,8,8,9,9,9,9,10,10,10,10][1 + (hash(i * 17 + 5) % 24)::INT]
-            END::BIGINT AS score,
-            (hash(i * 11 + 6) % 1000) / 100.0 AS prior,
-            (hash(i * 19 + 7) % 360)::DOUBLE AS tenure,
-            0.5 + (hash(i * 23 + 8) % 1000) / 1000.0 AS w
-          FROM range({rows}) t(i)
-        ) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
-        """
-    )
-    con.close()
-    os.replace(tmp, path)
+
+def generate(path: Path, rows: int) -> None:
+    """The shared synthetic survey file (``_report.survey_parquet``)."""
+    survey_parquet(path, rows)
 
 
 def child(kind: str, path: str) -> None:

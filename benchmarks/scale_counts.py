@@ -27,28 +27,11 @@ RSS_LIMIT = 2**30
 
 
 def generate(path: Path, rows: int) -> None:
-    """Survey-like rows: 8 regions x 4 plans x 52 weeks, scores 0-10 skewed high, 5% missing."""
-    import duckdb
+    """The shared synthetic survey file (``_report.survey_parquet``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _report import survey_parquet
 
-    tmp = path.with_name(path.name + ".tmp")
-    con = duckdb.connect()
-    # Hash-based columns: deterministic for a given row count, no Python loop.
-    con.execute(
-        f"""
-        COPY (
-          SELECT
-            ['North','South','East','West','Central','Islands','Abroad','Online'][1 + (hash(i) % 8)::INT] AS region,
-            ['free','basic','plus','pro'][1 + (hash(i * 7 + 1) % 4)::INT] AS plan,
-            (1 + hash(i * 13 + 2) % 52)::INTEGER AS week,
-            CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN NULL
-                 ELSE [0,1,2,3,4,5,5,6,6,7,7,7,8,8,8,8,9,9,9,9,10,10,10,10][1 + (hash(i * 17 + 5) % 24)::INT]
-            END::BIGINT AS score
-          FROM range({rows}) t(i)
-        ) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
-        """
-    )
-    con.close()
-    os.replace(tmp, path)
+    survey_parquet(path, rows)
 
 
 # ------------------------------------------------------------------------------------ child runs

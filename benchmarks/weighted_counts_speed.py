@@ -12,7 +12,6 @@ result against a bare DuckDB ``GROUP BY`` of the sums of weights.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -24,35 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import machine, markdown_table, write_section  # noqa: E402
+from _report import machine, markdown_table, survey_parquet, write_section  # noqa: E402
 
 BY = ["region", "plan", "week"]
 TARGET_RATIO = 1.5
 
 
 def generate(path: Path, rows: int) -> None:
-    """8 regions x 4 plans x 52 weeks, scores 0-10 skewed high, 5% missing, weights 0.2-4.2."""
-    import duckdb
-
-    tmp = path.with_name(path.name + ".tmp")
-    con = duckdb.connect()
-    con.execute(
-        f"""
-        COPY (
-          SELECT
-            ['North','South','East','West','Central','Islands','Abroad','Online'][1 + (hash(i) % 8)::INT] AS region,
-            ['free','basic','plus','pro'][1 + (hash(i * 7 + 1) % 4)::INT] AS plan,
-            (1 + hash(i * 13 + 2) % 52)::INTEGER AS week,
-            CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN NULL
-                 ELSE [0,1,2,3,4,5,5,6,6,7,7,7,8,8,8,8,9,9,9,9,10,10,10,10][1 + (hash(i * 17 + 5) % 24)::INT]
-            END::BIGINT AS score,
-            0.2 + (hash(i * 11 + 7) % 1000) / 250.0 AS w
-          FROM range({rows}) t(i)
-        ) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
-        """
-    )
-    con.close()
-    os.replace(tmp, path)
+    """The shared synthetic survey file (``_report.survey_parquet``)."""
+    survey_parquet(path, rows)
 
 
 def best(fn, repeat: int) -> tuple[float, object]:
