@@ -93,3 +93,10 @@ def test_fast_field_counts_agree_with_the_csv_module(lines, sep, crlf):
     fast, slow = _field_counts_unquoted(text, sep), _field_counts_csv(text, sep)
     assert fast.header == slow.header and fast.fields.tolist() == slow.fields.tolist()
     assert fast.first_values == slow.first_values
+
+
+def test_free_text_columns_are_not_reported_as_labels_with_spaces():
+    """A comment column read beside the labels (a real Google-Forms export did this) is prose."""
+    comments = ["The talks were good but far too much soap ", "Not enough soap variety, please add vegan ones ",
+                "It was just soaptastic and I loved every minute", " Left me feeling clean and very refreshed"]
+    assert space_warnings(pd.DataFrame({"why": comments}), ["why"]) == []

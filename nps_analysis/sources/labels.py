@@ -83,7 +83,9 @@ def space_warnings(frame: pd.DataFrame, columns: Sequence[str], *, limit: int = 
     """One line per text column whose labels have leading or trailing spaces.
 
     The labels are kept as written (``"Berlin "`` stays apart from ``"Berlin"``): a report names
-    them so the analyst decides, rather than the kit merging two labels silently.
+    them so the analyst decides, rather than the kit merging two labels silently. Free text (a
+    comment column read alongside: its values are sentences, median more than four words) holds no
+    labels, and stray spaces in it are not reported.
     """
     out = []
     for col in dict.fromkeys(columns):
@@ -94,6 +96,8 @@ def space_warnings(frame: pd.DataFrame, columns: Sequence[str], *, limit: int = 
             continue
         text = values.dropna()
         text = text[text.map(lambda v: isinstance(v, str))]
+        if len(text) and text.str.split().str.len().median() > 4:
+            continue  # prose, not labels
         spaced = text[text != text.str.strip()]
         if spaced.empty:
             continue
