@@ -15,11 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..sources.dates import to_utc
-from ..sources.errors import NPSInputError, describe_rows
+from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin
-from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
-from ..stats.clusters import cluster_codes_by_arm, cluster_look_moments, few_clusters_note
+from ..stats.clusters import cluster_look_moments_from_sums, few_clusters_note
 from ..stats.decision_bounds import (
     MIN_RESPONSES_PER_ARM,
     arrival_allocation,
@@ -37,6 +35,7 @@ from ..stats.sequential import (
     nps_moments,
     running_intersection,
 )
+from .decision_counts import Metric, look_counts, metric_for
 from .decision_memo import decision_memo
 from .decision_rules import (
     DECISIONS,
@@ -49,7 +48,7 @@ from .decision_rules import (
     projected_responses,
     verdict_status,
 )
-from .guardrails import GUARDRAIL_METRICS, Guardrail, check_margin, guardrail_specs
+from .guardrails import GUARDRAIL_METRICS, Guardrail, check_margin, guardrail_specs  # noqa: F401 (re-exported)
 
 # ------------------------------------------------------------------------------------------ guardrails
 
@@ -249,122 +248,13 @@ class Decision(ResultMixin):
 # ------------------------------------------------------------------------------ vectorized decision core
 
 
-# ----------------------------------------------------------------------------------- data to looks
+# ----------------------------------------------------------------------------------- counts to moments
 
 
-@dataclass(frozen=True)
-class _Metric:
-    """One compared metric: NPS or a guardrail, with how its per-response value is computed."""
-
-    name: str
-    source: str  # "nps", "detractor_share", "promoter_share", "csat" or "column"
-    column: str
-    direction: str
-    margin: float
-
-    @property
-    def kind(self) -> str:
-        """How the variance is estimated: "nps" (-1/0/+1), "share" (0/1) or "mean"."""
-        return {"nps": "nps", "column": "mean"}.get(self.source, "share")
-
-    @property
-    def scale(self) -> float:
-        return 1.0 if self.kind == "mean" else 100.0
-
-    @property
-    def unit(self) -> str:
-        return {"nps": "NPS points", "share": "percentage points"}.get(self.kind, f"units of {self.column}")
-
-
-def _metric_for(g: Guardrail, score: str) -> _Metric:
-    if g.metric in ("detractor_share", "promoter_share"):
-        source, column = g.metric, score
-    elif g.metric == "csat":
-        source, column = "csat", g.column or "csat"
-    else:
-        source, column = "column", g.column or g.metric
-    direction = g.direction or GUARDRAIL_METRICS[g.metric]
-    return _Metric(g.name, source, column, direction, float(g.margin))
-
-
-def _row_labels(frame: pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    from ..sources.load import source_rows
-
-    source = source_rows(frame)
-    idx = np.flatnonzero(mask)
-    if source is not None:
-        return [int(source[i]) for i in idx]
-    return [frame.index[i] for i in idx]
-
-
-def _arm_mask(frame: pd.DataFrame, group: str, label: Any) -> np.ndarray:
-    col = frame[group]
-    mask = (col == label).to_numpy(dtype=bool)
-    if not mask.any():  # labels typed on a command line are strings; the column may hold numbers
-        mask = (col.astype(str) == str(label)).to_numpy(dtype=bool) & col.notna().to_numpy()
-    return mask
-
-
-#: Length of a look period in days, for the elapsed time of a horizon (by the period's letter).
-_PERIOD_DAYS = {"D": 1.0, "H": 1 / 24, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 365.25}
-
-
-def _parse_times(
-    values: pd.Series, *, column: str, file: str | None, frame: pd.DataFrame, rows: np.ndarray, look: str,
-    date_format: str | None = None, dayfirst: bool = False,
-) -> tuple[np.ndarray, list[Any], float, np.ndarray, float]:
-    """Look codes (0-based, chronological) for the responding rows, period labels, days spanned,
-    each period's start in days after the first one, and the length of a period in days.
-
-    Text times go through the kit's one date parser (:func:`nps_analysis.sources.dates.to_utc`):
-    ambiguous day/month values are an error asking for ``date_format`` or ``dayfirst``.
-    """
-    present = values.notna()
-    if values.dtype == object:  # only text can hold blanks; skip the string pass for dates and numbers
-        present &= values.astype(str).str.strip() != ""
-    if not present.all():
-        bad = ~present.to_numpy()
-        labels = _row_labels(frame, rows)
-        shown = [(labels[i], None) for i in np.flatnonzero(bad)]
-        raise NPSInputError(
-            f"{int(bad.sum())} response(s) have no time, so they cannot be placed in a look; {describe_rows(shown)}",
-            file=file,
-            column=column,
-            rows=shown[:20],
-            count=int(bad.sum()),
-        )
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        periods = np.asarray(values, dtype=float)
-        uniq, codes = np.unique(periods, return_inverse=True)
-        labels = [int(u) if float(u).is_integer() else float(u) for u in uniq]
-        return codes, labels, float(max(uniq[-1] - uniq[0], 1.0)), uniq - uniq[0], 1.0
-    # Naive times are read as UTC, as before; rows in messages are the file's.
-    stamps = to_utc(values, column=column, file=file, rows=_row_labels(frame, rows),
-                    date_format=date_format, dayfirst=dayfirst)
-    try:
-        naive = stamps.dt.tz_localize(None)
-        floored = naive.dt.floor(look) if look in ("D", "h") else naive.dt.to_period(look).dt.start_time
-    except ValueError:
-        raise NPSInputError(f"look must be 'D' (daily), 'h' (hourly) or a period such as 'W' (weekly), got {look!r}") from None
-    # integer nanoseconds sort and compare much faster than datetime objects on a million rows
-    uniq, codes = np.unique(floored.to_numpy().astype("datetime64[ns]").view(np.int64), return_inverse=True)
-    # Arrival rate for projections: responses per day of calendar time covered, at least one day.
-    span_days = max((stamps.max() - stamps.min()) / pd.Timedelta(days=1), 1.0)
-    fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
-    offsets = (uniq - uniq[0]) / 86_400e9
-    period_days = _PERIOD_DAYS.get(look.strip().lstrip("0123456789")[:1].upper(), 1.0)
-    return codes, [pd.Timestamp(u).strftime(fmt) for u in uniq], float(span_days), offsets, period_days
-
-
-def _cumulative(values: np.ndarray, arm: np.ndarray, looks: np.ndarray, n_looks: int) -> np.ndarray:
-    """Cumulative (n, sum, sum of squares) per look and arm: shape (2 arms, looks, 3)."""
-    ok = ~np.isnan(values)
-    key = arm[ok] * n_looks + looks[ok]
-    v = values[ok]
-    stats = np.stack(
-        [np.bincount(key, weights=w, minlength=2 * n_looks) for w in (np.ones_like(v), v, v * v)], axis=-1
-    ).reshape(2, n_looks, 3)
-    return np.cumsum(stats, axis=1)
+def _cumulative(cells: np.ndarray) -> np.ndarray:
+    """Cumulative (n, sum, sum of squares) per arm and look, from per-look sums per arm, cluster and
+    look ``(2, clusters, looks, 3)``: shape (2 arms, looks, 3)."""
+    return np.cumsum(cells.sum(axis=1), axis=1)
 
 
 def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -521,67 +411,28 @@ def decide(
         raise NPSInputError(f"treatment and control must be different arms, both are {treatment!r}")
     specs = guardrail_specs(guardrails)
 
-    file: str | None = None
-    if isinstance(data, (str, os.PathLike)):
-        from ..sources.load import load
-
-        file = str(data)
-        data = load(data, score=score, columns=[group])  # the time column is checked below, by name
-    if not isinstance(data, pd.DataFrame):
-        raise NPSInputError(f"decide() needs a DataFrame or a file path, got {type(data).__name__}")
-    frame = data
-    metrics = [_Metric("nps", "nps", score, "higher_is_better", margin), *(_metric_for(g, score) for g in specs)]
-    _require_columns(
-        frame, score=score, group=group, time=time,
-        extra=[m.column for m in metrics[1:]] + ([cluster] if cluster else []), file=file,
+    metrics = [Metric("nps", "nps", score, "higher_is_better", margin), *(metric_for(g, score) for g in specs)]
+    data, file = _source(data, score=score, group=group)
+    counts = look_counts(
+        data, score=score, group=group, time=time, treatment=treatment, control=control, metrics=metrics,
+        cluster=cluster, look=look, date_format=date_format, dayfirst=dayfirst, file=file,
     )
-
-    in_t = _arm_mask(frame, group, treatment)
-    in_c = _arm_mask(frame, group, control)
-    for label, mask in ((treatment, in_t), (control, in_c)):
-        if not mask.any():
-            present = sorted(map(str, pd.unique(frame[group].dropna())))[:20]
-            raise NPSInputError(
-                f"arm {label!r} has no responses yet: no rows with that label (labels present: {', '.join(map(repr, present))})",
-                file=file,
-                column=group,
-            )
-    parsed = parse_scores(frame[score], column=score, file=file)
-    answered = parsed.valid_mask
-    for role, label, mask in (("treatment", treatment, in_t), ("control", control, in_c)):
-        if not (mask & answered).any():
-            raise NPSInputError(
-                f"the {role} arm {label!r} has no responses yet ({int(mask.sum())} row(s), none with an answer in {score!r}); "
-                "wait for the first answers before deciding",
-                file=file,
-                column=group,
-            )
-    rows = (in_t | in_c) & answered
-    sub = frame.loc[rows]
-    look_code, periods, span_days, offsets, period_days = _parse_times(
-        sub[time].reset_index(drop=True), column=time, file=file, frame=frame, rows=rows, look=look,
-        date_format=date_format, dayfirst=dayfirst)
-    arm = np.where(in_t[rows], 0, 1)
+    periods, offsets, period_days, span_days = counts.periods, counts.offsets, counts.period_days, counts.span_days
     n_looks = len(periods)
-    scores = parsed.values[rows]
-    cluster_codes = (
-        cluster_codes_by_arm(sub[cluster], arm, column=cluster, file=file, labels=_row_labels(frame, rows)) if cluster else None
-    )
+    clustered = counts.clusters is not None
     nps_seen = np.zeros((2, 1), dtype=int)  # clusters seen per arm and look (NPS), with cluster
 
     harm_alpha, noninf_alpha = rule_alphas(alpha, len(metrics))
     nps_alpha = harm_alpha + noninf_alpha  # two-sided error of each reported interval
     moments = []
-    for m in metrics:
-        values = _metric_values(m, sub, scores, file=file, frame=frame, rows=rows)
-        # Numeric columns are centred first so sums of squares do not lose precision.
-        offset = float(np.nanmean(values)) if m.kind == "mean" and np.isfinite(values).any() else 0.0
-        n, mean, var, smooth, square = _moments(m.kind, _cumulative(values - offset, arm, look_code, n_looks))
+    for m, cells, centre in zip(metrics, counts.cells, counts.centres, strict=True):
+        # Numeric columns were summed minus their smallest value so sums of squares keep their digits.
+        n, mean, var, smooth, square = _moments(m.kind, _cumulative(cells))
         inflation = None
-        if cluster_codes is not None:
+        if clustered:
             # The design effect each look shows: cluster-robust over independent (plug-in)
             # variance, at least 1 so a chance negative ICC never narrows the interval.
-            _, _, var_cluster, seen = cluster_look_moments(values - offset, arm, look_code, cluster_codes, n_looks)
+            _, _, var_cluster, seen = cluster_look_moments_from_sums(cells[..., 0], cells[..., 1])
             with np.errstate(divide="ignore", invalid="ignore"):
                 inflation = np.where(np.isfinite(var_cluster), np.maximum(var_cluster / var, 1.0), np.inf)
             inflation = np.where(np.isnan(inflation), 1.0, inflation)
@@ -592,7 +443,7 @@ def decide(
             var = np.stack(margin_variances(n[0], smooth[0], square[0], n[1], smooth[1], square[1], null=null))
         if inflation is not None:
             var = var * inflation
-        moments.append((n, mean + offset, var))
+        moments.append((n, mean + centre, var))
     n_nps = moments[0][0]
     both = (n_nps[0] > 0) & (n_nps[1] > 0)
     start = float(offsets[int(np.argmax(both))])
@@ -646,7 +497,7 @@ def decide(
     decision = DECISIONS[int(code)]
     decided_at = int(at)
     nps = results[0]
-    cum_counts = _nps_counts(scores, arm)
+    cum_counts = tuple(NPSCounts(*map(int, counts.nps_counts[a])) for a in (0, 1))
     bayes = bayesian_view(cum_counts[0], cum_counts[1], margin=margin, prior=prior, n_draws=n_draws, random_state=random_state)
     notes: list[str] = []
     if design == "fixed":
@@ -667,7 +518,7 @@ def decide(
     info_fraction = float(bounds.fractions[0, -1]) if design == "group-sequential" else None
     if design == "group-sequential" and (info_fraction or 0.0) >= 1.0 and decision == "CONTINUE":
         notes.append("the planned maximum of responses has been reached without a conclusion; the design cannot conclude (increase planned_responses only with a pre-specified rule)")
-    if cluster_codes is not None:
+    if clustered:
         few = few_clusters_note(int(nps_seen[0, -1]), int(nps_seen[1, -1]))
         if few:
             notes.append(f"analysed by {cluster}: {few} (the confidence sequence's guarantee is asymptotic in clusters)")
@@ -745,7 +596,7 @@ def decide(
         "group-sequential": f"repeated confidence intervals, Lan-DeMets {spending}-type spending on observed information",
         "fixed": "fixed-horizon Wald interval for a difference of means",
     }[design]
-    if cluster_codes is not None:
+    if clustered:
         method += f"; variances inflated by the design effect of {cluster} at each look (cluster-robust linearised CR1 over independent, at least 1)"
     return Decision(
         decision=decision,
@@ -784,59 +635,41 @@ def decide(
         min_responses=int(min_responses),
         information_fraction=info_fraction,
         cluster=cluster,
-        n_clusters_treatment=int(nps_seen[0, -1]) if cluster_codes is not None else None,
-        n_clusters_control=int(nps_seen[1, -1]) if cluster_codes is not None else None,
+        n_clusters_treatment=int(nps_seen[0, -1]) if clustered else None,
+        n_clusters_control=int(nps_seen[1, -1]) if clustered else None,
     )
 
 
-def _require_columns(frame: pd.DataFrame, *, score: str, group: str, time: str, extra: Sequence[str], file: str | None) -> None:
-    present = ", ".join(map(repr, map(str, frame.columns)))
-    if time not in frame.columns:
-        raise NPSInputError(
-            f"the time column is missing: decide needs when each answer was submitted to place it in a look; "
-            f"the columns are {present}",
-            file=file,
-            column=time,
-        )
-    for role, col in (("score", score), ("group", group), *(("guardrail", c) for c in extra)):
-        if col not in frame.columns:
-            raise NPSInputError(f"{role} column {col!r} not found; the columns are {present}", file=file, column=col)
+def _source(data: Any, *, score: str, group: str) -> tuple[Any, str | None]:
+    """The rows to count and the file they came from: a frame, a :class:`Table`'s data, or a file.
 
+    A file path is opened where it is best read (:func:`nps_analysis.sources.tables.open_table`:
+    small files by :func:`nps_analysis.sources.load.load` into pandas, large CSV/Parquet files as
+    a DuckDB relation); engine tables (DuckDB, Polars, PyArrow, Spark) stay where they are.
+    """
+    from ..sources.engines import is_engine_frame
 
-def _metric_values(m: _Metric, sub: pd.DataFrame, scores: np.ndarray, *, file: str | None, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    if m.source == "nps":
-        return np.where(scores >= PROMOTER_FROM, 1.0, np.where(scores >= PASSIVE_FROM, 0.0, -1.0))
-    if m.source == "detractor_share":
-        return (scores < PASSIVE_FROM).astype(float)
-    if m.source == "promoter_share":
-        return (scores >= PROMOTER_FROM).astype(float)
-    labels = _row_labels(frame, rows)
-    if m.source == "csat":
-        parsed = parse_scores(sub[m.column], low=1, high=5, column=m.column, file=file, positions=labels)
-        v = parsed.values
-        return np.where(np.isnan(v), np.nan, (v >= 4).astype(float))
-    raw = sub[m.column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
-    bad |= np.isinf(values)
-    if bad.any():
-        shown = [(labels[i], raw.iloc[i]) for i in np.flatnonzero(bad)]
-        raise NPSInputError(
-            f"{int(bad.sum())} value(s) are not numbers: {describe_rows(shown)}", file=file, column=m.column, rows=shown[:20], count=int(bad.sum())
-        )
-    return values
+    file: str | None = None
+    if isinstance(data, (str, os.PathLike)):
+        from ..sources.load import load
 
-
-def _nps_counts(scores: np.ndarray, arm: np.ndarray) -> tuple[NPSCounts, NPSCounts]:
-    cat = np.where(scores >= PROMOTER_FROM, 2, np.where(scores >= PASSIVE_FROM, 1, 0))
-    c = np.bincount(arm * 3 + cat, minlength=6).reshape(2, 3)
-    return NPSCounts(*map(int, c[0])), NPSCounts(*map(int, c[1]))
+        file = str(data)
+        data = load(data, score=score, columns=[group])  # the time column is checked later, by name
+    if hasattr(data, "data") and hasattr(data, "engine") and hasattr(data, "source"):  # a sources.tables.Table
+        file = file or str(data.source)
+        data = data.data
+    if isinstance(data, pd.DataFrame) or is_engine_frame(data):
+        return data, file
+    raise NPSInputError(
+        f"decide() needs a DataFrame, a table (nps.open_table), an engine's table (DuckDB, Polars, PyArrow, Spark) "
+        f"or a file path, got {type(data).__name__}"
+    )
 
 
 def _rules(results: list[dict[str, Any]], n_looks: int, periods: list[Any]) -> tuple[Rule, ...]:
     out = []
     for r in results:
-        m: _Metric = r["metric"]
+        m: Metric = r["metric"]
         lo, hi, est = float(r["run_lo"][-1]), float(r["run_hi"][-1]), float(r["diff"][-1])
         higher = m.direction == "higher_is_better"
         unit = "points" if m.kind == "nps" else m.unit

@@ -721,9 +721,30 @@ def cluster_look_moments(
     n_clusters = int(clusters.max()) + 1 if clusters.size else 1
     key = (arm * n_clusters + clusters) * n_looks + looks
     size = 2 * n_clusters * n_looks
-    counts = np.bincount(key, minlength=size).reshape(2, n_clusters, n_looks).cumsum(axis=2)
-    sums = np.bincount(key, weights=v, minlength=size).reshape(2, n_clusters, n_looks).cumsum(axis=2)
-    n = counts.sum(axis=1).astype(float)
+    counts = np.bincount(key, minlength=size).reshape(2, n_clusters, n_looks)
+    sums = np.bincount(key, weights=v, minlength=size).reshape(2, n_clusters, n_looks)
+    return cluster_look_moments_from_sums(counts, sums)
+
+
+def cluster_look_moments_from_sums(
+    counts: np.ndarray, sums: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cluster_look_moments` from per-look counts and value sums per arm and cluster.
+
+    The linearised CR1 variance needs only each cluster's cumulative count and sum of values, so
+    an engine can compute them (``GROUP BY arm, cluster, look``) and no row leaves it.
+
+    Args:
+        counts, sums: arrays ``(2 arms, clusters, looks)``: responses with a value and the sum of
+            their values in each look (not cumulative).
+
+    Returns:
+        ``(n, mean, variance, clusters_seen)``, each of shape ``(2, looks)``, as
+        :func:`cluster_look_moments`.
+    """
+    counts = np.cumsum(np.asarray(counts, dtype=float), axis=2)
+    sums = np.cumsum(np.asarray(sums, dtype=float), axis=2)
+    n = counts.sum(axis=1)
     seen = (counts > 0).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = sums.sum(axis=1) / n

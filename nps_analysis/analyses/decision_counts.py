@@ -1,0 +1,565 @@
+"""The aggregate step of a roll-back decision: per arm, look (and cluster) the sums each metric needs.
+
+:func:`look_counts` reads a table where it lives (a pandas frame, a DuckDB relation, Polars,
+PyArrow, Spark) and returns small arrays; :func:`nps_analysis.analyses.decision.decide` computes
+every interval and rule from them. A pandas frame is validated row by row (errors name the rows),
+reduced to its responding rows and then counted by the same code as every engine, so each engine
+gives the decision the in-memory path gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..sources.dates import to_utc
+from ..sources.engines import (
+    INVALID_LEVEL,
+    describe_invalid,
+    invalid_examples,
+    level_counts,
+    level_expr,
+    narwhals_module,
+)
+from ..sources.errors import NPSInputError, describe_rows
+from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
+from ..stats.clusters import cluster_codes_by_arm
+from .guardrails import GUARDRAIL_METRICS, Guardrail
+
+#: Length of a look period in days, for the elapsed time of a horizon (by the period's letter).
+PERIOD_DAYS = {"D": 1.0, "H": 1 / 24, "W": 7.0, "M": 30.44, "Q": 91.31, "Y": 365.25}
+
+# Helper columns the kit adds inside the engine (names no survey export uses).
+_HOUR = "_nps_look_hour_"
+_PRESENT = "_nps_present_"
+_SHIFTED = "_nps_shifted_"
+
+_LEVELS = np.arange(11)
+#: Per-answer value of the metrics read from the 0-10 column, indexed by the answer 0..10.
+_LEVEL_VALUES = {
+    "nps": np.where(_LEVELS >= PROMOTER_FROM, 1.0, np.where(_LEVELS >= PASSIVE_FROM, 0.0, -1.0)),
+    "detractor_share": (_LEVELS < PASSIVE_FROM).astype(float),
+    "promoter_share": (_LEVELS >= PROMOTER_FROM).astype(float),
+    # top-2-box of a 1-5 answer; only levels 1..5 are answers (others are refused before)
+    "csat": (_LEVELS >= 4).astype(float),
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One compared metric: NPS or a guardrail, with how its per-response value is computed."""
+
+    name: str
+    source: str  # "nps", "detractor_share", "promoter_share", "csat" or "column"
+    column: str
+    direction: str
+    margin: float
+
+    @property
+    def kind(self) -> str:
+        """How the variance is estimated: "nps" (-1/0/+1), "share" (0/1) or "mean"."""
+        return {"nps": "nps", "column": "mean"}.get(self.source, "share")
+
+    @property
+    def scale(self) -> float:
+        return 1.0 if self.kind == "mean" else 100.0
+
+    @property
+    def unit(self) -> str:
+        return {"nps": "NPS points", "share": "percentage points"}.get(self.kind, f"units of {self.column}")
+
+
+def metric_for(g: Guardrail, score: str) -> Metric:
+    """The :class:`Metric` a guardrail compares (its column, direction and margin)."""
+    if g.metric in ("detractor_share", "promoter_share"):
+        source, column = g.metric, score
+    elif g.metric == "csat":
+        source, column = "csat", g.column or "csat"
+    else:
+        source, column = "column", g.column or g.metric
+    direction = g.direction or GUARDRAIL_METRICS[g.metric]
+    return Metric(g.name, source, column, direction, float(g.margin))
+
+
+@dataclass(frozen=True)
+class LookCounts:
+    """What a decision needs from the rows: per-look sums of every metric, per arm (and cluster).
+
+    Attributes:
+        periods: each look's label (``"2025-03-01"``, or the day number of a numeric time column).
+        offsets: each look's start in days after the first look's.
+        period_days: the length of a look in days.
+        span_days: days between the first and the last response (at least 1).
+        cells: per metric, an array ``(2 arms, clusters, looks, 3)`` of the responses with a value,
+            the sum of the values minus ``centres`` and the sum of their squares, per look (not
+            cumulative); ``clusters`` is 1 without a cluster column. Arm 0 is the treatment.
+        centres: per metric, the constant subtracted before summing (0 for the answer-level
+            metrics; a numeric column's smallest value, so its sums of squares keep their digits).
+        nps_counts: ``(2, 3)`` detractors, passives, promoters per arm over all looks.
+        clusters: the cluster labels (codes index the ``clusters`` axis), None without a cluster.
+    """
+
+    periods: list[Any]
+    offsets: np.ndarray
+    period_days: float
+    span_days: float
+    cells: tuple[np.ndarray, ...]
+    centres: tuple[float, ...]
+    nps_counts: np.ndarray
+    clusters: tuple[Any, ...] | None = None
+
+
+# --------------------------------------------------------------------------------- pandas rows
+
+
+def row_labels(frame: pd.DataFrame, mask: np.ndarray) -> list[Any]:
+    """The rows of ``mask`` as messages name them: the file's row numbers, else the index."""
+    from ..sources.load import source_rows
+
+    source = source_rows(frame)
+    idx = np.flatnonzero(mask)
+    if source is not None:
+        return [int(source[i]) for i in idx]
+    return [frame.index[i] for i in idx]
+
+
+def arm_mask(values: pd.Series, label: Any) -> np.ndarray:
+    """Rows of the arm ``label``; a label typed as text matches a numeric column by its text."""
+    mask = (values == label).to_numpy(dtype=bool)
+    if not mask.any():  # labels typed on a command line are strings; the column may hold numbers
+        mask = (values.astype(str) == str(label)).to_numpy(dtype=bool) & values.notna().to_numpy()
+    return mask
+
+
+def _require_columns(
+    names: Sequence[str], *, score: str, group: str, time: str, extra: Sequence[str], file: str | None
+) -> None:
+    present = ", ".join(map(repr, map(str, names)))
+    if time not in names:
+        raise NPSInputError(
+            f"the time column is missing: decide needs when each answer was submitted to place it in a look; "
+            f"the columns are {present}",
+            file=file,
+            column=time,
+        )
+    for role, col in (("score", score), ("group", group), *(("guardrail", c) for c in extra)):
+        if col not in names:
+            raise NPSInputError(f"{role} column {col!r} not found; the columns are {present}", file=file, column=col)
+
+
+def _no_arm(label: Any, present: Sequence[Any], *, group: str, file: str | None) -> NPSInputError:
+    shown = sorted(map(str, present))[:20]
+    return NPSInputError(
+        f"arm {label!r} has no responses yet: no rows with that label (labels present: {', '.join(map(repr, shown))})",
+        file=file,
+        column=group,
+    )
+
+
+def _no_answers(role: str, label: Any, rows: int, *, score: str, group: str, file: str | None) -> NPSInputError:
+    return NPSInputError(
+        f"the {role} arm {label!r} has no responses yet ({rows} row(s), none with an answer in {score!r}); "
+        "wait for the first answers before deciding",
+        file=file,
+        column=group,
+    )
+
+
+def check_look(look: str) -> None:
+    """``look`` must be ``"D"``, ``"h"`` or a pandas period that starts on a day (``"W"``, ``"M"``)."""
+    if look in ("D", "h"):
+        return
+    try:
+        pd.Series(pd.to_datetime(["2020-01-01"])).dt.to_period(look)
+    except (ValueError, TypeError):
+        raise NPSInputError(f"look must be 'D' (daily), 'h' (hourly) or a period such as 'W' (weekly), got {look!r}") from None
+
+
+def _numeric_time(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def pandas_responses(
+    frame: pd.DataFrame,
+    *,
+    score: str,
+    group: str,
+    time: str,
+    treatment: Any,
+    control: Any,
+    metrics: Sequence[Metric],
+    cluster: str | None,
+    look: str,
+    date_format: str | None,
+    dayfirst: bool,
+    file: str | None,
+) -> pd.DataFrame:
+    """The responding rows of both arms, validated with errors naming the rows, as clean columns.
+
+    The score is the parsed answer, the time an instant in UTC (or the number of a numeric time
+    column), a CSAT column its parsed 1-5 answer and a numeric guardrail column floats. The
+    result is then counted like any engine's table.
+    """
+    _require_columns(
+        list(frame.columns), score=score, group=group, time=time,
+        extra=[m.column for m in metrics[1:]] + ([cluster] if cluster else []), file=file,
+    )
+    in_t = arm_mask(frame[group], treatment)
+    in_c = arm_mask(frame[group], control)
+    for label, mask in ((treatment, in_t), (control, in_c)):
+        if not mask.any():
+            raise _no_arm(label, pd.unique(frame[group].dropna()), group=group, file=file)
+    parsed = parse_scores(frame[score], column=score, file=file)
+    answered = parsed.valid_mask
+    for role, label, mask in (("treatment", treatment, in_t), ("control", control, in_c)):
+        if not (mask & answered).any():
+            raise _no_answers(role, label, int(mask.sum()), score=score, group=group, file=file)
+    rows = (in_t | in_c) & answered
+    sub = frame.loc[rows]
+    labels = row_labels(frame, rows)
+    out = {group: sub[group].to_numpy(), score: parsed.values[rows]}
+    values = sub[time].reset_index(drop=True)
+    present = values.notna()
+    if values.dtype == object:  # only text can hold blanks; skip the string pass for dates and numbers
+        present &= values.astype(str).str.strip() != ""
+    if not present.all():
+        bad = ~present.to_numpy()
+        shown = [(labels[i], None) for i in np.flatnonzero(bad)]
+        raise NPSInputError(
+            f"{int(bad.sum())} response(s) have no time, so they cannot be placed in a look; {describe_rows(shown)}",
+            file=file, column=time, rows=shown[:20], count=int(bad.sum()),
+        )
+    if _numeric_time(values.dtype):
+        out[time] = values.to_numpy(dtype=float)
+    else:
+        check_look(look)
+        # Naive times are read as UTC; rows in messages are the file's.
+        out[time] = to_utc(values, column=time, file=file, rows=labels, date_format=date_format, dayfirst=dayfirst).to_numpy()
+    if cluster:
+        arm = np.where(in_t[rows], 0, 1)
+        cluster_codes_by_arm(sub[cluster], arm, column=cluster, file=file, labels=labels)  # names the rows
+        out[cluster] = sub[cluster].to_numpy()
+    for m in metrics[1:]:
+        if m.source == "csat":
+            out[m.column] = parse_scores(sub[m.column], low=1, high=5, column=m.column, file=file, positions=labels).values
+        elif m.source == "column":
+            out[m.column] = _numeric_values(sub[m.column], labels=labels, column=m.column, file=file)
+    slim = pd.DataFrame(out)
+    if not _numeric_time(values.dtype):
+        slim[time] = pd.to_datetime(slim[time], utc=True)
+    return slim
+
+
+def _numeric_values(raw: pd.Series, *, labels: list[Any], column: str, file: str | None) -> np.ndarray:
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+    bad |= np.isinf(values)
+    if bad.any():
+        shown = [(labels[i], raw.iloc[i]) for i in np.flatnonzero(bad)]
+        raise NPSInputError(
+            f"{int(bad.sum())} value(s) are not numbers: {describe_rows(shown)}",
+            file=file, column=column, rows=shown[:20], count=int(bad.sum()),
+        )
+    return values
+
+
+# ----------------------------------------------------------------------------------- any engine
+
+
+def _lazy(data: Any) -> Any:
+    nw = narwhals_module()
+    frame = nw.from_native(data)
+    if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
+        frame = frame.lazy()
+    return frame
+
+
+def _collect(frame: Any) -> pd.DataFrame:
+    nw = narwhals_module()
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect(backend="pyarrow")
+    return frame.to_pandas()
+
+
+@dataclass(frozen=True)
+class _Periods:
+    """How rows are put into looks: by day (a date/time column), by hour, or by a day number."""
+
+    kind: str  # "day", "hour" or "number"
+    time: str
+    look: str
+    date_format: str | None
+    dayfirst: bool
+
+
+def _period_levels(data: Any, score: str, by: list[str], how: _Periods, *, weights: str | None = None) -> pd.DataFrame:
+    """Rows per (``by``, period, answer level), counted by the engine; the period is in ``"day"``.
+
+    Dates go through :func:`nps_analysis.sources.tables.day_levels` (local calendar days in
+    UTC, the one place that turns any engine's times into days); hours and day numbers are a
+    column of their own grouped by :func:`nps_analysis.sources.engines.level_counts`.
+    """
+    if how.kind == "day":
+        from ..sources.tables import day_levels
+
+        return day_levels(data, score, how.time, by, timezone="UTC", date_format=how.date_format,
+                          dayfirst=how.dayfirst, weights=weights)
+    if how.kind == "number":
+        out = level_counts(data, score, [*by, how.time], weights=weights)
+        return out.rename(columns={how.time: "day"})
+    nw = narwhals_module()
+    frame = _lazy(data)
+    hour = nw.col(how.time).dt.truncate("1h").alias(_HOUR)
+    out = level_counts(frame.with_columns(hour).to_native(), score, [*by, _HOUR], weights=weights)
+    return out.rename(columns={_HOUR: "day"})
+
+
+def _time_kind(dtype: Any, look: str) -> str:
+    nw = narwhals_module()
+    if dtype.is_numeric():
+        return "number"
+    if look == "h":
+        if not isinstance(dtype, nw.Datetime) and dtype != nw.Datetime:
+            raise NPSInputError("hourly looks need a date-time column (a timestamp type in the engine)")
+        return "hour"
+    return "day"
+
+
+def look_counts(
+    data: Any,
+    *,
+    score: str,
+    group: str,
+    time: str,
+    treatment: Any,
+    control: Any,
+    metrics: Sequence[Metric],
+    cluster: str | None = None,
+    look: str = "D",
+    date_format: str | None = None,
+    dayfirst: bool = False,
+    file: str | None = None,
+) -> LookCounts:
+    """The per-look sums of NPS and every guardrail, computed where ``data`` lives.
+
+    The engine is asked for: rows per (arm, [cluster,] day, 0-10 answer) (one scan); for each CSAT
+    guardrail, rows per (arm, [cluster,] day, 1-5 answer) among the responses; for each numeric
+    guardrail, its smallest value, then per (arm, [cluster,] day) the count and the sums of the
+    value and its square; and the first and last response time. Days are folded into looks
+    (weeks, months) here: days x arms x answers is small. A pandas frame is first checked row by
+    row (:func:`pandas_responses`, errors name the rows) and reduced to its responding rows.
+
+    Raises:
+        NPSInputError: missing columns, an arm without responses, invalid answers, responses
+            without a time or a cluster label, clusters in both arms, non-numeric guardrails.
+    """
+    nw = narwhals_module()
+    if isinstance(data, pd.DataFrame):
+        data = pandas_responses(
+            data, score=score, group=group, time=time, treatment=treatment, control=control, metrics=metrics,
+            cluster=cluster, look=look, date_format=date_format, dayfirst=dayfirst, file=file,
+        )
+    frame = _lazy(data)
+    schema = frame.collect_schema()
+    names = list(schema.names())
+    _require_columns(names, score=score, group=group, time=time,
+                     extra=[m.column for m in metrics[1:]] + ([cluster] if cluster else []), file=file)
+    kind = _time_kind(schema[time], look)
+    if kind != "number":
+        check_look(look)
+    how = _Periods(kind, time, look, date_format, dayfirst)
+    by = [group, *([cluster] if cluster else [])]
+
+    # 1. NPS: rows per arm, day and answer, over the whole table (one scan)
+    table = _period_levels(data, score, by, how)
+    invalid = int(table.loc[table["level"] == INVALID_LEVEL, "count"].sum())
+    if invalid:
+        examples = invalid_examples(data, score)
+        raise NPSInputError(
+            f"{invalid} invalid score(s): expected whole numbers from 0 to 10; {describe_invalid(examples)}",
+            file=file, column=score, rows=examples, count=invalid,
+        )
+    labels = pd.Series(table[group].dropna().unique())
+    arm_values = []
+    for label in (treatment, control):
+        mask = arm_mask(labels, label)
+        if not mask.any():
+            raise _no_arm(label, labels, group=group, file=file)
+        arm_values.append(list(labels[mask]))
+    arm = np.full(len(table), -1)
+    for code, values in enumerate(arm_values):
+        arm[table[group].isin(values).to_numpy()] = code
+    answered = table["level"].to_numpy() >= 0
+    for code, (role, label) in enumerate((("treatment", treatment), ("control", control))):
+        if not (answered & (arm == code)).any():
+            rows = int(table.loc[arm == code, "count"].sum())
+            raise _no_answers(role, label, rows, score=score, group=group, file=file)
+    keep = answered & (arm >= 0)
+    table = table.loc[keep].reset_index(drop=True)
+    arm = arm[keep]
+    no_time = table["day"].isna().to_numpy()
+    if no_time.any():
+        n = int(table.loc[no_time, "count"].sum())
+        raise NPSInputError(f"{n} response(s) have no time, so they cannot be placed in a look", file=file, column=time, count=n)
+    period = _look_starts(table["day"], how)
+    uniq, look_code = np.unique(period, return_inverse=True)
+    look_of_day = dict(zip(table["day"].tolist(), look_code.tolist(), strict=True))
+    n_looks = len(uniq)
+
+    cluster_labels: tuple[Any, ...] | None = None
+    n_clusters = 1
+    cluster_code = np.zeros(len(table), dtype=np.intp)
+    if cluster:
+        if table[cluster].isna().any():
+            n = int(table.loc[table[cluster].isna(), "count"].sum())
+            raise NPSInputError(f"{n} response(s) have no {cluster!r} label", file=file, column=cluster, count=n)
+        cluster_code, uniques = pd.factorize(table[cluster])
+        both = pd.Series(arm).groupby(cluster_code).nunique()
+        if (both > 1).any():
+            crossed = [uniques[i] for i in both.index[both > 1][:5]]
+            raise NPSInputError(
+                f"{int((both > 1).sum())} cluster(s) appear in both arms (e.g. {crossed}); in a "
+                "cluster-assigned pilot every customer of a cluster has the same arm",
+                file=file, column=cluster,
+            )
+        cluster_labels = tuple(uniques)
+        n_clusters = len(uniques)
+    cluster_of = dict(zip(table[cluster].tolist(), cluster_code.tolist(), strict=True)) if cluster else {}
+
+    def cells_of(rows: pd.DataFrame, arms: np.ndarray) -> np.ndarray:
+        """(2, clusters, looks, 11) counts per answer level."""
+        out = np.zeros((2, n_clusters, n_looks, 11))
+        looks = rows["day"].map(look_of_day).to_numpy(dtype=np.intp)
+        clusters = rows[cluster].map(cluster_of).to_numpy(dtype=np.intp) if cluster else np.zeros(len(rows), dtype=np.intp)
+        np.add.at(out, (arms, clusters, looks, rows["level"].to_numpy(dtype=np.intp)), rows["count"].to_numpy(dtype=float))
+        return out
+
+    levels = cells_of(table, arm)
+    nps_counts = np.stack([levels[..., :PASSIVE_FROM].sum(axis=(1, 2, 3)), levels[..., PASSIVE_FROM:PROMOTER_FROM].sum(axis=(1, 2, 3)),
+                           levels[..., PROMOTER_FROM:].sum(axis=(1, 2, 3))], axis=-1)
+
+    # 2. guardrails on their own columns, among the responses of both arms
+    arm_filter = nw.col(group).is_in([v for values in arm_values for v in values])
+    responses = frame.filter(arm_filter & (level_expr(score, schema[score]) >= 0))
+    cells, centres = [], []
+    for m in metrics:
+        if m.source in _LEVEL_VALUES and m.source != "csat":
+            cells.append(_level_sums(levels, _LEVEL_VALUES[m.source], np.ones(11)))
+            centres.append(0.0)
+        elif m.source == "csat":
+            rows = _period_levels(responses.to_native(), m.column, by, how)
+            rows = _known_days(rows, look_of_day)
+            bad = rows["level"].isin([INVALID_LEVEL, 0, *range(6, 11)]).to_numpy()
+            if bad.any():
+                n = int(rows.loc[bad, "count"].sum())
+                raise NPSInputError(f"{n} invalid {m.column!r} answer(s): expected whole numbers from 1 to 5",
+                                    file=file, column=m.column, count=n)
+            rows = rows[rows["level"] >= 0]
+            arms = _arm_codes(rows[group], arm_values)
+            cells.append(_level_sums(cells_of(rows, arms), _LEVEL_VALUES["csat"], (_LEVELS >= 1).astype(float)))
+            centres.append(0.0)
+        else:
+            cell, centre = _column_sums(responses, m.column, by, how, file=file)
+            cell = _known_days(cell, look_of_day)
+            cell = cell[cell["level"] == 0]  # rows with a value (the others are level -1)
+            arms = _arm_codes(cell[group], arm_values)
+            sums = np.zeros((2, n_clusters, n_looks, 3))
+            looks = cell["day"].map(look_of_day).to_numpy(dtype=np.intp)
+            clusters = cell[cluster].map(cluster_of).to_numpy(dtype=np.intp) if cluster else np.zeros(len(cell), dtype=np.intp)
+            values = cell[["count", "weight", "weight_sq"]].to_numpy(dtype=float)
+            np.add.at(sums, (arms, clusters, looks), values)
+            cells.append(sums)
+            centres.append(centre)
+
+    # 3. the periods and the calendar time the responses cover
+    if kind == "number":
+        labels_out = [int(u) if float(u).is_integer() else float(u) for u in uniq]
+        offsets = (uniq - uniq[0]).astype(float)
+        span = float(max(uniq[-1] - uniq[0], 1.0))
+        period_days = 1.0
+    else:
+        stamps = uniq.astype("datetime64[ns]")
+        fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
+        labels_out = [pd.Timestamp(u).strftime(fmt) for u in stamps]
+        offsets = (stamps - stamps[0]).astype(np.int64) / 86_400e9
+        span = _span_days(responses, time)
+        period_days = PERIOD_DAYS.get(look.strip().lstrip("0123456789")[:1].upper(), 1.0)
+    return LookCounts(
+        periods=labels_out, offsets=np.asarray(offsets, dtype=float), period_days=period_days, span_days=span,
+        cells=tuple(cells), centres=tuple(centres), nps_counts=nps_counts, clusters=cluster_labels,
+    )
+
+
+def _level_sums(levels: np.ndarray, value: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """(n, sum, sum of squares) of a per-level value from counts per level: ``(..., 11) -> (..., 3)``."""
+    return np.stack([levels @ counted, levels @ (value * counted), levels @ (value * value * counted)], axis=-1)
+
+
+def _arm_codes(values: pd.Series, arm_values: list[list[Any]]) -> np.ndarray:
+    return np.where(values.isin(arm_values[0]).to_numpy(), 0, 1)
+
+
+def _known_days(rows: pd.DataFrame, look_of_day: dict[Any, int]) -> pd.DataFrame:
+    """Cells of the responding rows: their days are the NPS table's (a guardrail cannot add any)."""
+    return rows[rows["day"].isin(list(look_of_day))].reset_index(drop=True)
+
+
+def _look_starts(days: pd.Series, how: _Periods) -> np.ndarray:
+    """Each day's look: the day itself, its hour, its number, or the start of its week/month."""
+    if how.kind == "number":
+        return days.to_numpy(dtype=float)
+    stamps = pd.to_datetime(days)
+    if stamps.dt.tz is not None:  # an engine's UTC hours come back zoned; looks are UTC wall times
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    if how.kind == "day" and how.look != "D":
+        stamps = stamps.dt.to_period(how.look).dt.start_time
+    return stamps.to_numpy().astype("datetime64[ns]").view(np.int64)
+
+
+def _column_sums(responses: Any, column: str, by: list[str], how: _Periods, *, file: str | None) -> tuple[pd.DataFrame, float]:
+    """Per (``by``, period) the count, sum and sum of squares of a numeric column minus its minimum.
+
+    The values are shifted by the column's smallest value so that the sums of squares keep their
+    digits (variance = (S2 - S1^2/n) / (n - 1) loses precision when the mean is far from 0). The
+    engine counts them as weights of a constant answer: level 0 where the column has a value,
+    missing where it has none, so the day of each row comes from the same place as the NPS
+    table's.
+    """
+    nw = narwhals_module()
+    dtype = responses.collect_schema()[column]
+    if not dtype.is_numeric():
+        raise NPSInputError(f"guardrail column {column!r} must hold numbers, got {dtype}", file=file, column=column)
+    x = nw.col(column).cast(nw.Float64)
+    present = ~(x.is_null() | x.is_nan())
+    stats = _collect(responses.select(
+        nw.when(present).then(x).min().alias("lo"),
+        nw.when(present).then(x).max().alias("hi"),
+    ))
+    lo, hi = stats["lo"].iloc[0], stats["hi"].iloc[0]
+    if lo is None or pd.isna(lo):
+        lo = hi = 0.0
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise NPSInputError(f"the guardrail column {column!r} holds values that are not finite numbers", file=file, column=column)
+    lo = float(lo)
+    shifted = responses.with_columns(
+        nw.when(present).then(nw.lit(0)).cast(nw.Int64).alias(_PRESENT),
+        nw.when(present).then(x - lo).otherwise(nw.lit(0.0)).alias(_SHIFTED),
+    )
+    return _period_levels(shifted.to_native(), _PRESENT, by, how, weights=_SHIFTED), lo
+
+
+def _span_days(responses: Any, time: str) -> float:
+    """Days from the first to the last response (at least 1): the arrival rate of projections."""
+    nw = narwhals_module()
+    ends = _collect(responses.select(nw.col(time).min().alias("first"), nw.col(time).max().alias("last")))
+    first, last = pd.Timestamp(ends["first"].iloc[0]), pd.Timestamp(ends["last"].iloc[0])
+    if (first.tzinfo is None) != (last.tzinfo is None):  # pragma: no cover - one column has one type
+        first, last = first.tz_localize(None), last.tz_localize(None)
+    return float(max((last - first) / pd.Timedelta(days=1), 1.0))
+
+
+__all__ = ["LookCounts", "Metric", "PERIOD_DAYS", "check_look", "look_counts", "metric_for", "pandas_responses"]
