@@ -546,7 +546,7 @@ def _column_sums(responses: Any, column: str, by: list[str], how: _Periods, *, f
         raise NPSInputError(f"the guardrail column {column!r} holds values that are not finite numbers", file=file, column=column)
     lo = float(lo)
     shifted = responses.with_columns(
-        nw.when(present).then(nw.lit(0)).cast(nw.Int64).alias(_PRESENT),
+        nw.when(present).then(nw.lit(0.0)).alias(_PRESENT),
         nw.when(present).then(x - lo).otherwise(nw.lit(0.0)).alias(_SHIFTED),
     )
     return _period_levels(shifted.to_native(), _PRESENT, by, how, weights=_SHIFTED), lo
