@@ -290,7 +290,7 @@ def _moments(kind: str, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def decide(
-    data: pd.DataFrame | str | os.PathLike[str],
+    data: Any,
     *,
     score: str,
     group: str,
@@ -319,6 +319,14 @@ def decide(
     is compared on cumulative counts per look. The effect is treatment minus control; ``margin``
     is the harm tolerated, in NPS points (positive): harm beyond it means ``effect < -margin``.
 
+    The rows stay where they are: the engine holding them (DuckDB, Polars, PyArrow, Spark) counts
+    the answers per arm, day and answer level (plus each guardrail's own column, and the cluster
+    with ``cluster=``), and only those counts reach Python
+    (:func:`nps_analysis.analyses.decision_counts.look_counts`); days are folded into looks and
+    cumulated there. A pandas frame is checked row by row first (errors name the rows) and then
+    counted by the same code, so every engine gives the in-memory decision (to 1e-9,
+    ``tests/test_decide_engines.py``).
+
     Rules (per metric, on its interval; see ``docs/sequential.md``):
       * ROLL_BACK when the upper bound is below ``-margin`` (for a lower-is-better guardrail: the
         lower bound above ``+margin``) on NPS or any guardrail;
@@ -346,10 +354,14 @@ def decide(
     from the margin no longer gets a spuriously small variance (docs/validation.md).
 
     Args:
-        data: survey rows (a DataFrame, or a file read with :func:`nps_analysis.io.load`).
+        data: survey rows: a pandas DataFrame, a :class:`nps_analysis.sources.tables.Table`
+            (``nps.open_table``), an engine's table (DuckDB relation, Polars DataFrame or
+            LazyFrame, PyArrow Table, Spark DataFrame), or a file read with
+            :func:`nps_analysis.io.load`.
         score: the 0-10 answer column. Rows without an answer are not responses.
         group: the arm column; ``treatment`` and ``control`` are its labels.
-        time: when each answer was submitted (dates/times, or numbers such as a day index).
+        time: when each answer was submitted (dates/times, or numbers such as a day index: each
+            distinct number is a look). Naive times are read as UTC; days are UTC days.
         margin: tolerated harm in NPS points, >= 0 (``5`` means "no worse than -5 points").
         guardrails: :class:`Guardrail` objects, dicts, strings like ``"detractor_share=3"``, or one
             mapping ``{"METRIC[:COLUMN][:higher|lower]": margin}`` (what a notebook parameter holds),
