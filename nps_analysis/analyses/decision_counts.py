@@ -116,15 +116,22 @@ class LookCounts:
 # --------------------------------------------------------------------------------- pandas rows
 
 
-def row_labels(frame: pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    """The rows of ``mask`` as messages name them: the file's row numbers, else the index."""
+def row_labels(frame: pd.DataFrame, mask: np.ndarray) -> np.ndarray | pd.Index:
+    """The rows of ``mask`` as messages name them: the file's row numbers, else the index.
+
+    An array (not a list): a million labels are only looked at when a message needs a few.
+    """
     from ..sources.load import source_rows
 
     source = source_rows(frame)
     idx = np.flatnonzero(mask)
     if source is not None:
-        return [int(source[i]) for i in idx]
-    return [frame.index[i] for i in idx]
+        return np.asarray(source)[idx]
+    return frame.index[idx]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def arm_mask(values: pd.Series, label: Any) -> np.ndarray:
@@ -219,47 +226,45 @@ def pandas_responses(
         if not (mask & answered).any():
             raise _no_answers(role, label, int(mask.sum()), score=score, group=group, file=file)
     rows = (in_t | in_c) & answered
-    sub = frame.loc[rows]
     labels = row_labels(frame, rows)
-    out = {group: sub[group].to_numpy(), score: parsed.values[rows]}
+    keep = [group, *([cluster] if cluster else [])]
+    sub = frame.loc[rows]
+    slim = sub[keep].reset_index(drop=True)
+    slim[score] = parsed.values[rows]
     values = sub[time].reset_index(drop=True)
     present = values.notna()
     if values.dtype == object:  # only text can hold blanks; skip the string pass for dates and numbers
         present &= values.astype(str).str.strip() != ""
     if not present.all():
         bad = ~present.to_numpy()
-        shown = [(labels[i], None) for i in np.flatnonzero(bad)]
+        shown = [(_plain(labels[i]), None) for i in np.flatnonzero(bad)]
         raise NPSInputError(
             f"{int(bad.sum())} response(s) have no time, so they cannot be placed in a look; {describe_rows(shown)}",
             file=file, column=time, rows=shown[:20], count=int(bad.sum()),
         )
     if _numeric_time(values.dtype):
-        out[time] = values.to_numpy(dtype=float)
+        slim[time] = values.to_numpy(dtype=float)
     else:
         check_look(look)
         # Naive times are read as UTC; rows in messages are the file's.
-        out[time] = to_utc(values, column=time, file=file, rows=labels, date_format=date_format, dayfirst=dayfirst).to_numpy()
+        slim[time] = to_utc(values, column=time, file=file, rows=labels, date_format=date_format, dayfirst=dayfirst)
     if cluster:
         arm = np.where(in_t[rows], 0, 1)
-        cluster_codes_by_arm(sub[cluster], arm, column=cluster, file=file, labels=labels)  # names the rows
-        out[cluster] = sub[cluster].to_numpy()
+        cluster_codes_by_arm(sub[cluster], arm, column=cluster, file=file, labels=labels.tolist())  # names the rows
     for m in metrics[1:]:
         if m.source == "csat":
-            out[m.column] = parse_scores(sub[m.column], low=1, high=5, column=m.column, file=file, positions=labels).values
+            slim[m.column] = parse_scores(sub[m.column], low=1, high=5, column=m.column, file=file, positions=labels).values
         elif m.source == "column":
-            out[m.column] = _numeric_values(sub[m.column], labels=labels, column=m.column, file=file)
-    slim = pd.DataFrame(out)
-    if not _numeric_time(values.dtype):
-        slim[time] = pd.to_datetime(slim[time], utc=True)
+            slim[m.column] = _numeric_values(sub[m.column], labels=labels, column=m.column, file=file)
     return slim
 
 
-def _numeric_values(raw: pd.Series, *, labels: list[Any], column: str, file: str | None) -> np.ndarray:
+def _numeric_values(raw: pd.Series, *, labels: Any, column: str, file: str | None) -> np.ndarray:
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
     bad |= np.isinf(values)
     if bad.any():
-        shown = [(labels[i], raw.iloc[i]) for i in np.flatnonzero(bad)]
+        shown = [(_plain(labels[i]), raw.iloc[i]) for i in np.flatnonzero(bad)]
         raise NPSInputError(
             f"{int(bad.sum())} value(s) are not numbers: {describe_rows(shown)}",
             file=file, column=column, rows=shown[:20], count=int(bad.sum()),
