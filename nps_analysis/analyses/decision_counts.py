@@ -491,7 +491,7 @@ def look_counts(
         fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
         labels_out = [pd.Timestamp(u).strftime(fmt) for u in stamps]
         offsets = (stamps - stamps[0]).astype(np.int64) / 86_400e9
-        span = _span_days(responses, time)
+        span = _span_days(responses, time, table["day"])
         period_days = PERIOD_DAYS.get(look.strip().lstrip("0123456789")[:1].upper(), 1.0)
     return LookCounts(
         periods=labels_out, offsets=np.asarray(offsets, dtype=float), period_days=period_days, span_days=span,
@@ -557,13 +557,20 @@ def _column_sums(responses: Any, column: str, by: list[str], how: _Periods, *, f
     return _period_levels(shifted.to_native(), _PRESENT, by, how, weights=_SHIFTED), lo
 
 
-def _span_days(responses: Any, time: str) -> float:
-    """Days from the first to the last response (at least 1): the arrival rate of projections."""
+def _span_days(responses: Any, time: str, days: pd.Series) -> float:
+    """Days from the first to the last response (at least 1): the arrival rate of projections.
+
+    A timestamp or date column is asked for its first and last value among the responses. Text
+    times read by an engine (ISO text, or ``date_format``) have no order the engine can trust, so
+    their span is the calendar days they cover (a bound within a day of the exact one).
+    """
     nw = narwhals_module()
+    dtype = responses.collect_schema()[time]
+    if not (isinstance(dtype, (nw.Datetime, nw.Date)) or dtype in (nw.Datetime, nw.Date)):
+        stamps = pd.to_datetime(days)
+        return float(max((stamps.max() - stamps.min()) / pd.Timedelta(days=1) + 1.0, 1.0))
     ends = _collect(responses.select(nw.col(time).min().alias("first"), nw.col(time).max().alias("last")))
     first, last = pd.Timestamp(ends["first"].iloc[0]), pd.Timestamp(ends["last"].iloc[0])
-    if (first.tzinfo is None) != (last.tzinfo is None):  # pragma: no cover - one column has one type
-        first, last = first.tz_localize(None), last.tz_localize(None)
     return float(max((last - first) / pd.Timedelta(days=1), 1.0))
 
 
