@@ -1,7 +1,8 @@
 """Benchmark: ``nps.decide`` on a big Parquet file through DuckDB with daily looks (issue 18).
 
-Writes an N-row roll-back experiment once (``_report.rollback_parquet``: arm, submitted_at over
-60 days, score, csat, team; cached in the temp folder), then measures in fresh processes, each
+Writes an N-row response table once (``_report.report_parquet``, the file of the report
+benchmarks: arm, submitted_at in time order over 12 weeks, score, csat, ...; cached in the temp
+folder), then measures in fresh processes, each
 reading the file as a DuckDB relation so no row reaches pandas:
 - ``decide``: ``nps.decide`` with daily looks, sequential design, NPS only;
 - ``guardrails``: the same with a detractor-share and a CSAT (1-5) guardrail (one more scan);
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, rollback_parquet  # noqa: E402
+from _report import machine, report_parquet  # noqa: E402
 
 OPTIONS = dict(score="score", group="arm", time="submitted_at", treatment="treatment", control="control", margin=5)
 KINDS = ("decide", "guardrails", "bare")
@@ -111,10 +112,10 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    path = Path(tempfile.gettempdir()) / f"nps_rollback_{args.rows}.parquet"
+    path = Path(tempfile.gettempdir()) / f"nps_report_{args.rows}.parquet"
     if not path.exists():
         t = time.perf_counter()
-        rollback_parquet(path, args.rows)
+        report_parquet(path, args.rows)
         print(f"# generated {args.rows:,} rows in {time.perf_counter() - t:.1f} s: {path} "
               f"({path.stat().st_size / 2**20:.0f} MiB)")
     best: dict[str, dict] = {}

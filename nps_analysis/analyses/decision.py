@@ -653,22 +653,21 @@ def decide(
 
 
 def _source(data: Any, *, score: str, group: str) -> tuple[Any, str | None]:
-    """The rows to count and the file they came from: a frame, a :class:`Table`'s data, or a file.
+    """The rows to count and the source they came from: a frame, a :class:`Table`'s data, a file.
 
     A file path is opened where it is best read (:func:`nps_analysis.sources.tables.open_table`:
     small files by :func:`nps_analysis.sources.load.load` into pandas, large CSV/Parquet files as
     a DuckDB relation); engine tables (DuckDB, Polars, PyArrow, Spark) stay where they are.
     """
     from ..sources.engines import is_engine_frame
+    from ..sources.tables import Table, open_table
 
     file: str | None = None
     if isinstance(data, (str, os.PathLike)):
-        from ..sources.load import load
-
         file = str(data)
-        data = load(data, score=score, columns=[group])  # the time column is checked later, by name
-    if hasattr(data, "data") and hasattr(data, "engine") and hasattr(data, "source"):  # a sources.tables.Table
-        file = file or str(data.source)
+        data = open_table(data, score=score, columns=[group])  # the time column is checked later, by name
+    if isinstance(data, Table):
+        file = file or data.source
         data = data.data
     if isinstance(data, pd.DataFrame) or is_engine_frame(data):
         return data, file

@@ -362,7 +362,10 @@ def look_counts(
         NPSInputError: missing columns, an arm without responses, invalid answers, responses
             without a time or a cluster label, clusters in both arms, non-numeric guardrails.
     """
+    from ..sources.tables import native
+
     nw = narwhals_module()
+    data = native(data)
     if isinstance(data, pd.DataFrame):
         data = pandas_responses(
             data, score=score, group=group, time=time, treatment=treatment, control=control, metrics=metrics,
@@ -456,7 +459,13 @@ def look_counts(
             cells.append(_level_sums(levels, _LEVEL_VALUES[m.source], np.ones(11)))
             centres.append(0.0)
         elif m.source == "csat":
-            rows = _period_levels(responses.to_native(), m.column, by, how)
+            try:
+                rows = _period_levels(responses.to_native(), m.column, by, how)
+            except NPSInputError as exc:  # day_levels speaks of 0-10 answers
+                if exc.column != m.column:
+                    raise
+                raise NPSInputError(f"{exc.count} invalid {m.column!r} answer(s): expected whole numbers from 1 to 5",
+                                    file=file, column=m.column, count=exc.count) from None
             rows = _known_days(rows, look_of_day)
             bad = rows["level"].isin([INVALID_LEVEL, 0, *range(6, 11)]).to_numpy()
             if bad.any():
