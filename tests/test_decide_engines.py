@@ -191,3 +191,35 @@ def test_engine_errors_name_the_column_and_the_problem(to_backend):
         decide(small.assign(team="one"), cluster="team")
     with pytest.raises(NPSInputError, match=r"1 response\(s\) have no 'team' label"):
         decide(small.assign(team=small.team.where(small.index != first)), cluster="team")
+
+
+@pytest.mark.notebook
+def test_notebook_on_duckdb_records_the_results_of_the_pandas_run(tmp_path, monkeypatch):
+    # The notebook with engine="duckdb" counts in DuckDB (no row reaches the kernel's pandas) and
+    # must record what the in-memory run records, guardrails on CSAT and a numeric column included.
+    from nps_analysis import datasets
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "monitoring.parquet"
+    datasets.monitoring_data(12, daily_responses=70, true_effect=-18.0, seed=3).to_parquet(path, index=False)
+    notebook = datasets.data_dir().parent / "notebooks" / "rollback_decision.ipynb"
+    results = {}
+    for engine in ("pandas", "duckdb"):
+        run = nps.run_notebook(
+            notebook,
+            {"data_path": str(path), "engine": engine, "csat_column": "csat",
+             "guardrails": {"detractor_share": 5, "handling_minutes:lower": 2}},
+            output_dir=tmp_path / engine, progress=False,
+        )
+        assert run.ok, run.error
+        results[engine] = run.results
+        report = (run.run_dir / "report.html").read_text(encoding="utf-8")
+        assert ("Read where the data lives: duckdb" in report) == (engine == "duckdb")
+    pandas, duckdb_run = results["pandas"], results["duckdb"]
+    assert pandas["decision"] == "ROLL_BACK" and pandas["looks"] == 12
+    # the parameters differ by the engine and the run folder; everything the notebook recorded must not
+    assert {k: v for k, v in duckdb_run["parameters"].items() if k not in ("engine", "output_dir")} == {
+        k: v for k, v in pandas["parameters"].items() if k not in ("engine", "output_dir")}
+    recorded = set(pandas) - {"parameters", "run"}  # "run": the run's own id, folder, times
+    assert {"decision", "effect", "ci_lower", "ci_upper", "looks", "decided_at_look", "headline"} <= recorded
+    assert_same({k: duckdb_run[k] for k in recorded}, {k: pandas[k] for k in recorded})
