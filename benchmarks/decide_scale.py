@@ -55,7 +55,7 @@ def child(kind: str, path: str) -> None:
     source = f"read_parquet('{path}')"
     start = time.perf_counter()
     if kind == "bare":
-        out = con.sql(f"SELECT arm, date_trunc('day', submitted_at) AS day, score, count(*) AS n FROM {source} "
+        out = con.sql(f"SELECT arm, date_trunc('day', timezone('UTC', submitted_at)) AS day, score, count(*) AS n FROM {source} "
                       "GROUP BY ALL").df()
         summary = {"groups": len(out)}
     else:
@@ -64,8 +64,22 @@ def child(kind: str, path: str) -> None:
         summary = {"decision": d.decision, "looks": d.looks, "effect": d.effect, "decided_at_look": d.decided_at_look,
                    "n": d.n_treatment + d.n_control}
     took = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"kind": kind, "seconds": took, "imports": imports, "peak_rss": peak, **summary}))
+    print(json.dumps({"kind": kind, "seconds": took, "imports": imports, "peak_rss": peak_rss(), **summary}))
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes.
+
+    ``VmHWM`` of ``/proc/self/status`` on Linux: ``ru_maxrss`` survives ``exec`` (it would report
+    the parent's peak, e.g. the generator's, when that was higher).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def same(a, b, path="") -> list[str]:
