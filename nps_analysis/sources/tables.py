@@ -571,4 +571,56 @@ def fetch_rows(
     return result.reset_index(drop=True)
 
 
-__all__ = ["Table", "as_table", "day_levels", "fetch_rows", "level_table", "native", "open_table", "read_spark_table"]
+def read_rows(
+    data: Any,
+    columns: Sequence[str],
+    *,
+    max_rows: int = 2_000_000,
+    sample_rows: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The rows of an analysis that works on respondents (follow-up queues, key-driver bootstraps),
+    brought into pandas only when they are few, or as a stated uniform random sample.
+
+    A pandas :class:`Table` is returned as it is (its columns). An engine table with at most
+    ``max_rows`` rows comes back whole (``columns`` only). A bigger one is an error naming its size
+    unless ``sample_rows`` is given: then a uniform random sample of that many rows is drawn by the
+    engine (DuckDB's reservoir sample, Spark's Bernoulli sample cut to size, Polars' sample), with
+    ``attrs["sampled"] = {"rows": n, "of": total, "seed": seed}`` so the report can say so.
+    """
+    table = as_table(data)
+    _require(table, list(columns))
+    if table.is_pandas:
+        return table.data
+    total = table.rows()
+    nw = narwhals_module()
+    if total <= max_rows:
+        out = _collect(_lazy(table.data).select(*dict.fromkeys(columns)))
+        out.attrs["sampled"] = None
+        return out
+    if not sample_rows:
+        raise NPSInputError(
+            f"{total:,} rows: more than max_rows = {max_rows:,} to bring into memory for this "
+            "respondent-level analysis; narrow the query, raise max_rows, or give sample_rows for a "
+            "uniform random sample", file=table.source)
+    n = int(sample_rows)
+    names = ", ".join('"' + c.replace('"', '""') + '"' for c in dict.fromkeys(columns))
+    if table.engine == "duckdb":
+        out = table.data.query(
+            "_nps_s", f"SELECT {names} FROM _nps_s USING SAMPLE reservoir({n} ROWS) REPEATABLE ({int(seed)})").df()
+    elif table.engine == "pyspark":
+        from pyspark.sql import functions as F
+
+        # A Bernoulli sample a little bigger than n, then n of it in random order: uniform.
+        fraction = min(1.0, 1.2 * n / total + 1e-9)
+        frame = table.data.select(*dict.fromkeys(columns)).sample(False, fraction, seed)
+        out = _collect(nw.from_native(frame.orderBy(F.rand(seed)).limit(n)))
+    else:
+        out = _collect(_lazy(table.data).select(*dict.fromkeys(columns))).sample(n=min(n, total), random_state=seed)
+    out = out.reset_index(drop=True)
+    out.columns.name = None
+    out.attrs["sampled"] = {"rows": len(out), "of": total, "seed": int(seed)}
+    return out
+
+
+__all__ = ["Table", "as_table", "day_levels", "fetch_rows", "level_table", "native", "open_table", "read_rows", "read_spark_table"]
