@@ -429,7 +429,7 @@ def decide(
         data, score=score, group=group, time=time, treatment=treatment, control=control, metrics=metrics,
         cluster=cluster, look=look, date_format=date_format, dayfirst=dayfirst, file=file,
     )
-    periods, offsets, period_days, span_days = counts.periods, counts.offsets, counts.period_days, counts.span_days
+    periods, offsets, period_days = counts.periods, counts.offsets, counts.period_days
     n_looks = len(periods)
     clustered = counts.clusters is not None
     nps_seen = np.zeros((2, 1), dtype=int)  # clusters seen per arm and look (NPS), with cluster
@@ -557,6 +557,7 @@ def decide(
             past_responses=nps["n"].sum(axis=0),
         )
         if projected is not None:
+            span_days = counts.span_days  # a scan of the times, so only here
             rate = float(nps["n"][:, -1].sum()) / span_days if span_days > 0 else math.nan
             projected_days = float(projected / rate) if rate > 0 else None
             if planned_days is not None and design == "sequential" and (

@@ -9,7 +9,8 @@ gives the decision the in-memory path gives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +94,8 @@ class LookCounts:
         periods: each look's label (``"2025-03-01"``, or the day number of a numeric time column).
         offsets: each look's start in days after the first look's.
         period_days: the length of a look in days.
-        span_days: days between the first and the last response (at least 1).
+        span_days: days between the first and the last response (at least 1): asked of the
+            engine on first use only (one more scan), since only a CONTINUE projection needs it.
         cells: per metric, an array ``(2 arms, clusters, looks, 3)`` of the responses with a value,
             the sum of the values minus ``centres`` and the sum of their squares, per look (not
             cumulative); ``clusters`` is 1 without a cluster column. Arm 0 is the treatment.
@@ -106,11 +108,15 @@ class LookCounts:
     periods: list[Any]
     offsets: np.ndarray
     period_days: float
-    span_days: float
+    span: Callable[[], float]
     cells: tuple[np.ndarray, ...]
     centres: tuple[float, ...]
     nps_counts: np.ndarray
     clusters: tuple[Any, ...] | None = None
+
+    @property
+    def span_days(self) -> float:
+        return self.span()
 
 
 # --------------------------------------------------------------------------------- pandas rows
@@ -493,17 +499,24 @@ def look_counts(
     if kind == "number":
         labels_out = [int(u) if float(u).is_integer() else float(u) for u in uniq]
         offsets = (uniq - uniq[0]).astype(float)
-        span = float(max(uniq[-1] - uniq[0], 1.0))
+        numbers = float(max(uniq[-1] - uniq[0], 1.0))
+
+        def span() -> float:
+            return numbers
         period_days = 1.0
     else:
         stamps = uniq.astype("datetime64[ns]")
         fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
         labels_out = [pd.Timestamp(u).strftime(fmt) for u in stamps]
         offsets = (stamps - stamps[0]).astype(np.int64) / 86_400e9
-        span = _span_days(responses, time, table["day"])
+        days = table["day"]
+
+        @functools.cache
+        def span() -> float:
+            return _span_days(responses, time, days)
         period_days = PERIOD_DAYS.get(look.strip().lstrip("0123456789")[:1].upper(), 1.0)
     return LookCounts(
-        periods=labels_out, offsets=np.asarray(offsets, dtype=float), period_days=period_days, span_days=span,
+        periods=labels_out, offsets=np.asarray(offsets, dtype=float), period_days=period_days, span=span,
         cells=tuple(cells), centres=tuple(centres), nps_counts=nps_counts, clusters=cluster_labels,
     )
 
