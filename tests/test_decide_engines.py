@@ -75,7 +75,16 @@ CASES = {
     "day-numbers": dict(time="day", guardrails={"csat": 5}),
     "weekly": dict(time="submitted_at", look="W", guardrails={"detractor_share": 5}),
     "hourly": dict(time="submitted_at", look="h"),
+    # the first 600 rows (4 days) against a 20-point margin: CONTINUE, with the projected responses and
+    # days (the days need the first and last response time, asked of the engine)
+    "continue": dict(time="submitted_at", margin=20, rows=600),
 }
+
+
+def _run(data: pd.DataFrame, convert, case: str) -> nps.Decision:
+    options = {**COLS, **CASES[case]}
+    rows = options.pop("rows", len(data))
+    return nps.decide(convert(data.head(rows)), **options)
 
 _REFERENCE: dict[str, nps.Decision] = {}
 
@@ -83,7 +92,7 @@ _REFERENCE: dict[str, nps.Decision] = {}
 def reference(case: str) -> nps.Decision:
     """The decision on the pandas frame (computed once per case)."""
     if case not in _REFERENCE:
-        _REFERENCE[case] = nps.decide(SURVEY, **COLS, **CASES[case])
+        _REFERENCE[case] = _run(SURVEY, lambda frame: frame, case)
     return _REFERENCE[case]
 
 
@@ -116,12 +125,13 @@ def test_the_reference_cases_decide_something():
     assert reference("day-numbers").history[0].period == 0
     # 1-20 March 2025 (a Saturday start) touches 4 Monday-to-Sunday weeks
     assert reference("weekly").looks == 4 and reference("hourly").looks > 400
+    assert reference("continue").decision == "CONTINUE" and reference("continue").projected_days > 1
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_decision_on_every_engine_equals_the_in_memory_one(to_backend, case):
     want = reference(case)
-    got = nps.decide(to_backend(SURVEY), **COLS, **CASES[case])
+    got = _run(SURVEY, to_backend, case)
     assert_same(got.to_dict(), want.to_dict())
     pd.testing.assert_frame_equal(got.history_frame(), want.history_frame(), check_exact=False, rtol=1e-9, atol=1e-9)
     assert_same([r.to_dict() for r in got.rules], [r.to_dict() for r in want.rules], "rules")
