@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -142,7 +143,7 @@ def main() -> None:
             if kind not in best or r["seconds"] < best[kind]["seconds"]:
                 best[kind] = r
     base = best["bare"]["seconds"]
-    print(f"# {machine()}")
+    print(f"# {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
     print(f"# {args.rows:,} rows, Parquet through DuckDB, daily looks; best of {args.repeat}; "
           "ratio = time / bare DuckDB GROUP BY arm, day, score")
     print(f"{'contender':<11} {'seconds':>8} {'ratio':>6} {'imports s':>9} {'peak RSS MiB':>13}  result")

@@ -357,10 +357,11 @@ def look_counts(
 ) -> LookCounts:
     """The per-look sums of NPS and every guardrail, computed where ``data`` lives.
 
-    The engine is asked for: rows per (arm, [cluster,] day, 0-10 answer) (one scan); for each CSAT
-    guardrail, rows per (arm, [cluster,] day, 1-5 answer) among the responses; for each numeric
-    guardrail, its smallest value, then per (arm, [cluster,] day) the count and the sums of the
-    value and its square; and the first and last response time. Days are folded into looks
+    The engine is asked for: rows per (arm, [cluster,] [CSAT value,] day, 0-10 answer) (one scan:
+    a CSAT guardrail's distinct values are read in pandas by the kit's 1-5 rules); for each
+    numeric guardrail, its smallest and largest value among the responses (one scan), then per
+    (arm, [cluster,] day) the count and the sums of the value and its square (one scan); and,
+    only for a CONTINUE projection, the first and last response time. Days are folded into looks
     (weeks, months) here: days x arms x answers is small. A pandas frame is first checked row by
     row (:func:`pandas_responses`, errors name the rows) and reduced to its responding rows.
 
@@ -388,8 +389,10 @@ def look_counts(
     how = _Periods(kind, time, look, date_format, dayfirst)
     by = [group, *([cluster] if cluster else [])]
 
-    # 1. NPS: rows per arm, day and answer, over the whole table (one scan)
-    table = _period_levels(data, score, by, how)
+    # 1. NPS: rows per arm, day and answer, over the whole table (one scan). A CSAT column joins
+    # the groups: its 1-5 answers per arm and day come out of the same scan (5 values, and blank).
+    csat_columns = [c for c in dict.fromkeys(m.column for m in metrics if m.source == "csat") if c not in by]
+    table = _period_levels(data, score, [*by, *csat_columns], how)
     invalid = int(table.loc[table["level"] == INVALID_LEVEL, "count"].sum())
     if invalid:
         examples = invalid_examples(data, score)
@@ -444,12 +447,13 @@ def look_counts(
         n_clusters = len(uniques)
     cluster_of = dict(zip(table[cluster].tolist(), cluster_code.tolist(), strict=True)) if cluster else {}
 
-    def cells_of(rows: pd.DataFrame, arms: np.ndarray) -> np.ndarray:
-        """(2, clusters, looks, 11) counts per answer level."""
+    def cells_of(rows: pd.DataFrame, arms: np.ndarray, answers: np.ndarray | None = None) -> np.ndarray:
+        """(2, clusters, looks, 11) counts per answer level (the 0-10 answer, or ``answers``)."""
         out = np.zeros((2, n_clusters, n_looks, 11))
         looks = rows["day"].map(look_of_day).to_numpy(dtype=np.intp)
         clusters = rows[cluster].map(cluster_of).to_numpy(dtype=np.intp) if cluster else np.zeros(len(rows), dtype=np.intp)
-        np.add.at(out, (arms, clusters, looks, rows["level"].to_numpy(dtype=np.intp)), rows["count"].to_numpy(dtype=float))
+        level = rows["level"].to_numpy(dtype=np.intp) if answers is None else answers
+        np.add.at(out, (arms, clusters, looks, level), rows["count"].to_numpy(dtype=float))
         return out
 
     levels = cells_of(table, arm)
@@ -465,22 +469,10 @@ def look_counts(
             cells.append(_level_sums(levels, _LEVEL_VALUES[m.source], np.ones(11)))
             centres.append(0.0)
         elif m.source == "csat":
-            try:
-                rows = _period_levels(responses.to_native(), m.column, by, how)
-            except NPSInputError as exc:  # day_levels speaks of 0-10 answers
-                if exc.column != m.column:
-                    raise
-                raise NPSInputError(f"{exc.count} invalid {m.column!r} answer(s): expected whole numbers from 1 to 5",
-                                    file=file, column=m.column, count=exc.count) from None
-            rows = _known_days(rows, look_of_day)
-            bad = rows["level"].isin([INVALID_LEVEL, 0, *range(6, 11)]).to_numpy()
-            if bad.any():
-                n = int(rows.loc[bad, "count"].sum())
-                raise NPSInputError(f"{n} invalid {m.column!r} answer(s): expected whole numbers from 1 to 5",
-                                    file=file, column=m.column, count=n)
-            rows = rows[rows["level"] >= 0]
-            arms = _arm_codes(rows[group], arm_values)
-            cells.append(_level_sums(cells_of(rows, arms), _LEVEL_VALUES["csat"], (_LEVELS >= 1).astype(float)))
+            answer = _csat_answers(table[m.column], table["count"].to_numpy(), column=m.column, file=file)
+            has = answer > 0
+            cells.append(_level_sums(cells_of(table[has], arm[has], answer[has]), _LEVEL_VALUES["csat"],
+                                     (_LEVELS >= 1).astype(float)))
             centres.append(0.0)
         else:
             cell, centre = _column_sums(responses, m.column, by, how, file=file)
@@ -519,6 +511,28 @@ def look_counts(
         periods=labels_out, offsets=np.asarray(offsets, dtype=float), period_days=period_days, span=span,
         cells=tuple(cells), centres=tuple(centres), nps_counts=nps_counts, clusters=cluster_labels,
     )
+
+
+def _csat_answers(values: pd.Series, counts: np.ndarray, *, column: str, file: str | None) -> np.ndarray:
+    """Each cell's CSAT answer 1..5 (-1 where blank), read from the distinct values the engine
+    grouped by, with the kit's answer rules (:func:`nps_analysis.sources.scores.parse_scores`).
+
+    Raises:
+        NPSInputError: values that are not whole numbers from 1 to 5 (their responses' count and
+            the first values).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = parse_scores(pd.Series(np.asarray(uniques, dtype=object)), low=1, high=5, on_invalid="quarantine",
+                          column=column, file=file)
+    if parsed.invalid:
+        bad = np.isin(codes, [int(p) for p, _ in parsed.invalid])
+        shown = ", ".join(repr(v) for _, v in parsed.invalid[:5])
+        raise NPSInputError(
+            f"{int(counts[bad].sum())} invalid {column!r} answer(s): expected whole numbers from 1 to 5 (values {shown})",
+            file=file, column=column, count=int(counts[bad].sum()),
+        )
+    answer = np.where(codes >= 0, parsed.values[np.maximum(codes, 0)] if len(uniques) else np.nan, np.nan)
+    return np.where(np.isnan(answer), -1, answer).astype(np.intp)
 
 
 def _level_sums(levels: np.ndarray, value: np.ndarray, counted: np.ndarray) -> np.ndarray:
