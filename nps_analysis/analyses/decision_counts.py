@@ -400,13 +400,7 @@ def look_counts(
             f"{invalid} invalid score(s): expected whole numbers from 0 to 10; {describe_invalid(examples)}",
             file=file, column=score, rows=examples, count=invalid,
         )
-    labels = pd.Series(table[group].dropna().unique())
-    arm_values = []
-    for label in (treatment, control):
-        mask = arm_mask(labels, label)
-        if not mask.any():
-            raise _no_arm(label, labels, group=group, file=file)
-        arm_values.append(list(labels[mask]))
+    arm_values = _arm_values(table[group], treatment, control, group=group, file=file)
     arm = np.full(len(table), -1)
     for code, values in enumerate(arm_values):
         arm[table[group].isin(values).to_numpy()] = code
@@ -427,25 +421,9 @@ def look_counts(
     look_of_day = dict(zip(table["day"].tolist(), look_code.tolist(), strict=True))
     n_looks = len(uniq)
 
-    cluster_labels: tuple[Any, ...] | None = None
-    n_clusters = 1
-    cluster_code = np.zeros(len(table), dtype=np.intp)
-    if cluster:
-        if table[cluster].isna().any():
-            n = int(table.loc[table[cluster].isna(), "count"].sum())
-            raise NPSInputError(f"{n} response(s) have no {cluster!r} label", file=file, column=cluster, count=n)
-        cluster_code, uniques = pd.factorize(table[cluster])
-        both = pd.Series(arm).groupby(cluster_code).nunique()
-        if (both > 1).any():
-            crossed = [uniques[i] for i in both.index[both > 1][:5]]
-            raise NPSInputError(
-                f"{int((both > 1).sum())} cluster(s) appear in both arms (e.g. {crossed}); in a "
-                "cluster-assigned pilot every customer of a cluster has the same arm",
-                file=file, column=cluster,
-            )
-        cluster_labels = tuple(uniques)
-        n_clusters = len(uniques)
-    cluster_of = dict(zip(table[cluster].tolist(), cluster_code.tolist(), strict=True)) if cluster else {}
+    cluster_labels = _cluster_labels(table, arm, cluster, file=file) if cluster else None
+    n_clusters = len(cluster_labels) if cluster_labels is not None else 1
+    cluster_of = {label: code for code, label in enumerate(cluster_labels or ())}
 
     def cells_of(rows: pd.DataFrame, arms: np.ndarray, answers: np.ndarray | None = None) -> np.ndarray:
         """(2, clusters, looks, 11) counts per answer level (the 0-10 answer, or ``answers``)."""
@@ -460,7 +438,7 @@ def look_counts(
     nps_counts = np.stack([levels[..., :PASSIVE_FROM].sum(axis=(1, 2, 3)), levels[..., PASSIVE_FROM:PROMOTER_FROM].sum(axis=(1, 2, 3)),
                            levels[..., PROMOTER_FROM:].sum(axis=(1, 2, 3))], axis=-1)
 
-    # 2. guardrails on their own columns, among the responses of both arms
+    # 2. the metrics: shares and CSAT from the counts above, a numeric column from its own sums
     arm_filter = nw.col(group).is_in([v for values in arm_values for v in values])
     responses = frame.filter(arm_filter & (level_expr(score, schema[score]) >= 0))
     cells, centres = [], []
@@ -478,12 +456,11 @@ def look_counts(
             cell, centre = _column_sums(responses, m.column, by, how, file=file)
             cell = _known_days(cell, look_of_day)
             cell = cell[cell["level"] == 0]  # rows with a value (the others are level -1)
-            arms = _arm_codes(cell[group], arm_values)
             sums = np.zeros((2, n_clusters, n_looks, 3))
             looks = cell["day"].map(look_of_day).to_numpy(dtype=np.intp)
             clusters = cell[cluster].map(cluster_of).to_numpy(dtype=np.intp) if cluster else np.zeros(len(cell), dtype=np.intp)
-            values = cell[["count", "weight", "weight_sq"]].to_numpy(dtype=float)
-            np.add.at(sums, (arms, clusters, looks), values)
+            arms = np.where(cell[group].isin(arm_values[0]).to_numpy(), 0, 1)
+            np.add.at(sums, (arms, clusters, looks), cell[["count", "weight", "weight_sq"]].to_numpy(dtype=float))
             cells.append(sums)
             centres.append(centre)
 
@@ -491,21 +468,14 @@ def look_counts(
     if kind == "number":
         labels_out = [int(u) if float(u).is_integer() else float(u) for u in uniq]
         offsets = (uniq - uniq[0]).astype(float)
-        numbers = float(max(uniq[-1] - uniq[0], 1.0))
-
-        def span() -> float:
-            return numbers
+        span = functools.partial(float, max(uniq[-1] - uniq[0], 1.0))
         period_days = 1.0
     else:
         stamps = uniq.astype("datetime64[ns]")
         fmt = "%Y-%m-%dT%H:00" if look == "h" else "%Y-%m-%d"
         labels_out = [pd.Timestamp(u).strftime(fmt) for u in stamps]
         offsets = (stamps - stamps[0]).astype(np.int64) / 86_400e9
-        days = table["day"]
-
-        @functools.cache
-        def span() -> float:
-            return _span_days(responses, time, days)
+        span = functools.cache(functools.partial(_span_days, responses, time, table["day"]))
         period_days = PERIOD_DAYS.get(look.strip().lstrip("0123456789")[:1].upper(), 1.0)
     return LookCounts(
         periods=labels_out, offsets=np.asarray(offsets, dtype=float), period_days=period_days, span=span,
@@ -540,8 +510,33 @@ def _level_sums(levels: np.ndarray, value: np.ndarray, counted: np.ndarray) -> n
     return np.stack([levels @ counted, levels @ (value * counted), levels @ (value * value * counted)], axis=-1)
 
 
-def _arm_codes(values: pd.Series, arm_values: list[list[Any]]) -> np.ndarray:
-    return np.where(values.isin(arm_values[0]).to_numpy(), 0, 1)
+def _arm_values(values: pd.Series, treatment: Any, control: Any, *, group: str, file: str | None) -> list[list[Any]]:
+    """The group column's values of each arm (a label typed as text matches a number's text)."""
+    labels = pd.Series(values.dropna().unique())
+    out = []
+    for label in (treatment, control):
+        mask = arm_mask(labels, label)
+        if not mask.any():
+            raise _no_arm(label, labels, group=group, file=file)
+        out.append(list(labels[mask]))
+    return out
+
+
+def _cluster_labels(table: pd.DataFrame, arm: np.ndarray, cluster: str, *, file: str | None) -> tuple[Any, ...]:
+    """The clusters of the responses; each must have a label and sit in one arm."""
+    if table[cluster].isna().any():
+        n = int(table.loc[table[cluster].isna(), "count"].sum())
+        raise NPSInputError(f"{n} response(s) have no {cluster!r} label", file=file, column=cluster, count=n)
+    codes, uniques = pd.factorize(table[cluster])
+    arms = pd.Series(arm).groupby(codes).nunique()
+    if (arms > 1).any():
+        crossed = [uniques[i] for i in arms.index[arms > 1][:5]]
+        raise NPSInputError(
+            f"{int((arms > 1).sum())} cluster(s) appear in both arms (e.g. {crossed}); in a "
+            "cluster-assigned pilot every customer of a cluster has the same arm",
+            file=file, column=cluster,
+        )
+    return tuple(uniques)
 
 
 def _known_days(rows: pd.DataFrame, look_of_day: dict[Any, int]) -> pd.DataFrame:
