@@ -168,6 +168,19 @@ def test_the_counts_are_the_hand_counted_ones():
     assert counts.span_days == pytest.approx((rows.submitted_at.max() - rows.submitted_at.min()) / pd.Timedelta(days=1))
 
 
+def test_a_table_and_a_file_path_give_the_in_memory_decision(tmp_path):
+    # nps.open_table keeps a Parquet file in DuckDB (engine="duckdb"); a path given to decide is
+    # opened the same way (small files through nps.load). Both decide as the frame does.
+    path = tmp_path / "survey.parquet"
+    SURVEY.to_parquet(path, index=False)
+    options = {**COLS, **CASES["guardrails"]}
+    table = nps.open_table(path, engine="duckdb")
+    assert table.engine == "duckdb"
+    want = reference("guardrails").to_dict()
+    assert_same(nps.decide(table, **options).to_dict(), want)
+    assert_same(nps.decide(str(path), **options).to_dict(), want)
+
+
 ENGINES = ["polars", "duckdb"]
 
 
