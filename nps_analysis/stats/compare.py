@@ -518,8 +518,6 @@ def _compare_by_cluster(
     random_state: Any, cluster_method: str,
 ) -> CompareResult:
     """``compare(..., cluster=...)``: every number from per-cluster counts (stats/clusters.py)."""
-    from scipy.stats import t as t_dist
-
     if covariates is not None:
         raise NPSInputError(
             "covariates cannot be combined with cluster=: the CUPED variance treats answers as "
@@ -532,6 +530,23 @@ def _compare_by_cluster(
                 f"{score!r} and {cluster!r}"
             )
     tables = cluster_tables(treatment, control, score=score, cluster=cluster)
+    return compare_cluster_counts(
+        *tables, confidence_level=confidence_level, alternative=alternative, margin=margin,
+        n_resamples=n_resamples, random_state=random_state, cluster_method=cluster_method,
+    )
+
+
+def compare_cluster_counts(
+    treatment: pd.DataFrame, control: pd.DataFrame, *, confidence_level: float = 0.95,
+    alternative: str = "two-sided", margin: float | None = None, n_resamples: int = 10_000,
+    random_state: Any = 0, cluster_method: str = "auto",
+) -> CompareResult:
+    """``compare(..., cluster=...)`` from per-cluster counts of each arm (``detractors``,
+    ``passives``, ``promoters`` per cluster, sorted by cluster label, as
+    :func:`nps_analysis.stats.clusters.cluster_counts` or ``aggregates.cluster_counts`` give)."""
+    from scipy.stats import t as t_dist
+
+    tables = (treatment, control)
     r = compare_clusters(
         *tables, confidence_level=confidence_level, alternative=alternative, method=cluster_method,
         n_resamples=n_resamples, random_state=random_state,
