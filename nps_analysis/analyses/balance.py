@@ -94,9 +94,14 @@ def check_options(*, ci_method: str, confidence_level: float, control: Any, trea
         raise ValueError(f"the control {control!r} cannot also be a treatment")
 
 
-def arms_of(frame: pd.DataFrame, group: str, control: Any, treatments: Sequence[Any] = ()) -> list[Any]:
-    """Control first, then the treatments (default: every other label in ``group``, sorted)."""
-    present = [v for v in pd.unique(frame[group].dropna())]
+def arms_of(frame: Any, group: str, control: Any, treatments: Sequence[Any] = ()) -> list[Any]:
+    """Control first, then the treatments (default: every other label in ``group``, sorted).
+
+    ``frame``: a pandas frame, a ``Table`` or an engine table (the labels are a DISTINCT query).
+    """
+    from ..sources.arm_counts import distinct_values
+
+    present = [v.item() if isinstance(v, np.generic) else v for v in distinct_values(frame, group)]
     if control not in present:
         raise NPSInputError(
             f"control {control!r} is not a value of the column; the values are {sorted(map(str, present))}",
@@ -179,37 +184,107 @@ class DataCheck(ResultMixin):
         return self.table_html(self.to_frame(), headers={"item": "", "value": ""}, kind_hints={"value": "text"})
 
 
+def arm_flags(
+    frame: Any, *, score: str | None, group: str, invited: str | None = None, responded: str | None = None,
+) -> pd.DataFrame:
+    """Rows per arm and yes/no state: ``arm`` (text), ``invited``, ``responded``, ``answered`` (bools), ``count``.
+
+    One GROUP BY (arm, invited, responded, answer level) in the engine
+    (:func:`nps_analysis.sources.arm_counts.flag_levels`); the yes/no values are read on that small
+    table (:func:`as_flags`). Without ``invited`` every row counts as invited; without
+    ``responded``, a row responded when it holds a 0-10 answer. Rows without an arm are left out.
+    The data check, the sample-ratio test and the response rates all read this table.
+    """
+    from ..sources.arm_counts import flag_levels, native
+
+    data = native(frame)
+    if isinstance(data, pd.DataFrame):
+        # pandas rows: the yes/no check names the bad rows, as before
+        for column in (invited, responded):
+            if column:
+                as_flags(data[column], column=column)
+    table = flag_levels(frame, score, group, invited=invited, responded=responded)
+    table = table[table["group"].notna()]
+    answered = table["level"].to_numpy() >= 0
+    out = pd.DataFrame({
+        "arm": [str(v.item() if isinstance(v, np.generic) else v) for v in table["group"]],
+        "invited": _flags_of(table["invited"], invited),
+        "responded": _flags_of(table["responded"], responded) if responded else answered,
+        "answered": answered,
+        "count": table["count"].to_numpy(dtype=np.int64),
+    })
+    return out.groupby(["arm", "invited", "responded", "answered"], as_index=False, sort=True)["count"].sum()
+
+
+def _flags_of(values: pd.Series, column: str | None) -> np.ndarray:
+    if not column:
+        return np.ones(len(values), dtype=bool)
+    try:
+        return as_flags(values.reset_index(drop=True), column=column)
+    except NPSInputError:
+        bad = sorted({str(v) for v in values if str(v).strip().lower() not in
+                      {"true", "1", "1.0", "yes", "y", "false", "0", "0.0", "no", "n"}})
+        raise NPSInputError(f"value(s) {bad[:5]} are not yes/no (true/false, 1/0)", column=column) from None
+
+
 def data_check(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
     invited: str | None = None,
     responded: str | None = None,
 ) -> DataCheck:
-    """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached)."""
-    from ..sources.load import load_report
+    """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached).
 
-    report = load_report(frame)
-    answered = frame[score].notna().to_numpy()
-    labels = frame[group].astype(str)
-    rows_per_arm = labels.value_counts().sort_index()
-    answers_per_arm = labels[answered].value_counts().reindex(rows_per_arm.index, fill_value=0)
+    ``frame``: a pandas frame, a ``Table`` or an engine table; the counts come from
+    :func:`arm_flags` (one GROUP BY).
+    """
+    flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
+    report, subset, rows = load_info(frame)
+    count = flags["count"]
+    answered = flags["answered"]
+    rows_per_arm = count.groupby(flags["arm"]).sum().sort_index()
+    answers_per_arm = count[answered].groupby(flags["arm"][answered]).sum().reindex(rows_per_arm.index, fill_value=0)
     return DataCheck(
         file=str(getattr(report, "file", "(data frame)")),
-        rows_read=int(getattr(report, "rows_read", len(frame))),
+        rows_read=int(getattr(report, "rows_read", rows)),
         quarantined=int(getattr(report, "quarantined", 0)),
         quarantine_reasons=dict(getattr(report, "reasons", {}) or {}),
         quarantine_file=getattr(report, "quarantine_file", None),
-        subset=dict(frame.attrs.get("subset", {})),
-        rows_analysed=len(frame),
-        invited=int(as_flags(frame[invited], column=invited).sum()) if invited else None,
-        responded=int(as_flags(frame[responded], column=responded).sum()) if responded else None,
-        answers=int(answered.sum()),
-        missing_answers=int((~answered).sum()),
+        subset=subset,
+        rows_analysed=rows,
+        invited=int(count[flags["invited"]].sum()) if invited else None,
+        responded=int(count[flags["responded"]].sum()) if responded else None,
+        answers=int(count[answered].sum()),
+        missing_answers=int(count[~answered].sum()),
         rows_per_arm={k: int(v) for k, v in rows_per_arm.items()},
         answers_per_arm={k: int(v) for k, v in answers_per_arm.items()},
     )
+
+
+def load_info(frame: Any) -> tuple[Any, dict[str, Any], int]:
+    """``(load report or None, subset, rows)`` of what :func:`load_experiment` returned (or any frame/table)."""
+    from ..sources.arm_counts import native
+    from ..sources.load import load_report
+
+    data = native(frame)
+    if isinstance(data, pd.DataFrame):
+        return load_report(data), dict(data.attrs.get("subset", {})), len(data)
+    report = getattr(frame, "load_report", None)
+    rows = getattr(frame, "rows_analysed", None)
+    if rows is None:
+        nw = __import__("narwhals")
+        table = nw.from_native(data)
+        rows = int(_scalar(table.select(nw.len())))
+    return report, dict(getattr(frame, "subset", {}) or {}), int(rows)
+
+
+def _scalar(frame: Any) -> Any:
+    nw = __import__("narwhals")
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect(backend="pyarrow")
+    return frame.to_pandas().iloc[0, 0]
 
 
 @dataclass(frozen=True)
@@ -264,9 +339,10 @@ class SampleRatioResult(ResultMixin):
 
 
 def sample_ratio_mismatch(
-    frame: pd.DataFrame,
+    frame: Any,
     group: str,
     *,
+    score: str | None = None,
     arms: Sequence[Any] | None = None,
     expected_allocation: Mapping[str, float] | None = None,
     invited: str | None = None,
@@ -286,14 +362,14 @@ def sample_ratio_mismatch(
         expected_allocation: arm -> planned weight (normalised; default equal). An arm with weight
             that has no rows counts 0; a present arm missing from the allocation is an error.
         alpha: threshold for the ``mismatch`` flag (default 0.001).
+        score: the answer column, when ``frame`` is a ``Table``/engine table holding one (the
+            counts then come from the same GROUP BY as the data check); pandas frames need none.
     """
-    rows = frame
-    unit = "all rows"
-    if invited:
-        rows = frame.loc[as_flags(frame[invited], column=invited)]
-        unit = "invited customers"
-    labels = rows[group].dropna().astype(str)
-    present = sorted(pd.unique(labels))
+    flags = arm_flags(frame, score=score, group=group, invited=invited)
+    unit = "invited customers" if invited else "all rows"
+    flags = flags[flags["invited"]]
+    counts_by_label = flags.groupby("arm")["count"].sum()
+    present = sorted(counts_by_label.index[counts_by_label > 0])
     weights = {str(k): float(v) for k, v in (expected_allocation or {}).items()}
     if arms is None:
         arm_list = list(dict.fromkeys([*weights, *present])) if weights else present
@@ -304,7 +380,6 @@ def sample_ratio_mismatch(
         raise NPSInputError(
             f"arm(s) {unknown} have rows but no planned share in expected_allocation {weights}", column=group
         )
-    counts_by_label = labels.value_counts()
     observed = {a: int(counts_by_label.get(a, 0)) for a in arm_list}
     return srm_from_counts(observed, expected_allocation=weights or None, alpha=alpha, unit=unit)
 
@@ -418,7 +493,7 @@ class ResponseRates(ResultMixin):
 
 
 def response_rates(
-    frame: pd.DataFrame,
+    frame: Any,
     group: str,
     *,
     score: str,
@@ -439,12 +514,11 @@ def response_rates(
 
     from ..stats.scoring import wilson_interval
 
-    base = as_flags(frame[invited], column=invited) if invited else np.ones(len(frame), dtype=bool)
-    answered = as_flags(frame[responded], column=responded) if responded else frame[score].notna().to_numpy()
-    labels = frame[group].astype(str).to_numpy()
-    arm_list = [str(a) for a in (arms if arms is not None else sorted(pd.unique(labels)))]
-    n_inv = np.array([int((base & (labels == a)).sum()) for a in arm_list])
-    n_resp = np.array([int((base & answered & (labels == a)).sum()) for a in arm_list])
+    flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
+    arm_list = [str(a) for a in (arms if arms is not None else sorted(flags["arm"].unique()))]
+    base = flags[flags["invited"]]
+    n_inv = base.groupby("arm")["count"].sum().reindex(arm_list, fill_value=0).to_numpy(dtype=np.int64)
+    n_resp = base[base["responded"]].groupby("arm")["count"].sum().reindex(arm_list, fill_value=0).to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n_inv > 0, n_resp / np.maximum(n_inv, 1), np.nan)
     intervals = [wilson_interval(r, n, confidence_level) for r, n in zip(n_resp, n_inv, strict=True)]

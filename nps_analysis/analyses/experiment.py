@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..sources.results import jsonable
@@ -53,27 +54,49 @@ from .primary import primary_sentences
 # --------------------------------------------------------------------------------- NPS per arm
 
 
+def arm_levels(frame: Any, *, score: str, group: str, arms: Sequence[Any] | None = None) -> pd.DataFrame:
+    """The 11-level answer table per arm: ``group`` (text), then columns ``0`` .. ``10``
+    (``attrs["missing"]``: rows without an answer). One GROUP BY where the data lives (pandas, a
+    ``Table`` or an engine table); NPS per arm, the score chart and the rank tests read it."""
+    from ..sources.arm_counts import answer_levels, level_matrix
+
+    cells, bins, missing = level_matrix(answer_levels(frame, score, [group]), [group])
+    labels = [None if pd.isna(v) else str(v.item() if hasattr(v, "item") else v) for v in cells[group]]
+    out = pd.DataFrame(bins, columns=list(range(11)))
+    out.insert(0, "group", labels)
+    out = out[out["group"].notna()].groupby("group", sort=True).sum()
+    if arms is not None:
+        out = out.reindex([str(a) for a in arms], fill_value=0)
+    out = out.reset_index()
+    out.attrs["missing"] = int(missing.sum())
+    return out
+
+
 def arm_table(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
     arms: Sequence[Any],
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
+    levels: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """NPS per arm with its interval: ``group, n, detractors, passives, promoters, nps, ci_lower,
-    ci_upper`` (one row per arm, in the order of ``arms``; counts from the 0-10 answers)."""
-    from ..stats.intervals import nps_interval
-    from ..stats.scoring import NPSCounts, counts
+    ci_upper`` (one row per arm, in the order of ``arms``; counts from the 0-10 answers).
 
-    table = counts(frame, score, by=[group])
-    by_label = {str(row[group]): row for row in table.to_dict("records")}
+    ``frame``: a pandas frame, a ``Table`` or an engine table; or pass ``levels`` (the
+    :func:`arm_levels` table) to reuse one GROUP BY."""
+    from ..stats.intervals import nps_interval
+    from ..stats.scoring import NPSCounts
+
+    table = levels if levels is not None else arm_levels(frame, score=score, group=group, arms=arms)
+    by_label = {str(row["group"]): row for row in table.to_dict("records")}
     rows = []
     for arm in arms:
         row = by_label.get(str(arm))
-        c = NPSCounts(0, 0, 0) if row is None else NPSCounts(
-            int(row["detractors"]), int(row["passives"]), int(row["promoters"])
+        c = NPSCounts(0, 0, 0) if row is None else NPSCounts.from_distribution(
+            np.array([int(row[level]) for level in range(11)])
         )
         if c.n:
             ci = nps_interval(c, method=method, confidence_level=confidence_level)  # type: ignore[arg-type]
@@ -221,7 +244,7 @@ def cuped_table(many: Any) -> pd.DataFrame | Note:
 
 
 def segment_effects(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
@@ -535,6 +558,7 @@ __all__ = [
     "Note",
     "ResponseRates",
     "SampleRatioResult",
+    "arm_levels",
     "arm_table",
     "arms_of",
     "as_flags",

@@ -121,8 +121,22 @@ def level_matrix(levels: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.DataFram
     return uniques.reset_index(drop=True), bins, missing
 
 
+def row_counts(data: Any, keys: Sequence[str]) -> pd.DataFrame:
+    """Rows per value of ``keys`` (missing values a group of their own): columns ``*keys, count``."""
+    keys = list(keys)
+    _require(data, keys)
+    data = native(data)
+    if isinstance(data, pd.DataFrame):
+        out = data.groupby(keys, dropna=False, observed=True, sort=False).size().reset_index(name="count")
+    else:
+        nw = narwhals_module()
+        out = _collect(_lazy(data).group_by(*keys).agg(nw.len().alias("count")))
+    out["count"] = out["count"].astype(np.int64)
+    return out[[*keys, "count"]]
+
+
 def flag_levels(
-    data: Any, score: str, group: str, *, invited: str | None = None, responded: str | None = None,
+    data: Any, score: str | None, group: str, *, invited: str | None = None, responded: str | None = None,
     file: str | None = None,
 ) -> pd.DataFrame:
     """One GROUP BY (arm, invited, responded, level): columns ``group, invited, responded, level, count``.
@@ -130,9 +144,13 @@ def flag_levels(
     ``invited``/``responded`` hold the raw values of those columns (``True`` where a column is not
     given); the caller reads them as yes/no (:func:`nps_analysis.analyses.balance.as_flags`) on
     this small table. The data check, the sample-ratio test and the response rates all come from it.
+    Without ``score`` only rows are counted (``level`` is -1).
     """
-    keys = [group, *[c for c in (invited, responded) if c]]
-    levels = answer_levels(data, score, list(dict.fromkeys(keys)), file=file)
+    keys = list(dict.fromkeys([group, *[c for c in (invited, responded) if c]]))
+    if score is None:  # arm sizes only (the sample-ratio check): no answers read
+        levels = row_counts(data, keys).assign(level=MISSING_LEVEL)
+    else:
+        levels = answer_levels(data, score, keys, file=file)
     out = pd.DataFrame({"group": levels[group]})
     out["invited"] = levels[invited] if invited else True
     out["responded"] = levels[responded] if responded else True
@@ -283,6 +301,7 @@ __all__ = [
     "is_table",
     "level_matrix",
     "native",
+    "row_counts",
     "with_filled_covariates",
     "without_missing",
 ]
