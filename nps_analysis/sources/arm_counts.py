@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engines import INVALID_LEVEL, LEVEL_COLUMN, MISSING_LEVEL, is_engine_frame, level_counts, level_expr, narwhals_module
+from .engines import (
+    INVALID_LEVEL,
+    LEVEL_COLUMN,
+    MISSING_LEVEL,
+    is_engine_frame,
+    level_counts,
+    level_expr,
+    narwhals_module,
+)
 from .errors import NPSInputError
 from .scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
 

@@ -317,7 +317,11 @@ class CovariateSums:
         text, the product of their value counts times the keys' cells), else the moments."""
         from ..sources import aggregates
         from ..sources.arm_counts import (
-            MAX_PATTERNS, covariate_patterns, covariate_profile, distinct_values, with_filled_covariates,
+            MAX_PATTERNS,
+            covariate_patterns,
+            covariate_profile,
+            distinct_values,
+            with_filled_covariates,
             without_missing,
         )
 

@@ -14,7 +14,14 @@ import pandas as pd
 from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM
-from .compare import CompareMethod, CompareResult, check_compare_options, compare, compare_cluster_counts, flat_row
+from .compare import (
+    CompareMethod,
+    CompareResult,
+    check_compare_options,
+    compare,
+    compare_cluster_counts,
+    flat_row,
+)
 from .cuped import check_cuped_options
 from .difference import Alternative
 from .multiplicity import CORRECTIONS, adjust_pvalues, correction_method
