@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
+from ..sources.tables import Table
 from .formatting import flag_box, interval_text, p_text
 
 #: Interval methods that exist both for one NPS and for a difference (the notebook's ``ci_method``).
@@ -82,6 +83,141 @@ def load_experiment(
     frame.attrs["subset"] = dict(subset or {})
     frame.attrs["rows_before_subset"] = before
     return frame
+
+
+@dataclass(frozen=True)
+class ExperimentTable(Table):
+    """The experiment's rows where they live (a :class:`~nps_analysis.sources.tables.Table`) with
+    what reading them did: the load report (rows read, set aside and why), the ``subset`` kept,
+    and the rows analysed. :func:`data_check` reads these."""
+
+    load_report: Any = None
+    subset: dict[str, Any] = field(default_factory=dict)
+    rows_before_subset: int | None = None
+    rows_analysed: int | None = None
+
+
+def load_experiment_table(
+    data_path: str | os.PathLike[str] | None,
+    *,
+    score: str,
+    group: str,
+    columns: Sequence[str] = (),
+    subset: Mapping[str, Any] | None = None,
+    quarantine_dir: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str] | None = None,
+    query: str | None = None,
+    spark_table: str | None = None,
+    engine: str = "auto",
+    id_column: str | None = None,
+    **load_options: Any,
+) -> ExperimentTable:
+    """The experiment's table where it lives: :func:`load_experiment` (pandas) for small files,
+    else a DuckDB relation (big files, database tables, queries) or a Spark DataFrame
+    (``spark_table``: a catalog name or ``parquet.`/path```, read by the active SparkSession);
+    ``engine`` as in :func:`nps_analysis.sources.tables.open_table`.
+
+    On an engine nothing is read but aggregates: invalid scores are counted and left out by a
+    filter (their number and the first few values go to the load report and, with
+    ``quarantine_dir``, to ``quarantine.csv``), the score becomes a whole number or null, and
+    ``subset`` becomes a filter (values compared as text). A repeated ``id_column`` value raises
+    (deduplicate in the query: the engine path does not set rows aside).
+    """
+    from ..sources.tables import open_table
+
+    if engine == "pandas" or (not spark_table and engine == "auto" and _small(data_path, database, query)):
+        frame = load_experiment(data_path, score=score, group=group, columns=columns, subset=subset,
+                                quarantine_dir=quarantine_dir, database=database, query=query, id_column=id_column,
+                                **load_options)
+        from ..sources.load import load_report
+
+        report = load_report(frame)
+        return ExperimentTable(frame, "pandas", str(getattr(report, "file", data_path) or data_path), tuple(map(str, frame.columns)),
+                               load_report=report, subset=dict(subset or {}),
+                               rows_before_subset=frame.attrs.get("rows_before_subset"), rows_analysed=len(frame))
+    needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {}), *([id_column] if id_column else [])]))
+    table = open_table(data_path or None, database=database or None, query=query or None,
+                       spark_table=spark_table or None, engine="duckdb" if engine == "auto" else engine,  # type: ignore[arg-type]
+                       score=score, columns=needed)
+    return _engine_experiment(table, score=score, subset=subset, quarantine_dir=quarantine_dir, id_column=id_column)
+
+
+def _small(data_path: Any, database: Any, query: Any) -> bool:
+    """True when ``open_table``'s automatic choice would read the file with pandas."""
+    from ..sources.bigfile import file_format, is_large_file
+
+    if query or not data_path:
+        return not query
+    if database and not Path(str(data_path)).exists():
+        return False
+    try:
+        return not (is_large_file(data_path) or (any(ch in str(data_path) for ch in "*?[")
+                                                  and file_format(str(data_path)) in ("csv", "parquet")))
+    except NPSInputError:
+        return True
+
+
+def _engine_experiment(table: Table, *, score: str, subset: Mapping[str, Any] | None,
+                       quarantine_dir: Any, id_column: str | None) -> ExperimentTable:
+    """Quarantine, score normalisation and ``subset`` as engine filters; counts from three small queries."""
+    from ..sources.engines import (
+        INVALID_LEVEL,
+        LEVEL_COLUMN,
+        describe_invalid,
+        invalid_examples,
+        level_counts,
+        level_expr,
+        narwhals_module,
+    )
+    from ..sources.load import LoadReport
+    from ..sources.missing import missing_markers
+
+    nw = narwhals_module()
+    markers = missing_markers(None) if table.engine == "duckdb" else ("",)
+    levels = level_counts(table.data, score, markers=markers)
+    rows_read = int(levels["count"].sum())
+    invalid = int(levels.loc[levels["level"] == INVALID_LEVEL, "count"].sum())
+    frame = nw.from_native(table.data)
+    level = level_expr(score, frame.collect_schema()[score], markers)
+    lvl = nw.col(LEVEL_COLUMN)
+    # Invalid answers left out and every answer a whole number (or null): downstream aggregates see clean scores.
+    frame = (frame.with_columns(level).filter(lvl != INVALID_LEVEL)
+             .with_columns(nw.when(lvl >= 0).then(lvl).otherwise(nw.lit(None)).cast(nw.Int64).alias(score))
+             .drop(LEVEL_COLUMN))
+    quarantine_file = None
+    if invalid:
+        examples = invalid_examples(table.data, score, markers=markers)
+        if quarantine_dir:
+            qpath = Path(quarantine_dir) / "quarantine.csv"
+            qpath.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(examples, columns=["row", score]).assign(
+                reason=f"invalid score (the first {len(examples)} of {invalid})").to_csv(qpath, index=False)
+            quarantine_file = str(qpath)
+        logger_note = describe_invalid(examples)
+    else:
+        logger_note = ""
+    if id_column:
+        ids = _scalar(frame.select(nw.len().alias("n"), nw.col(id_column).n_unique().alias("u")).select(
+            (nw.col("n") - nw.col("u")).alias("d")))
+        if int(ids):
+            raise NPSInputError(
+                f"{int(ids)} repeated respondent id(s) in {id_column!r}: deduplicate in the query or the "
+                "table (the engine path does not set rows aside)", column=id_column, count=int(ids))
+    before = rows_read - invalid
+    for column, value in (subset or {}).items():
+        frame = frame.filter(nw.col(column).cast(nw.String) == str(value))
+    rows = int(_scalar(frame.select(nw.len()))) if subset else before
+    if subset and rows == 0:
+        raise NPSInputError(f"no rows left after keeping {dict(subset)}", file=table.source)
+    missing = int(levels.loc[levels["level"] < 0, "count"].sum()) - invalid
+    report = LoadReport(file=table.source, format=table.engine, rows_read=rows_read, rows_kept=before,
+                        missing_scores=missing, quarantined=invalid, quarantine_file=quarantine_file,
+                        reasons={f"invalid {score!r}: not a whole number 0-10": invalid} if invalid else {}, responses=before - missing,
+                        warnings=[f"invalid scores left out: {logger_note}"] if invalid else [])
+    native_frame = frame.to_native()
+    return ExperimentTable(native_frame, table.engine, table.source, tuple(frame.collect_schema().names()),
+                           load_report=report, subset=dict(subset or {}), rows_before_subset=before,
+                           rows_analysed=rows)
 
 
 def check_options(*, ci_method: str, confidence_level: float, control: Any, treatments: Sequence[Any]) -> None:

@@ -25,17 +25,11 @@ from .engines import (
 )
 from .errors import NPSInputError
 from .scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
+from .tables import native
 
 #: Largest number of distinct (group, arm, covariate values) cells fetched for the exact
 #: row-equivalent covariate adjustment; above it the adjustment uses moments (stats/cuped_tables.py).
 MAX_PATTERNS = 200_000
-
-
-def native(data: Any) -> Any:
-    """The table itself: ``Table.data`` for a ``Table`` (sources/tables.py), else ``data``."""
-    if hasattr(data, "data") and hasattr(data, "engine") and hasattr(data, "columns") and not isinstance(data, pd.DataFrame):
-        return data.data
-    return data
 
 
 def is_table(data: Any) -> bool:
