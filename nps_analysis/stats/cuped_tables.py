@@ -324,7 +324,9 @@ class CovariateSums:
             with_filled_covariates,
             without_missing,
         )
+        from ..sources.tables import native
 
+        data = native(data)
         keys, covariates = list(keys), list(covariates)
         limit = MAX_PATTERNS if max_patterns is None else int(max_patterns)
         profile = covariate_profile(data, score, covariates)

@@ -168,7 +168,9 @@ def compare_many(
             ``missing_covariates``, ...).
     """
     from ..sources.arm_counts import answer_levels, columns_of, level_matrix
+    from ..sources.tables import native
 
+    frame = native(frame)  # a Table's pandas frame or engine table
     by_cols = [by] if isinstance(by, str) else list(by or [])
     if weights is not None and covariates:
         raise NPSInputError("weights and covariates cannot be combined: CUPED works on unweighted rows")

@@ -1,0 +1,345 @@
+"""The experiment report on every engine: the same aggregates, so the same numbers (to 1e-9).
+
+pandas, Polars (eager and lazy), PyArrow, DuckDB and Spark in local mode (the ``spark`` fixture of
+tests/test_engines.py) each hold the same rows; NPS per arm, the data check, the sample-ratio test,
+the response rates and ``compare_many`` (segments, covariates, clusters, weights, the row tests)
+must equal the pandas results. The statistics on aggregates are pinned against independent
+computations on the rows (statsmodels OLS with HC2, scipy's Mann-Whitney, numpy).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nps_analysis as nps
+from nps_analysis import datasets
+from nps_analysis import experiment as ex
+from nps_analysis.analyses import cluster_pilot
+from nps_analysis.sources.errors import NPSInputError
+from nps_analysis.stats.cuped import cuped
+from nps_analysis.stats.cuped_tables import CovariateSums, effect_from_moments, moments_of
+from nps_analysis.stats.rowtests import row_level_tests, row_level_tests_from_table
+
+from .test_engines import spark, to_backend  # noqa: F401  (fixtures: every backend, Spark local)
+
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+
+def _frame() -> pd.DataFrame:
+    frame = datasets.experiment_data(1500, seed=11).drop(columns=["submitted_at"])
+    rng = np.random.default_rng(5)
+    frame["w"] = rng.gamma(4.0, 0.25, len(frame))
+    # whole teams assigned: the team label starts with the arm
+    frame["team"] = frame["arm"] + "-" + rng.integers(0, 7, len(frame)).astype(str)
+    frame["x2"] = rng.normal(size=len(frame)) + 0.05 * np.nan_to_num(frame["score"].to_numpy())
+    frame.loc[rng.random(len(frame)) < 0.05, "prior_score"] = np.nan
+    return frame
+
+
+FRAME = _frame()
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "experiment.ipynb"
+TOL = dict(rel=1e-9, abs=1e-9)
+
+
+def _same(expected, got, path="") -> None:
+    """Equal to 1e-9: numbers approximately, everything else exactly (NaN equals NaN)."""
+    if isinstance(expected, dict):
+        assert set(expected) == set(got), path
+        for key in expected:
+            _same(expected[key], got[key], f"{path}.{key}")
+    elif isinstance(expected, (list, tuple)):
+        assert len(expected) == len(got), path
+        for i, (a, b) in enumerate(zip(expected, got, strict=True)):
+            _same(a, b, f"{path}[{i}]")
+    elif isinstance(expected, float) and math.isnan(expected):
+        assert isinstance(got, float) and math.isnan(got), path
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        assert got == pytest.approx(expected, **TOL), path
+    else:
+        assert expected == got, path
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return json.loads(table.to_json(orient="records"))
+
+
+def test_arm_table_and_balance_are_identical_on_every_engine(to_backend):
+    data = to_backend(FRAME)
+    arms = ex.arms_of(data, "arm", "control")
+    assert arms == ex.arms_of(FRAME, "arm", "control")
+    got = ex.arm_table(data, score="score", group="arm", arms=arms)
+    want = ex.arm_table(FRAME, score="score", group="arm", arms=arms)
+    _same(_records(want), _records(got))
+    check = ex.data_check(data, score="score", group="arm", invited="invited", responded="responded").to_dict()
+    expected = ex.data_check(FRAME, score="score", group="arm", invited="invited", responded="responded").to_dict()
+    _same(expected, check)
+    assert check["answers"] == int(FRAME["score"].notna().sum())
+    srm = ex.sample_ratio_mismatch(data, "arm", arms=arms, invited="invited",
+                                   expected_allocation={"control": 2, "treatment_a": 1, "treatment_b": 1})
+    _same(ex.sample_ratio_mismatch(FRAME, "arm", arms=arms, invited="invited",
+                                   expected_allocation={"control": 2, "treatment_a": 1, "treatment_b": 1}).to_dict(),
+          srm.to_dict())
+    rates = ex.response_rates(data, "arm", score="score", arms=arms, invited="invited", responded="responded")
+    _same(ex.response_rates(FRAME, "arm", score="score", arms=arms, invited="invited",
+                            responded="responded").to_dict(), rates.to_dict())
+    # the score chart's table: hand counts of the pandas rows
+    levels = ex.arm_levels(data, score="score", group="arm", arms=arms)
+    for arm in arms:
+        answers = FRAME.loc[FRAME["arm"] == arm, "score"].dropna().astype(int)
+        assert levels.set_index("group").loc[arm].tolist() == np.bincount(answers, minlength=11).tolist()
+
+
+VARIANTS = {
+    "plain": {},
+    "segments": {"by": ["region", "plan"]},
+    "prior covariate (patterns, HC2)": {"covariates": ["prior_score"], "missing_covariates": "indicator"},
+    "continuous covariate (moments)": {"covariates": ["x2", "prior_score"], "missing_covariates": "indicator"},
+    "segments with covariates": {"by": "region", "covariates": ["prior_score"], "missing_covariates": "drop"},
+    "cluster": {"cluster": "team"},
+    "cluster by segment": {"cluster": "team", "by": "region"},
+    "weights": {"weights": "w"},
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_compare_many_is_identical_on_every_engine(to_backend, variant):
+    options = VARIANTS[variant]
+    want = nps.compare_many(FRAME, score="score", group="arm", control="control", **options)
+    got = nps.compare_many(to_backend(FRAME), score="score", group="arm", control="control", **options)
+    assert got.family == want.family
+    _same(_records(want.to_frame()), _records(got.to_frame()))
+    _same(ex.effect_records(want), ex.effect_records(got))
+    if "covariates" in options:
+        variance = {c.result.covariate_adjustment.variance for c in got.comparisons}
+        assert variance == ({"arm-residual"} if "x2" in options["covariates"] else {"HC2"})
+
+
+def test_cluster_pilot_tables_are_identical_on_every_engine(to_backend):
+    data = to_backend(FRAME)
+    arms = ["control", "treatment_a", "treatment_b"]
+    for fn, kwargs in ((cluster_pilot.cluster_effects, {"control": "control", "treatments": arms[1:]}),
+                       (cluster_pilot.cluster_arm_table, {"arms": arms})):
+        want = fn(FRAME, score="score", group="arm", cluster="team", **kwargs)
+        got = fn(data, score="score", group="arm", cluster="team", **kwargs)
+        _same(_records(want), _records(got))
+    hints = cluster_pilot.cluster_warnings(data, group="arm", ignore=["score", "invited", "responded"])
+    assert hints == cluster_pilot.cluster_warnings(FRAME, group="arm", ignore=["score", "invited", "responded"])
+    assert any("'team'" in h for h in hints)
+
+
+def test_compare_many_on_aggregates_equals_the_row_comparisons():
+    """The aggregate path gives what ``compare`` gives on each arm's rows (the pre-issue-18 path)."""
+    many = nps.compare_many(FRAME, score="score", group="arm", control="control", covariates=["prior_score"],
+                            missing_covariates="indicator")
+    for comp in many.comparisons:
+        t = FRAME[(FRAME["arm"] == comp.treatment) & FRAME["score"].notna()]
+        c = FRAME[(FRAME["arm"] == "control") & FRAME["score"].notna()]
+        rows = nps.compare(t, c, score="score", covariates=["prior_score"], missing_covariates="indicator")
+        r = comp.result
+        for name in ("difference", "ci_lower", "ci_upper", "pvalue"):
+            assert getattr(r, name) == pytest.approx(getattr(rows, name), **TOL)
+        assert r.row_tests.mann_whitney.pvalue == pytest.approx(rows.row_tests.mann_whitney.pvalue, **TOL)
+        assert r.row_tests.ordinal.odds_ratio == pytest.approx(rows.row_tests.ordinal.odds_ratio, rel=1e-7)
+        assert r.row_tests.chi_square.pvalue == pytest.approx(rows.row_tests.chi_square.pvalue, **TOL)
+        a, b = r.covariate_adjustment, rows.covariate_adjustment
+        for name in ("difference", "se", "ci_lower", "ci_upper", "pvalue", "variance_reduction"):
+            assert getattr(a, name) == pytest.approx(getattr(b, name), rel=1e-10, abs=1e-10)
+
+
+# ----------------------------------------------------------------------------- row tests
+
+
+def test_row_tests_from_the_table_equal_scipy_on_rows():
+    from scipy.stats import chi2_contingency, mannwhitneyu
+
+    rng = np.random.default_rng(2)
+    t = rng.choice(11, 300, p=np.r_[np.full(7, 0.05), 0.1, 0.15, 0.2, 0.2])
+    c = rng.choice(11, 250)
+    r = row_level_tests_from_table(np.bincount(t, minlength=11), np.bincount(c, minlength=11))
+    scipy_mw = mannwhitneyu(t, c, alternative="two-sided")
+    assert r.mann_whitney.statistic == pytest.approx(float(scipy_mw.statistic), rel=1e-12)
+    assert r.mann_whitney.pvalue == pytest.approx(float(scipy_mw.pvalue), rel=1e-10)
+    cat = lambda x: np.bincount(np.where(x >= 9, 2, np.where(x >= 7, 1, 0)), minlength=3)  # noqa: E731
+    assert r.chi_square.pvalue == pytest.approx(chi2_contingency(np.array([cat(t), cat(c)]), correction=False).pvalue)
+    assert r == row_level_tests(t, c)
+    # the exact small-sample branch rebuilds the (untied) answers from the table
+    small_t, small_c = np.array([10, 8, 6, 3]), np.array([9, 7, 5, 4, 2, 1, 0])
+    r = row_level_tests_from_table(np.bincount(small_t, minlength=11), np.bincount(small_c, minlength=11),
+                                   alternative="greater")
+    exact = mannwhitneyu(small_t, small_c, alternative="greater", method="exact")
+    assert r.mann_whitney.pvalue == pytest.approx(float(exact.pvalue), rel=1e-12)
+    with pytest.raises(ValueError, match="11 non-negative whole-number counts"):
+        row_level_tests_from_table([1, 2, 3], np.ones(11))
+
+
+# --------------------------------------------------------------------------------- CUPED
+
+
+def _rows(n=400, seed=4, continuous=False):
+    rng = np.random.default_rng(seed)
+    treated = np.repeat([True, False], n // 2)
+    x = rng.integers(0, 11, n).astype(float) if not continuous else rng.normal(5, 2, n)
+    z = rng.integers(0, 3, n).astype(float)
+    latent = 0.3 * x + 0.5 * z + 0.8 * treated + rng.normal(0, 1.5 + treated, n)
+    score = np.clip(np.round(latent), 0, 10)
+    y = np.where(score >= 9, 1.0, np.where(score >= 7, 0.0, -1.0))
+    return pd.DataFrame({"score": score, "x": x, "z": z, "arm": np.where(treated, "t", "c")}), y, treated
+
+
+def test_pattern_table_gives_statsmodels_hc2_on_the_rows():
+    import statsmodels.api as sm
+
+    frame, y, treated = _rows()
+    sums = CovariateSums.compute(frame, "score", ["arm"], ["x", "z"])
+    assert sums.kind == "patterns" and len(sums.table) <= 2 * 11 * 3
+    r = sums.cuped(("t",), ("c",), confidence_level=0.95, alternative="two-sided")
+    x = frame[["x", "z"]].to_numpy() - frame[["x", "z"]].to_numpy().mean(axis=0)
+    design = np.column_stack([np.ones(len(y)), treated, x, treated[:, None] * x])
+    fit = sm.OLS(y, design).fit(cov_type="HC2")
+    assert r.estimator == "lin" and r.variance == "HC2"
+    assert r.difference == pytest.approx(100 * fit.params[1], rel=1e-10)
+    assert r.se == pytest.approx(100 * fit.bse[1], rel=1e-10)
+
+
+def test_moments_give_the_exact_estimate_and_the_arm_residual_variance():
+    import statsmodels.api as sm
+
+    frame, y, treated = _rows(continuous=True)
+    sums = CovariateSums.compute(frame, "score", ["arm"], ["x", "z"])
+    assert sums.kind == "moments"  # a continuous covariate: one pattern per row
+    r = sums.cuped(("t",), ("c",), confidence_level=0.95, alternative="two-sided")
+    assert r.variance == "arm-residual" and r.estimator == "lin"
+    xm = frame[["x", "z"]].to_numpy()
+    xc = xm - xm.mean(axis=0)
+    fit = sm.OLS(y, np.column_stack([np.ones(len(y)), treated, xc, treated[:, None] * xc])).fit()
+    assert r.difference == pytest.approx(100 * fit.params[1], rel=1e-10)
+    # numpy on the rows: each arm's OLS on [1, x - pooled mean], s^2 (Z'Z)^-1 at the intercept
+    variance = 0.0
+    for arm in (treated, ~treated):
+        z = np.column_stack([np.ones(arm.sum()), xc[arm]])
+        coef, rss, *_ = np.linalg.lstsq(z, y[arm], rcond=None)
+        s2 = float(rss[0]) / (arm.sum() - z.shape[1])
+        variance += s2 * np.linalg.inv(z.T @ z)[0, 0]
+    assert r.se == pytest.approx(100 * math.sqrt(variance), rel=1e-10)
+    # the common-slope model from moments: estimate of statsmodels, sandwich with per-arm variances
+    table = sums.table.set_index("arm")
+    fit_m = effect_from_moments([moments_of(table.loc["t"], ["x", "z"]), moments_of(table.loc["c"], ["x", "z"])],
+                                estimator="ancova")
+    design = np.column_stack([np.ones(len(y)), treated, xc])
+    ols = sm.OLS(y, design).fit()
+    assert float(fit_m.estimate) == pytest.approx(ols.params[1], rel=1e-10)
+    resid = ols.resid
+    meat = np.zeros((4, 4))
+    for arm in (treated, ~treated):
+        q = 1 + 2 * arm.sum() / len(y)
+        meat += (resid[arm] ** 2).sum() / (arm.sum() - q) * design[arm].T @ design[arm]
+    bread = np.linalg.inv(design.T @ design)
+    assert float(fit_m.se) == pytest.approx(math.sqrt((bread @ meat @ bread)[1, 1]), rel=1e-10)
+
+
+def test_missing_covariate_policies_from_moments():
+    frame, _, _ = _rows(continuous=True)
+    frame.loc[::9, "x"] = np.nan
+    t, c = frame[frame["arm"] == "t"], frame[frame["arm"] == "c"]
+    for policy in ("indicator", "drop"):
+        sums = CovariateSums.compute(frame, "score", ["arm"], ["x", "z"], missing=policy)
+        assert sums.kind == "moments"
+        r = sums.cuped(("t",), ("c",), confidence_level=0.95, alternative="two-sided")
+        rows = cuped(t, c, covariates=["x", "z"], missing_covariates=policy)
+        assert r.difference == pytest.approx(rows.difference, rel=1e-10)  # the estimate is exact
+        assert r.rows_dropped == rows.rows_dropped and r.n_treatment == rows.n_treatment
+        assert r.se == pytest.approx(rows.se, rel=0.05)  # arm-residual vs HC2: close, not equal
+    with pytest.raises(NPSInputError, match="no value for covariate 'x'"):
+        CovariateSums.compute(frame, "score", ["arm"], ["x", "z"], missing="error")
+    frame["label"] = np.where(np.arange(len(frame)) % 2, "a", "b")
+    with pytest.raises(NPSInputError, match="text covariate"):
+        CovariateSums.compute(frame, "score", ["arm"], ["x", "label"], missing="indicator")
+    # the same text covariate with few patterns is exact (indicator columns, HC2)
+    assert CovariateSums.compute(frame, "score", ["arm"], ["z", "label"]).kind == "patterns"
+
+
+def test_pattern_limit_switches_to_moments_with_the_same_estimate():
+    frame, _, _ = _rows()
+    exact = CovariateSums.compute(frame, "score", ["arm"], ["x"])
+    forced = CovariateSums.compute(frame, "score", ["arm"], ["x"], max_patterns=0)
+    assert (exact.kind, forced.kind) == ("patterns", "moments")
+    a = exact.cuped(("t",), ("c",), confidence_level=0.95, alternative="two-sided")
+    b = forced.cuped(("t",), ("c",), confidence_level=0.95, alternative="two-sided")
+    assert a.difference == pytest.approx(b.difference, rel=1e-10)
+    assert a.variance_reduction == pytest.approx(b.variance_reduction, rel=1e-10)
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def test_engine_table_quarantines_and_subsets_like_pandas(tmp_path):
+    frame = FRAME.copy()
+    frame["score"] = frame["score"].astype(object)
+    frame.loc[[3, 40], "score"] = ["eleven", 12]
+    frame["score"] = frame["score"].astype(str).replace("nan", "")
+    path = tmp_path / "experiment.csv"
+    frame.to_csv(path, index=False)
+    common = dict(score="score", group="arm", columns=["invited", "responded", "region"], subset={"region": "North"})
+    small = ex.load_experiment_table(str(path), engine="pandas", quarantine_dir=tmp_path / "p", **common)
+    big = ex.load_experiment_table(str(path), engine="duckdb", quarantine_dir=tmp_path / "d", **common)
+    assert small.is_pandas and big.engine == "duckdb"
+    a = ex.data_check(small, score="score", group="arm", invited="invited", responded="responded").to_dict()
+    b = ex.data_check(big, score="score", group="arm", invited="invited", responded="responded").to_dict()
+    for key in ("rows_read", "quarantined", "quarantine_reasons", "subset", "rows_analysed", "invited", "responded",
+                "answers", "missing_answers", "rows_per_arm", "answers_per_arm"):
+        assert a[key] == b[key], key
+    assert b["quarantined"] == 2 and (tmp_path / "d" / "quarantine.csv").exists()
+    arms = ex.arms_of(big, "arm", "control")
+    _same(_records(ex.arm_table(small, score="score", group="arm", arms=arms)),
+          _records(ex.arm_table(big, score="score", group="arm", arms=arms)))
+
+
+def test_spark_table_parameter_reads_a_parquet_path(spark, tmp_path):  # noqa: F811
+    path = tmp_path / "experiment.parquet"
+    FRAME.to_parquet(path)
+    table = ex.load_experiment_table("", spark_table=f"parquet.`{path}`", score="score", group="arm",
+                                     columns=["invited", "responded"])
+    assert table.engine == "pyspark"
+    _same(ex.data_check(FRAME, score="score", group="arm", invited="invited", responded="responded").to_dict()
+          | {"file": table.source, "rows_read": len(FRAME)},
+          ex.data_check(table, score="score", group="arm", invited="invited", responded="responded").to_dict())
+
+
+# ----------------------------------------------------------------------------- notebook
+
+
+def _numbers(value):
+    """The numbers and labels of results.json, without what names the run (paths, times, engine notes)."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()
+                if k not in ("file", "quarantine_file", "run", "started", "finished", "duration_s", "parameters",
+                             "output_dir", "run_dir", "created", "elapsed_s", "timings", "environment")}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+@pytest.mark.notebook
+def test_experiment_notebook_on_duckdb_gives_the_pandas_numbers(tmp_path):
+    frame = datasets.experiment_data(900, seed=3)
+    frame["team"] = frame["arm"] + "-" + (np.arange(len(frame)) % 5).astype(str)
+    path = tmp_path / "experiment.parquet"
+    frame.to_parquet(path)
+    params = {"data_path": str(path), "segment_columns": ["region"], "covariate_columns": ["prior_score"],
+              "invited_column": "invited", "responded_column": "responded"}
+    results = {}
+    for engine in ("pandas", "duckdb"):
+        run = nps.run_notebook(NOTEBOOK, {**params, "engine": engine}, output_dir=tmp_path / engine)
+        saved = json.loads((run.run_dir / "results.json").read_text())
+        assert saved["status"] == "ok", saved.get("error")
+        results[engine] = saved
+    want, got = results["pandas"], results["duckdb"]
+    for key in ("data_check", "srm", "response_rates", "arms", "effects", "segments", "power", "conclusion",
+                "headline", "cluster_warnings"):
+        _same(_numbers(want[key]), _numbers(got[key]), key)
