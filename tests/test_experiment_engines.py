@@ -338,8 +338,11 @@ def test_experiment_notebook_on_duckdb_gives_the_pandas_numbers(tmp_path):
         run = nps.run_notebook(NOTEBOOK, {**params, "engine": engine}, output_dir=tmp_path / engine)
         saved = json.loads((run.run_dir / "results.json").read_text())
         assert saved["status"] == "ok", saved.get("error")
+        html = (run.run_dir / "report.html").read_text()
+        assert ("Read where the data lives: duckdb" in html) == (engine == "duckdb")
         results[engine] = saved
     want, got = results["pandas"], results["duckdb"]
     for key in ("data_check", "srm", "response_rates", "arms", "effects", "segments", "power", "conclusion",
                 "headline", "cluster_warnings"):
         _same(_numbers(want[key]), _numbers(got[key]), key)
+    assert got["effects"][0]["cuped"]["variance"] == "HC2"  # the prior answer takes 11 values: exact patterns

@@ -180,6 +180,7 @@ def effect_records(many: Any) -> list[dict[str, Any]]:
                 "variance_reduction": a.variance_reduction,
                 "rows_dropped": a.rows_dropped,
                 "estimator": a.estimator,
+                "variance": a.variance,
                 "population": a.population,
             }
         out.append(jsonable(rec))
