@@ -26,7 +26,11 @@ from nps_analysis.stats.cuped import cuped
 from nps_analysis.stats.cuped_tables import CovariateSums, effect_from_moments, moments_of
 from nps_analysis.stats.rowtests import row_level_tests, row_level_tests_from_table
 
-from .test_engines import spark, to_backend  # noqa: F401  (fixtures: every backend, Spark local)
+from . import test_engines
+
+# The fixtures of tests/test_engines.py: every backend (pandas ... Spark local) and the Spark session.
+to_backend = test_engines.to_backend
+spark = test_engines.spark
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 
@@ -300,7 +304,7 @@ def test_engine_table_quarantines_and_subsets_like_pandas(tmp_path):
           _records(ex.arm_table(big, score="score", group="arm", arms=arms)))
 
 
-def test_spark_table_parameter_reads_a_parquet_path(spark, tmp_path):  # noqa: F811
+def test_spark_table_parameter_reads_a_parquet_path(spark, tmp_path):
     path = tmp_path / "experiment.parquet"
     FRAME.to_parquet(path)
     table = ex.load_experiment_table("", spark_table=f"parquet.`{path}`", score="score", group="arm",
