@@ -150,14 +150,20 @@ def warning_boxes(notes: Sequence[str]) -> str:
     return "\n\n".join(flag_box(f"Warning: {note}", True) for note in notes)
 
 
+#: Rows of a column's head read to skip ids, timestamps and free text before grouping by it.
+HEAD_ROWS = 100_000
+
+
 def engine_cluster_hints(
     data: Any, group: str, candidates: Sequence[str], *, min_rows_per_cluster: float = 2.0,
 ) -> tuple[ClusterAssignmentHint, ...]:
-    """:func:`nps_analysis.stats.cluster_design.detect_cluster_assignment` computed by the engine.
+    """:func:`nps_analysis.stats.cluster_design.detect_cluster_assignment` on an engine table.
 
-    Per candidate column one query returns a single row (the number of values, the most arms
-    any value meets, the rows): GROUP BY the column inside the engine, then aggregate the groups;
-    only a qualifying column's clusters per arm come back (a second small query).
+    Per candidate column the engine returns rows per (value, arm) (one GROUP BY; the rule is then
+    the pandas one on that small table). A column whose first :data:`HEAD_ROWS` rows hold more
+    than ``1 / min_rows_per_cluster`` distinct values per row (ids, timestamps, free text) cannot
+    hold clusters of ``min_rows_per_cluster`` rows and is skipped without grouping by it; on a
+    table no longer than that head this is exactly the pandas rule.
     """
     from ..sources.engines import narwhals_module
 
@@ -170,19 +176,24 @@ def engine_cluster_hints(
         return q.collect(backend="pyarrow").to_pandas() if isinstance(q, nw.LazyFrame) else q.to_pandas()
 
     arm = nw.col(group)
-    n_arms = int(collect(frame.filter(~arm.is_null()).select(arm.n_unique().alias("k")))["k"].iloc[0])
+    arms = collect(frame.filter(~arm.is_null()).select(arm).unique())
+    n_arms = len(arms)
     hints: list[ClusterAssignmentHint] = []
     for col in candidates:
-        rows = frame.filter(~nw.col(col).is_null() & ~arm.is_null())
-        per_value = rows.group_by(col).agg(arm.n_unique().alias("_arms"), nw.len().alias("_rows"))
-        summary = collect(per_value.select(nw.len().alias("values"), nw.col("_arms").max().alias("max_arms"),
-                                           nw.col("_rows").sum().alias("rows")))
-        n_values = int(summary["values"].iloc[0])
-        if n_values == 0 or n_values <= n_arms or float(summary["rows"].iloc[0]) / n_values < min_rows_per_cluster:
+        head = collect(frame.select(col).head(HEAD_ROWS))[col].dropna()
+        if len(head) and head.nunique() > len(head) / min_rows_per_cluster:
             continue
-        if int(summary["max_arms"].iloc[0]) == 1:
-            per_arm = collect(rows.group_by(col).agg(arm.min().alias("_arm")).group_by("_arm").agg(nw.len().alias("n")))
-            counts = {str(k): int(v) for k, v in sorted(zip(per_arm["_arm"].astype(str), per_arm["n"], strict=True))}
+        pairs = collect(frame.filter(~nw.col(col).is_null() & ~arm.is_null()).group_by(col, group)
+                        .agg(nw.len().alias("_rows")))
+        if pairs.empty:
+            continue
+        arms_per_value = pairs.groupby(col, sort=False)[group].nunique()
+        n_values = len(arms_per_value)
+        if n_values <= n_arms or pairs["_rows"].sum() / n_values < min_rows_per_cluster:
+            continue
+        if (arms_per_value == 1).all():
+            per_arm = pairs[group].astype(str).value_counts().sort_index()
+            counts = {str(k): int(v) for k, v in per_arm.items()}
             listing = ", ".join(f"{v} in {k}" for k, v in counts.items())
             hints.append(ClusterAssignmentHint(
                 column=str(col), n_clusters=n_values, clusters_per_arm=counts,
