@@ -159,11 +159,14 @@ def engine_cluster_hints(
 ) -> tuple[ClusterAssignmentHint, ...]:
     """:func:`nps_analysis.stats.cluster_design.detect_cluster_assignment` on an engine table.
 
-    Per candidate column the engine returns rows per (value, arm) (one GROUP BY; the rule is then
-    the pandas one on that small table). A column whose first :data:`HEAD_ROWS` rows hold more
+    Per candidate column one query: GROUP BY the column inside the engine (rows, smallest and
+    largest arm per value), then one summary row (values, values whose arm varies, rows) comes
+    back; only a qualifying column's clusters per arm are fetched. A column whose first :data:`HEAD_ROWS` rows hold more
     than ``1 / min_rows_per_cluster`` distinct values per row (ids, timestamps, free text) cannot
     hold clusters of ``min_rows_per_cluster`` rows and is skipped without grouping by it; on a
-    table no longer than that head this is exactly the pandas rule.
+    table no longer than that head this is exactly the pandas rule. A column one of whose values
+    meets two arms within that head is skipped too (exact: the arm varies within it), so on an
+    individually randomised table no column costs a full scan.
     """
     from ..sources.engines import narwhals_module
 
@@ -176,24 +179,30 @@ def engine_cluster_hints(
         return q.collect(backend="pyarrow").to_pandas() if isinstance(q, nw.LazyFrame) else q.to_pandas()
 
     arm = nw.col(group)
-    arms = collect(frame.filter(~arm.is_null()).select(arm).unique())
+    arms = collect(frame.filter(~arm.is_null()).group_by(group).agg(nw.len().alias("_n")))
     n_arms = len(arms)
     hints: list[ClusterAssignmentHint] = []
     for col in candidates:
-        head = collect(frame.select(col).head(HEAD_ROWS))[col].dropna()
-        if len(head) and head.nunique() > len(head) / min_rows_per_cluster:
+        head = collect(frame.select(col, group).head(HEAD_ROWS)).dropna()
+        if len(head) and head[col].nunique() > len(head) / min_rows_per_cluster:
             continue
-        pairs = collect(frame.filter(~nw.col(col).is_null() & ~arm.is_null()).group_by(col, group)
-                        .agg(nw.len().alias("_rows")))
-        if pairs.empty:
+        try:
+            if len(head) and int(head.groupby(col, sort=False)[group].nunique().max()) > 1:
+                continue  # a value already in two arms within the head: the arm varies within this column
+        except TypeError:  # unhashable cells (lists, dicts) cannot label clusters
             continue
-        arms_per_value = pairs.groupby(col, sort=False)[group].nunique()
-        n_values = len(arms_per_value)
-        if n_values <= n_arms or pairs["_rows"].sum() / n_values < min_rows_per_cluster:
+        rows = frame.filter(~nw.col(col).is_null() & ~arm.is_null())
+        # Per value: its rows and whether its arm varies (min != max); one summary row comes back.
+        per_value = rows.group_by(col).agg(arm.min().alias("_lo"), arm.max().alias("_hi"), nw.len().alias("_rows"))
+        summary = collect(per_value.select(
+            nw.len().alias("values"), (nw.col("_lo") != nw.col("_hi")).cast(nw.Int64).sum().alias("mixed"),
+            nw.col("_rows").sum().alias("rows")))
+        n_values = int(summary["values"].iloc[0])
+        if n_values == 0 or n_values <= n_arms or float(summary["rows"].iloc[0]) / n_values < min_rows_per_cluster:
             continue
-        if (arms_per_value == 1).all():
-            per_arm = pairs[group].astype(str).value_counts().sort_index()
-            counts = {str(k): int(v) for k, v in per_arm.items()}
+        if int(summary["mixed"].iloc[0]) == 0:
+            per_arm = collect(per_value.group_by("_lo").agg(nw.len().alias("n")))
+            counts = {str(k): int(v) for k, v in sorted(zip(per_arm["_lo"].astype(str), per_arm["n"], strict=True))}
             listing = ", ".join(f"{v} in {k}" for k, v in counts.items())
             hints.append(ClusterAssignmentHint(
                 column=str(col), n_clusters=n_values, clusters_per_arm=counts,

@@ -169,7 +169,8 @@ def distinct_values(data: Any, column: str) -> list[Any]:
         return list(pd.unique(data[column].dropna()))
     nw = narwhals_module()
     frame = _lazy(data)
-    values = _collect(frame.select(nw.col(column)).unique())[column]
+    # A GROUP BY, not narwhals' unique(): on DuckDB that is a window query holding the column (400 MiB at 10M rows).
+    values = _collect(frame.group_by(column).agg(nw.len().alias("_n")))[column]
     return [v for v in values.tolist() if not pd.isna(v)]
 
 
