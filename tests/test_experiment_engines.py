@@ -137,6 +137,25 @@ def test_cluster_pilot_tables_are_identical_on_every_engine(to_backend):
     assert any("'team'" in h for h in hints)
 
 
+def test_compare_on_two_engine_tables_equals_compare_on_the_rows(to_backend):
+    t = FRAME[FRAME["arm"] == "treatment_a"].reset_index(drop=True)
+    c = FRAME[FRAME["arm"] == "control"].reset_index(drop=True)
+    cases = [
+        {"covariates": ["prior_score"], "missing_covariates": "indicator"},
+        {"method": "permutation"},
+        {"cluster": "team"},
+    ]
+    import narwhals as nw
+
+    data = nw.from_native(to_backend(FRAME))  # both arms from one table (DuckDB: one connection)
+    t_table = data.filter(nw.col("arm") == "treatment_a").to_native()
+    c_table = data.filter(nw.col("arm") == "control").to_native()
+    for options in cases:
+        want = nps.compare(t, c, score="score", **options)
+        got = nps.compare(t_table, c_table, score="score", **options)
+        _same(want.to_dict(), got.to_dict(), str(options))
+
+
 def test_compare_many_on_aggregates_equals_the_row_comparisons():
     """The aggregate path gives what ``compare`` gives on each arm's rows (the pre-issue-18 path)."""
     many = nps.compare_many(FRAME, score="score", group="arm", control="control", covariates=["prior_score"],

@@ -161,6 +161,38 @@ def flag_levels(
     return out
 
 
+def cluster_tables_by(data: Any, score: str, keys: Sequence[str], cluster: str) -> dict[tuple[Any, ...], pd.DataFrame]:
+    """Per value of ``keys`` (e.g. segment and arm): detractors, passives, promoters and ``n`` per
+    cluster, indexed by the sorted cluster labels (the table of
+    :func:`nps_analysis.stats.clusters.cluster_counts`). One GROUP BY (keys, cluster, level);
+    a responding row without a cluster label raises."""
+    keys = list(keys)
+    levels = answer_levels(data, score, [*keys, cluster])
+    answered = levels[levels["level"] >= 0]
+    unlabelled = int(answered.loc[answered[cluster].isna(), "count"].sum())
+    if unlabelled:
+        raise NPSInputError(f"{unlabelled} responding row(s) have no {cluster!r} label", column=cluster, count=unlabelled)
+    level = answered["level"].to_numpy()
+    cat = np.where(level >= PROMOTER_FROM, "promoters", np.where(level >= PASSIVE_FROM, "passives", "detractors"))
+    index = [*keys, cluster]
+    wide = answered.assign(_cat=cat).pivot_table(index=index, columns="_cat", values="count", aggfunc="sum",
+                                                 fill_value=0, dropna=False, observed=True)
+    wide = wide.reindex(columns=["detractors", "passives", "promoters"], fill_value=0).astype(np.int64)
+    wide.columns.name = None
+    wide["n"] = wide.sum(axis=1)
+    wide = wide[wide["n"] > 0]
+    out: dict[tuple[Any, ...], pd.DataFrame] = {}
+    groups = wide.groupby(level=list(range(len(keys))), sort=False) if keys else [((), wide)]
+    for key, part in groups:
+        if keys:
+            part = part.droplevel(list(range(len(keys))))
+        labels, uniques = pd.factorize(part.index, sort=True)  # clusters sorted, as cluster_counts sorts them
+        ordered = part.iloc[np.argsort(labels, kind="stable")]
+        ordered.index = pd.Index(uniques, name=cluster)
+        out[key if isinstance(key, tuple) else (key,)] = ordered
+    return out
+
+
 def distinct_values(data: Any, column: str) -> list[Any]:
     """The distinct non-missing values of one column, computed by the engine."""
     _require(data, [column])
@@ -296,6 +328,7 @@ __all__ = [
     "MAX_PATTERNS",
     "answer_levels",
     "category_y",
+    "cluster_tables_by",
     "columns_of",
     "covariate_patterns",
     "covariate_profile",

@@ -13,7 +13,6 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin
-from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM
 from .compare import (
     CompareMethod,
     CompareResult,
@@ -357,7 +356,7 @@ def _extra_sums(
     cluster: str | None, weights: str | None,
 ) -> _ExtraSums:
     from ..sources.aggregates import weighted_category_sums
-    from ..sources.arm_counts import answer_levels
+    from ..sources.arm_counts import cluster_tables_by
     from .cuped_tables import CovariateSums
 
     out = _ExtraSums()
@@ -375,24 +374,6 @@ def _extra_sums(
             out.weights[tuple(_key(row[k]) for k in keys)] = WeightedNPSCounts(w[0], w[1], w[2], n, effective)
     if cluster:
         out.cluster_column = cluster
-        levels = answer_levels(data, score, [*keys, cluster])
-        answered = levels[levels["level"] >= 0]
-        unlabelled = int(answered.loc[answered[cluster].isna(), "count"].sum())
-        if unlabelled:
-            raise NPSInputError(f"{unlabelled} responding row(s) have no {cluster!r} label", column=cluster,
-                                count=unlabelled)
-        level = answered["level"].to_numpy()
-        cat = np.where(level >= PROMOTER_FROM, "promoters", np.where(level >= PASSIVE_FROM, "passives", "detractors"))
-        wide = answered.assign(_cat=cat).pivot_table(index=[*keys, cluster], columns="_cat", values="count",
-                                                     aggfunc="sum", fill_value=0, dropna=False, observed=True)
-        wide = wide.reindex(columns=["detractors", "passives", "promoters"], fill_value=0).astype(np.int64)
-        wide["n"] = wide.sum(axis=1)
-        wide = wide[wide["n"] > 0]
-        for key, part in wide.groupby(level=list(range(len(keys))), sort=False):
-            part = part.droplevel(list(range(len(keys))))
-            labels, uniques = pd.factorize(part.index, sort=True)  # clusters sorted, as cluster_counts sorts them
-            ordered = part.iloc[np.argsort(labels, kind="stable")]
-            ordered.index = pd.Index(uniques, name=cluster)
-            key = key if isinstance(key, tuple) else (key,)
-            out.clusters[tuple(_key(v) for v in key)] = ordered
+        out.clusters = {tuple(_key(v) for v in key): table
+                        for key, table in cluster_tables_by(data, score, keys, cluster).items()}
     return out
