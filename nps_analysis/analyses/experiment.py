@@ -242,6 +242,8 @@ def cuped_table(many: Any) -> pd.DataFrame | Note:
                 "answers described": "all" if not a.rows_dropped else f"only those with every covariate ({a.rows_dropped} left out)",
             }
         )
+        if a.variance != "HC2":  # a big table adjusted from moments says which variance it used
+            rows[-1]["variance"] = "per-arm residual (from moments)"
     if not rows:
         return Note("No covariates were given (covariate_columns is empty): no regression adjustment.")
     return pd.DataFrame(rows).set_index("treatment")
