@@ -370,13 +370,16 @@ def data_check(
     group: str,
     invited: str | None = None,
     responded: str | None = None,
+    flags: pd.DataFrame | None = None,
 ) -> DataCheck:
     """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached).
 
     ``frame``: a pandas frame, a ``Table`` or an engine table; the counts come from
-    :func:`arm_flags` (one GROUP BY).
+    :func:`arm_flags` (one GROUP BY), or from ``flags`` when given (the same table reused by the
+    sample-ratio check and the response rates).
     """
-    flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
+    if flags is None:
+        flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
     report, subset, rows = load_info(frame)
     count = flags["count"]
     answered = flags["answered"]
@@ -483,6 +486,7 @@ def sample_ratio_mismatch(
     expected_allocation: Mapping[str, float] | None = None,
     invited: str | None = None,
     alpha: float = SRM_ALPHA,
+    flags: pd.DataFrame | None = None,
 ) -> SampleRatioResult:
     """Chi-square goodness-of-fit test of the arm sizes against the planned allocation.
 
@@ -498,10 +502,12 @@ def sample_ratio_mismatch(
         expected_allocation: arm -> planned weight (normalised; default equal). An arm with weight
             that has no rows counts 0; a present arm missing from the allocation is an error.
         alpha: threshold for the ``mismatch`` flag (default 0.001).
-        score: the answer column, when ``frame`` is a ``Table``/engine table holding one (the
-            counts then come from the same GROUP BY as the data check); pandas frames need none.
+        score: not needed (arm sizes count rows); accepted for symmetry with :func:`data_check`.
+        flags: the :func:`arm_flags` table of the same ``group`` and ``invited`` (reused instead of
+            a GROUP BY of its own).
     """
-    flags = arm_flags(frame, score=score, group=group, invited=invited)
+    if flags is None:
+        flags = arm_flags(frame, score=None, group=group, invited=invited)
     unit = "invited customers" if invited else "all rows"
     flags = flags[flags["invited"]]
     counts_by_label = flags.groupby("arm")["count"].sum()
@@ -638,6 +644,7 @@ def response_rates(
     responded: str | None = None,
     confidence_level: float = 0.95,
     alpha: float = 0.05,
+    flags: pd.DataFrame | None = None,
 ) -> ResponseRates:
     """Response rate per arm and Pearson's chi-square test of homogeneity on the arm x responded
     table (no continuity correction), with Wilson (1927) intervals per arm.
@@ -645,12 +652,14 @@ def response_rates(
     Args:
         invited: yes/no column of customers asked to answer (default: every row was invited).
         responded: yes/no column of customers who answered (default: a valid 0-10 score).
+        flags: the :func:`arm_flags` table of the same columns (reused instead of a GROUP BY).
     """
     from scipy.stats import chi2_contingency
 
     from ..stats.scoring import wilson_interval
 
-    flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
+    if flags is None:
+        flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
     arm_list = [str(a) for a in (arms if arms is not None else sorted(flags["arm"].unique()))]
     base = flags[flags["invited"]]
     n_inv = base.groupby("arm")["count"].sum().reindex(arm_list, fill_value=0).to_numpy(dtype=np.int64)

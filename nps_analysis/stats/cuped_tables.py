@@ -311,10 +311,11 @@ class CovariateSums:
 
     @classmethod
     def compute(cls, data: Any, score: str, keys: Sequence[str], covariates: Sequence[str], *, missing: str = "error",
-                max_patterns: int | None = None) -> CovariateSums:
+                max_patterns: int | None = None, cells: int | None = None) -> CovariateSums:
         """Fetch the patterns when their number is bounded by ``max_patterns`` (default
         :data:`~nps_analysis.sources.arm_counts.MAX_PATTERNS`: covariates all integral numbers or
-        text, the product of their value counts times the keys' cells), else the moments."""
+        text, the product of their value counts times the keys' cells), else the moments.
+        ``cells``: the number of distinct ``keys`` values when the caller knows it (else counted)."""
         from ..sources import aggregates
         from ..sources.arm_counts import (
             MAX_PATTERNS,
@@ -330,10 +331,11 @@ class CovariateSums:
         keys, covariates = list(keys), list(covariates)
         limit = MAX_PATTERNS if max_patterns is None else int(max_patterns)
         profile = covariate_profile(data, score, covariates)
-        cells = 1
-        for k in keys:
-            cells *= max(len(distinct_values(data, k)), 1) + 1
-        bound: float = cells
+        if cells is None:
+            cells = 1
+            for k in keys:
+                cells *= max(len(distinct_values(data, k)), 1) + 1
+        bound: float = max(int(cells), 1)
         for c in covariates:
             levels = profile[c]["levels"]
             bound = bound * (levels + (1 if profile[c]["nulls"] else 0)) if levels is not None else float("inf")

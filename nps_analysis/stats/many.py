@@ -228,7 +228,7 @@ def compare_many(
     cluster_method = options.pop("cluster_method", "auto")
     options.update(method=method, confidence_level=confidence_level, alternative=alternative)
     extra = _extra_sums(frame, score, keys, covariates=covariates, missing_covariates=missing_covariates,
-                        cluster=cluster, weights=weights)
+                        cluster=cluster, weights=weights, cells=len(cells))
     empty = np.zeros(11, dtype=np.int64)
     pending: list[dict[str, Any]] = []
     for seg, seg_key in segments:
@@ -353,7 +353,7 @@ class _ExtraSums:
 
 def _extra_sums(
     data: Any, score: str, keys: list[str], *, covariates: Sequence[str] | None, missing_covariates: str,
-    cluster: str | None, weights: str | None,
+    cluster: str | None, weights: str | None, cells: int | None = None,
 ) -> _ExtraSums:
     from ..sources.aggregates import weighted_category_sums
     from ..sources.arm_counts import cluster_tables_by
@@ -362,7 +362,8 @@ def _extra_sums(
     out = _ExtraSums()
     if covariates:
         check_cuped_options(covariates, missing_covariates, "two-sided", 0.95)
-        out.covariates = CovariateSums.compute(data, score, keys, list(covariates), missing=missing_covariates)
+        out.covariates = CovariateSums.compute(data, score, keys, list(covariates), missing=missing_covariates,
+                                               cells=cells)
     if weights is not None:
         sums = weighted_category_sums(data, score, weights, keys)
         for row in sums.to_dict("records"):
