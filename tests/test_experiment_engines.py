@@ -327,11 +327,15 @@ def test_spark_table_parameter_reads_a_parquet_path(spark, tmp_path):
     path = tmp_path / "experiment.parquet"
     FRAME.to_parquet(path)
     table = ex.load_experiment_table("", spark_table=f"parquet.`{path}`", score="score", group="arm",
-                                     columns=["invited", "responded"])
+                                     columns=["invited", "responded", "region", "prior_score"])
     assert table.engine == "pyspark"
     _same(ex.data_check(FRAME, score="score", group="arm", invited="invited", responded="responded").to_dict()
           | {"file": table.source, "rows_read": len(FRAME)},
           ex.data_check(table, score="score", group="arm", invited="invited", responded="responded").to_dict())
+    # the score Spark sees is the normalised one (a whole number or null): the same effects as pandas
+    options = {"by": "region", "covariates": ["prior_score"], "missing_covariates": "indicator"}
+    _same(ex.effect_records(nps.compare_many(FRAME, score="score", group="arm", control="control", **options)),
+          ex.effect_records(nps.compare_many(table, score="score", group="arm", control="control", **options)))
 
 
 # ----------------------------------------------------------------------------- notebook
