@@ -321,6 +321,10 @@ def test_engine_table_quarantines_and_subsets_like_pandas(tmp_path):
     arms = ex.arms_of(big, "arm", "control")
     _same(_records(ex.arm_table(small, score="score", group="arm", arms=arms)),
           _records(ex.arm_table(big, score="score", group="arm", arms=arms)))
+    frame.loc[7, "respondent_id"] = frame.loc[8, "respondent_id"]
+    frame.to_csv(path, index=False)
+    with pytest.raises(NPSInputError, match="1 repeated respondent id"):
+        ex.load_experiment_table(str(path), engine="duckdb", id_column="respondent_id", **common)
 
 
 def test_spark_table_parameter_reads_a_parquet_path(spark, tmp_path):

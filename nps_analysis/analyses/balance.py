@@ -193,9 +193,9 @@ def _engine_experiment(table: Table, *, score: str, subset: Mapping[str, Any] | 
             pd.DataFrame(examples, columns=["row", score]).assign(
                 reason=f"invalid score (the first {len(examples)} of {invalid})").to_csv(qpath, index=False)
             quarantine_file = str(qpath)
-        logger_note = describe_invalid(examples)
+        examples_text = describe_invalid(examples)
     else:
-        logger_note = ""
+        examples_text = ""
     if id_column:
         ids = _scalar(frame.select(nw.len().alias("n"), nw.col(id_column).n_unique().alias("u")).select(
             (nw.col("n") - nw.col("u")).alias("d")))
@@ -213,7 +213,7 @@ def _engine_experiment(table: Table, *, score: str, subset: Mapping[str, Any] | 
     report = LoadReport(file=table.source, format=table.engine, rows_read=rows_read, rows_kept=before,
                         missing_scores=missing, quarantined=invalid, quarantine_file=quarantine_file,
                         reasons={f"invalid {score!r}: not a whole number 0-10": invalid} if invalid else {}, responses=before - missing,
-                        warnings=[f"invalid scores left out: {logger_note}"] if invalid else [])
+                        warnings=[f"invalid scores left out: {examples_text}"] if invalid else [])
     native_frame = frame.to_native()
     return ExperimentTable(native_frame, table.engine, table.source, tuple(frame.collect_schema().names()),
                            load_report=report, subset=dict(subset or {}), rows_before_subset=before,
@@ -413,14 +413,18 @@ def load_info(frame: Any) -> tuple[Any, dict[str, Any], int]:
     report = getattr(frame, "load_report", None)
     rows = getattr(frame, "rows_analysed", None)
     if rows is None:
-        nw = __import__("narwhals")
-        table = nw.from_native(data)
-        rows = int(_scalar(table.select(nw.len())))
+        from ..sources.engines import narwhals_module
+
+        nw = narwhals_module()
+        rows = int(_scalar(nw.from_native(data).select(nw.len())))
     return report, dict(getattr(frame, "subset", {}) or {}), int(rows)
 
 
 def _scalar(frame: Any) -> Any:
-    nw = __import__("narwhals")
+    """The single value of a one-row, one-column narwhals query."""
+    from ..sources.engines import narwhals_module
+
+    nw = narwhals_module()
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect(backend="pyarrow")
     return frame.to_pandas().iloc[0, 0]
