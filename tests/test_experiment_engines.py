@@ -266,6 +266,41 @@ def test_moments_give_the_exact_estimate_and_the_arm_residual_variance():
     assert float(fit_m.se) == pytest.approx(math.sqrt((bread @ meat @ bread)[1, 1]), rel=1e-10)
 
 
+def test_arm_residual_interval_covers_like_hc2():
+    """Small version of benchmarks/cuped_moments.py: unequal arms, a noisier treatment arm."""
+    from scipy.stats import norm
+    from scipy.stats import t as student_t
+
+    from nps_analysis.stats import ancova
+
+    rng = np.random.default_rng(7)
+    reps, n_t, n_c = 400, 60, 180
+    treated = np.arange(n_t + n_c) < n_t
+    x = rng.standard_normal((reps, n_t + n_c, 2))
+    latent = x @ np.array([0.8, 0.5]) + np.where(treated, 1.6, 1.0) * rng.standard_normal((reps, n_t + n_c))
+    latent += np.where(treated, 0.3, 0.0)
+    cuts = (norm.ppf(0.25), norm.ppf(0.55))
+    y = np.where(latent < cuts[0], -1.0, np.where(latent < cuts[1], 0.0, 1.0))
+    z = rng.standard_normal((1_000_000, 2)) @ np.array([0.8, 0.5])
+    truth = sum(sign * np.mean(norm.sf((cuts[1] - z - shift) / sd) - norm.cdf((cuts[0] - z - shift) / sd))
+                for sign, shift, sd in ((1, 0.3, 1.6), (-1, 0.0, 1.0)))
+    rows = ancova.adjusted_effect(y, x, treated)
+    q = float(student_t.isf(0.025, rows.df))
+    covered, ratio = [], []
+    for r in range(reps):
+        arms = []
+        for arm in (treated, ~treated):
+            ya, xa = y[r, arm], x[r, arm]
+            arms.append({"n": int(arm.sum()), "sy": ya.sum(), "syy": (ya * ya).sum(), "sx": xa.sum(axis=0),
+                         "sxy": ya @ xa, "sxx": xa.T @ xa})
+        fit = effect_from_moments(arms)
+        assert float(fit.estimate) == pytest.approx(float(rows.estimate[r]), abs=1e-12)
+        covered.append(abs(float(fit.estimate) - truth) <= q * float(fit.se))
+        ratio.append(float(fit.se) / float(rows.se[r]))
+    assert abs(np.mean(covered) - 0.95) < 4 * math.sqrt(0.95 * 0.05 / reps)
+    assert 0.97 < np.mean(ratio) < 1.03
+
+
 def test_missing_covariate_policies_from_moments():
     frame, _, _ = _rows(continuous=True)
     frame.loc[::9, "x"] = np.nan
