@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nps_analysis as nps
 from nps_analysis import datasets
@@ -173,6 +175,25 @@ def test_compare_many_on_aggregates_equals_the_row_comparisons():
         a, b = r.covariate_adjustment, rows.covariate_adjustment
         for name in ("difference", "se", "ci_lower", "ci_upper", "pvalue", "variance_reduction"):
             assert getattr(a, name) == pytest.approx(getattr(b, name), rel=1e-10, abs=1e-10)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scores=st.lists(st.one_of(st.none(), st.integers(0, 10)), min_size=4, max_size=60),
+    arms=st.lists(st.sampled_from(["c", "t1", "t2"]), min_size=60, max_size=60),
+    regions=st.lists(st.sampled_from(["n", "s"]), min_size=60, max_size=60),
+)
+def test_compare_many_on_duckdb_equals_pandas_on_any_small_table(scores, arms, regions):
+    frame = pd.DataFrame({"score": pd.array(scores, dtype="Int64"), "arm": arms[:len(scores)],
+                          "region": regions[:len(scores)]})
+    if "c" not in set(frame["arm"]) or frame["arm"].nunique() < 2:
+        return
+    rel = test_engines.duckdb.connect().from_arrow(test_engines.pa.Table.from_pandas(frame, preserve_index=False))
+    for by in (None, "region"):
+        want = nps.compare_many(frame, score="score", group="arm", control="c", by=by, min_n=1)
+        got = nps.compare_many(rel, score="score", group="arm", control="c", by=by, min_n=1)
+        assert got.family == want.family
+        _same(_records(want.to_frame()), _records(got.to_frame()))
 
 
 # ----------------------------------------------------------------------------- row tests
