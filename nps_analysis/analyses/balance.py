@@ -96,6 +96,10 @@ class ExperimentTable(Table):
     rows_before_subset: int | None = None
     rows_analysed: int | None = None
 
+    def rows(self) -> int:
+        """The rows analysed (counted while loading: no second COUNT(*) in the engine)."""
+        return self.rows_analysed if self.rows_analysed is not None else super().rows()
+
 
 def load_experiment_table(
     data_path: str | os.PathLike[str] | None,
