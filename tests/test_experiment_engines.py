@@ -440,3 +440,28 @@ def test_experiment_notebook_on_duckdb_gives_the_pandas_numbers(tmp_path, extra)
         _same(_numbers(want[key]), _numbers(got[key]), key)
     if "covariate_columns" in extra:
         assert got["effects"][0]["cuped"]["variance"] == "HC2"  # the prior answer takes 11 values: exact patterns
+
+
+@pytest.mark.notebook
+def test_experiment_notebook_on_a_spark_table_gives_the_pandas_numbers(tmp_path):
+    """``spark_table`` in the notebook: the kernel reads a Parquet path table with Spark local."""
+    import os
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("PySpark needs Java 17+")
+    frame = datasets.experiment_data(600, seed=5)
+    path = tmp_path / "experiment.parquet"
+    frame.to_parquet(path)
+    params = {"invited_column": "invited", "responded_column": "responded", "segment_columns": ["region"],
+              "covariate_columns": ["prior_score"]}
+    results = {}
+    for name, source in (("pandas", {"data_path": str(path), "engine": "pandas"}),
+                         ("spark", {"spark_table": f"parquet.`{path}`"})):
+        run = nps.run_notebook(NOTEBOOK, {**params, **source}, output_dir=tmp_path / name)
+        saved = json.loads((run.run_dir / "results.json").read_text())
+        assert saved["status"] == "ok", saved.get("error")
+        results[name] = saved
+    for key in ("data_check", "srm", "response_rates", "arms", "effects", "segments", "power", "conclusion"):
+        _same(_numbers(results["pandas"][key]), _numbers(results["spark"][key]), key)
