@@ -149,7 +149,7 @@ from .stats.power import (
     sample_size,
 )
 from .stats.ranks import CliffsDelta, brunner_munzel_permutation, cliffs_delta
-from .stats.rowtests import row_level_tests
+from .stats.rowtests import row_level_tests, row_level_tests_from_table
 from .stats.scoring import (
     CSATResult,
     NPSCounts,
@@ -320,6 +320,7 @@ __all__ = [
     "margin_of_error",
     "minimum_detectable_effect",
     "row_level_tests",
+    "row_level_tests_from_table",
     "sample_size",
     "CATEGORIES",
     "CSATResult",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError, describe_rows
 from ..sources.results import ResultMixin
+from ..sources.tables import Table
 from .formatting import flag_box, interval_text, p_text
 
 #: Interval methods that exist both for one NPS and for a difference (the notebook's ``ci_method``).
@@ -84,6 +85,145 @@ def load_experiment(
     return frame
 
 
+@dataclass(frozen=True)
+class ExperimentTable(Table):
+    """The experiment's rows where they live (a :class:`~nps_analysis.sources.tables.Table`) with
+    what reading them did: the load report (rows read, set aside and why), the ``subset`` kept,
+    and the rows analysed. :func:`data_check` reads these."""
+
+    load_report: Any = None
+    subset: dict[str, Any] = field(default_factory=dict)
+    rows_before_subset: int | None = None
+    rows_analysed: int | None = None
+
+    def rows(self) -> int:
+        """The rows analysed (counted while loading: no second COUNT(*) in the engine)."""
+        return self.rows_analysed if self.rows_analysed is not None else super().rows()
+
+
+def load_experiment_table(
+    data_path: str | os.PathLike[str] | None,
+    *,
+    score: str,
+    group: str,
+    columns: Sequence[str] = (),
+    subset: Mapping[str, Any] | None = None,
+    quarantine_dir: str | os.PathLike[str] | None = None,
+    database: str | os.PathLike[str] | None = None,
+    query: str | None = None,
+    spark_table: str | None = None,
+    engine: str = "auto",
+    id_column: str | None = None,
+    **load_options: Any,
+) -> ExperimentTable:
+    """The experiment's table where it lives: :func:`load_experiment` (pandas) for small files,
+    else a DuckDB relation (big files, database tables, queries) or a Spark DataFrame
+    (``spark_table``: a catalog name or ``parquet.`/path```, read by the active SparkSession);
+    ``engine`` as in :func:`nps_analysis.sources.tables.open_table`.
+
+    On an engine nothing is read but aggregates: invalid scores are counted and left out by a
+    filter (their number and the first few values go to the load report and, with
+    ``quarantine_dir``, to ``quarantine.csv``), the score becomes a whole number or null, and
+    ``subset`` becomes a filter (values compared as text). A repeated ``id_column`` value raises
+    (deduplicate in the query: the engine path does not set rows aside).
+    """
+    from ..sources.tables import open_table
+
+    if engine == "pandas" or (not spark_table and engine == "auto" and _small(data_path, database, query)):
+        frame = load_experiment(data_path, score=score, group=group, columns=columns, subset=subset,
+                                quarantine_dir=quarantine_dir, database=database, query=query, id_column=id_column,
+                                **load_options)
+        from ..sources.load import load_report
+
+        report = load_report(frame)
+        return ExperimentTable(frame, "pandas", str(getattr(report, "file", data_path) or data_path), tuple(map(str, frame.columns)),
+                               load_report=report, subset=dict(subset or {}),
+                               rows_before_subset=frame.attrs.get("rows_before_subset"), rows_analysed=len(frame))
+    needed = list(dict.fromkeys([group, *[c for c in columns if c], *(subset or {}), *([id_column] if id_column else [])]))
+    table = open_table(data_path or None, database=database or None, query=query or None,
+                       spark_table=spark_table or None, engine="duckdb" if engine == "auto" else engine,  # type: ignore[arg-type]
+                       score=score, columns=needed)
+    return _engine_experiment(table, score=score, subset=subset, quarantine_dir=quarantine_dir, id_column=id_column)
+
+
+def _small(data_path: Any, database: Any, query: Any) -> bool:
+    """True when ``open_table``'s automatic choice would read the file with pandas."""
+    from ..sources.bigfile import file_format, is_large_file
+
+    if query or not data_path:
+        return not query
+    if database and not Path(str(data_path)).exists():
+        return False
+    try:
+        return not (is_large_file(data_path) or (any(ch in str(data_path) for ch in "*?[")
+                                                  and file_format(str(data_path)) in ("csv", "parquet")))
+    except NPSInputError:
+        return True
+
+
+def _engine_experiment(table: Table, *, score: str, subset: Mapping[str, Any] | None,
+                       quarantine_dir: Any, id_column: str | None) -> ExperimentTable:
+    """Quarantine, score normalisation and ``subset`` as engine filters; counts from three small queries."""
+    from ..sources.engines import (
+        INVALID_LEVEL,
+        LEVEL_COLUMN,
+        describe_invalid,
+        invalid_examples,
+        level_counts,
+        level_expr,
+        narwhals_module,
+    )
+    from ..sources.load import LoadReport
+    from ..sources.missing import missing_markers
+
+    nw = narwhals_module()
+    markers = missing_markers(None) if table.engine == "duckdb" else ("",)
+    levels = level_counts(table.data, score, markers=markers)
+    rows_read = int(levels["count"].sum())
+    invalid = int(levels.loc[levels["level"] == INVALID_LEVEL, "count"].sum())
+    frame = nw.from_native(table.data)
+    level = level_expr(score, frame.collect_schema()[score], markers)
+    lvl = nw.col(LEVEL_COLUMN)
+    # Invalid answers left out and every answer a whole number (or null): downstream aggregates see clean scores.
+    frame = (frame.with_columns(level).filter(lvl != INVALID_LEVEL)
+             .with_columns(nw.when(lvl >= 0).then(lvl).otherwise(nw.lit(None)).cast(nw.Int64).alias(score))
+             .drop(LEVEL_COLUMN))
+    quarantine_file = None
+    if invalid:
+        examples = invalid_examples(table.data, score, markers=markers)
+        if quarantine_dir:
+            qpath = Path(quarantine_dir) / "quarantine.csv"
+            qpath.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(examples, columns=["row", score]).assign(
+                reason=f"invalid score (the first {len(examples)} of {invalid})").to_csv(qpath, index=False)
+            quarantine_file = str(qpath)
+        examples_text = describe_invalid(examples)
+    else:
+        examples_text = ""
+    if id_column:
+        ids = _scalar(frame.select(nw.len().alias("n"), nw.col(id_column).n_unique().alias("u")).select(
+            (nw.col("n") - nw.col("u")).alias("d")))
+        if int(ids):
+            raise NPSInputError(
+                f"{int(ids)} repeated respondent id(s) in {id_column!r}: deduplicate in the query or the "
+                "table (the engine path does not set rows aside)", column=id_column, count=int(ids))
+    before = rows_read - invalid
+    for column, value in (subset or {}).items():
+        frame = frame.filter(nw.col(column).cast(nw.String) == str(value))
+    rows = int(_scalar(frame.select(nw.len()))) if subset else before
+    if subset and rows == 0:
+        raise NPSInputError(f"no rows left after keeping {dict(subset)}", file=table.source)
+    missing = int(levels.loc[levels["level"] < 0, "count"].sum()) - invalid
+    report = LoadReport(file=table.source, format=table.engine, rows_read=rows_read, rows_kept=before,
+                        missing_scores=missing, quarantined=invalid, quarantine_file=quarantine_file,
+                        reasons={f"invalid {score!r}: not a whole number 0-10": invalid} if invalid else {}, responses=before - missing,
+                        warnings=[f"invalid scores left out: {examples_text}"] if invalid else [])
+    native_frame = frame.to_native()
+    return ExperimentTable(native_frame, table.engine, table.source, tuple(frame.collect_schema().names()),
+                           load_report=report, subset=dict(subset or {}), rows_before_subset=before,
+                           rows_analysed=rows)
+
+
 def check_options(*, ci_method: str, confidence_level: float, control: Any, treatments: Sequence[Any]) -> None:
     """Reject notebook options that cannot work, before any computation."""
     if ci_method not in EXPERIMENT_METHODS:
@@ -94,9 +234,14 @@ def check_options(*, ci_method: str, confidence_level: float, control: Any, trea
         raise ValueError(f"the control {control!r} cannot also be a treatment")
 
 
-def arms_of(frame: pd.DataFrame, group: str, control: Any, treatments: Sequence[Any] = ()) -> list[Any]:
-    """Control first, then the treatments (default: every other label in ``group``, sorted)."""
-    present = [v for v in pd.unique(frame[group].dropna())]
+def arms_of(frame: Any, group: str, control: Any, treatments: Sequence[Any] = ()) -> list[Any]:
+    """Control first, then the treatments (default: every other label in ``group``, sorted).
+
+    ``frame``: a pandas frame, a ``Table`` or an engine table (the labels are a DISTINCT query).
+    """
+    from ..sources.arm_counts import distinct_values
+
+    present = [v.item() if isinstance(v, np.generic) else v for v in distinct_values(frame, group)]
     if control not in present:
         raise NPSInputError(
             f"control {control!r} is not a value of the column; the values are {sorted(map(str, present))}",
@@ -179,37 +324,114 @@ class DataCheck(ResultMixin):
         return self.table_html(self.to_frame(), headers={"item": "", "value": ""}, kind_hints={"value": "text"})
 
 
+def arm_flags(
+    frame: Any, *, score: str | None, group: str, invited: str | None = None, responded: str | None = None,
+) -> pd.DataFrame:
+    """Rows per arm and yes/no state: ``arm`` (text), ``invited``, ``responded``, ``answered`` (bools), ``count``.
+
+    One GROUP BY (arm, invited, responded, answer level) in the engine
+    (:func:`nps_analysis.sources.arm_counts.flag_levels`); the yes/no values are read on that small
+    table (:func:`as_flags`). Without ``invited`` every row counts as invited; without
+    ``responded``, a row responded when it holds a 0-10 answer. Rows without an arm are left out.
+    The data check, the sample-ratio test and the response rates all read this table.
+    """
+    from ..sources.arm_counts import flag_levels, native
+
+    data = native(frame)
+    if isinstance(data, pd.DataFrame):
+        # pandas rows: the yes/no check names the bad rows, as before
+        for column in (invited, responded):
+            if column:
+                as_flags(data[column], column=column)
+    table = flag_levels(frame, score, group, invited=invited, responded=responded)
+    table = table[table["group"].notna()]
+    answered = table["level"].to_numpy() >= 0
+    out = pd.DataFrame({
+        "arm": [str(v.item() if isinstance(v, np.generic) else v) for v in table["group"]],
+        "invited": _flags_of(table["invited"], invited),
+        "responded": _flags_of(table["responded"], responded) if responded else answered,
+        "answered": answered,
+        "count": table["count"].to_numpy(dtype=np.int64),
+    })
+    return out.groupby(["arm", "invited", "responded", "answered"], as_index=False, sort=True)["count"].sum()
+
+
+def _flags_of(values: pd.Series, column: str | None) -> np.ndarray:
+    if not column:
+        return np.ones(len(values), dtype=bool)
+    try:
+        return as_flags(values.reset_index(drop=True), column=column)
+    except NPSInputError:
+        bad = sorted({str(v) for v in values if str(v).strip().lower() not in
+                      {"true", "1", "1.0", "yes", "y", "false", "0", "0.0", "no", "n"}})
+        raise NPSInputError(f"value(s) {bad[:5]} are not yes/no (true/false, 1/0)", column=column) from None
+
+
 def data_check(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
     invited: str | None = None,
     responded: str | None = None,
+    flags: pd.DataFrame | None = None,
 ) -> DataCheck:
-    """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached)."""
-    from ..sources.load import load_report
+    """Summarise the rows behind the analysis (uses the load report :func:`load_experiment` attached).
 
-    report = load_report(frame)
-    answered = frame[score].notna().to_numpy()
-    labels = frame[group].astype(str)
-    rows_per_arm = labels.value_counts().sort_index()
-    answers_per_arm = labels[answered].value_counts().reindex(rows_per_arm.index, fill_value=0)
+    ``frame``: a pandas frame, a ``Table`` or an engine table; the counts come from
+    :func:`arm_flags` (one GROUP BY), or from ``flags`` when given (the same table reused by the
+    sample-ratio check and the response rates).
+    """
+    if flags is None:
+        flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
+    report, subset, rows = load_info(frame)
+    count = flags["count"]
+    answered = flags["answered"]
+    rows_per_arm = count.groupby(flags["arm"]).sum().sort_index()
+    answers_per_arm = count[answered].groupby(flags["arm"][answered]).sum().reindex(rows_per_arm.index, fill_value=0)
     return DataCheck(
         file=str(getattr(report, "file", "(data frame)")),
-        rows_read=int(getattr(report, "rows_read", len(frame))),
+        rows_read=int(getattr(report, "rows_read", rows)),
         quarantined=int(getattr(report, "quarantined", 0)),
         quarantine_reasons=dict(getattr(report, "reasons", {}) or {}),
         quarantine_file=getattr(report, "quarantine_file", None),
-        subset=dict(frame.attrs.get("subset", {})),
-        rows_analysed=len(frame),
-        invited=int(as_flags(frame[invited], column=invited).sum()) if invited else None,
-        responded=int(as_flags(frame[responded], column=responded).sum()) if responded else None,
-        answers=int(answered.sum()),
-        missing_answers=int((~answered).sum()),
+        subset=subset,
+        rows_analysed=rows,
+        invited=int(count[flags["invited"]].sum()) if invited else None,
+        responded=int(count[flags["responded"]].sum()) if responded else None,
+        answers=int(count[answered].sum()),
+        missing_answers=int(count[~answered].sum()),
         rows_per_arm={k: int(v) for k, v in rows_per_arm.items()},
         answers_per_arm={k: int(v) for k, v in answers_per_arm.items()},
     )
+
+
+def load_info(frame: Any) -> tuple[Any, dict[str, Any], int]:
+    """``(load report or None, subset, rows)`` of what :func:`load_experiment` returned (or any frame/table)."""
+    from ..sources.arm_counts import native
+    from ..sources.load import load_report
+
+    data = native(frame)
+    if isinstance(data, pd.DataFrame):
+        return load_report(data), dict(data.attrs.get("subset", {})), len(data)
+    report = getattr(frame, "load_report", None)
+    rows = getattr(frame, "rows_analysed", None)
+    if rows is None:
+        from ..sources.engines import narwhals_module
+
+        nw = narwhals_module()
+        rows = int(_scalar(nw.from_native(data).select(nw.len())))
+    return report, dict(getattr(frame, "subset", {}) or {}), int(rows)
+
+
+def _scalar(frame: Any) -> Any:
+    """The single value of a one-row, one-column narwhals query."""
+    from ..sources.engines import narwhals_module
+
+    nw = narwhals_module()
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect(backend="pyarrow")
+    return frame.to_pandas().iloc[0, 0]
 
 
 @dataclass(frozen=True)
@@ -264,13 +486,15 @@ class SampleRatioResult(ResultMixin):
 
 
 def sample_ratio_mismatch(
-    frame: pd.DataFrame,
+    frame: Any,
     group: str,
     *,
+    score: str | None = None,
     arms: Sequence[Any] | None = None,
     expected_allocation: Mapping[str, float] | None = None,
     invited: str | None = None,
     alpha: float = SRM_ALPHA,
+    flags: pd.DataFrame | None = None,
 ) -> SampleRatioResult:
     """Chi-square goodness-of-fit test of the arm sizes against the planned allocation.
 
@@ -286,14 +510,16 @@ def sample_ratio_mismatch(
         expected_allocation: arm -> planned weight (normalised; default equal). An arm with weight
             that has no rows counts 0; a present arm missing from the allocation is an error.
         alpha: threshold for the ``mismatch`` flag (default 0.001).
+        score: not needed (arm sizes count rows); accepted for symmetry with :func:`data_check`.
+        flags: the :func:`arm_flags` table of the same ``group`` and ``invited`` (reused instead of
+            a GROUP BY of its own).
     """
-    rows = frame
-    unit = "all rows"
-    if invited:
-        rows = frame.loc[as_flags(frame[invited], column=invited)]
-        unit = "invited customers"
-    labels = rows[group].dropna().astype(str)
-    present = sorted(pd.unique(labels))
+    if flags is None:
+        flags = arm_flags(frame, score=None, group=group, invited=invited)
+    unit = "invited customers" if invited else "all rows"
+    flags = flags[flags["invited"]]
+    counts_by_label = flags.groupby("arm")["count"].sum()
+    present = sorted(counts_by_label.index[counts_by_label > 0])
     weights = {str(k): float(v) for k, v in (expected_allocation or {}).items()}
     if arms is None:
         arm_list = list(dict.fromkeys([*weights, *present])) if weights else present
@@ -304,7 +530,6 @@ def sample_ratio_mismatch(
         raise NPSInputError(
             f"arm(s) {unknown} have rows but no planned share in expected_allocation {weights}", column=group
         )
-    counts_by_label = labels.value_counts()
     observed = {a: int(counts_by_label.get(a, 0)) for a in arm_list}
     return srm_from_counts(observed, expected_allocation=weights or None, alpha=alpha, unit=unit)
 
@@ -418,7 +643,7 @@ class ResponseRates(ResultMixin):
 
 
 def response_rates(
-    frame: pd.DataFrame,
+    frame: Any,
     group: str,
     *,
     score: str,
@@ -427,6 +652,7 @@ def response_rates(
     responded: str | None = None,
     confidence_level: float = 0.95,
     alpha: float = 0.05,
+    flags: pd.DataFrame | None = None,
 ) -> ResponseRates:
     """Response rate per arm and Pearson's chi-square test of homogeneity on the arm x responded
     table (no continuity correction), with Wilson (1927) intervals per arm.
@@ -434,17 +660,18 @@ def response_rates(
     Args:
         invited: yes/no column of customers asked to answer (default: every row was invited).
         responded: yes/no column of customers who answered (default: a valid 0-10 score).
+        flags: the :func:`arm_flags` table of the same columns (reused instead of a GROUP BY).
     """
     from scipy.stats import chi2_contingency
 
     from ..stats.scoring import wilson_interval
 
-    base = as_flags(frame[invited], column=invited) if invited else np.ones(len(frame), dtype=bool)
-    answered = as_flags(frame[responded], column=responded) if responded else frame[score].notna().to_numpy()
-    labels = frame[group].astype(str).to_numpy()
-    arm_list = [str(a) for a in (arms if arms is not None else sorted(pd.unique(labels)))]
-    n_inv = np.array([int((base & (labels == a)).sum()) for a in arm_list])
-    n_resp = np.array([int((base & answered & (labels == a)).sum()) for a in arm_list])
+    if flags is None:
+        flags = arm_flags(frame, score=score, group=group, invited=invited, responded=responded)
+    arm_list = [str(a) for a in (arms if arms is not None else sorted(flags["arm"].unique()))]
+    base = flags[flags["invited"]]
+    n_inv = base.groupby("arm")["count"].sum().reindex(arm_list, fill_value=0).to_numpy(dtype=np.int64)
+    n_resp = base[base["responded"]].groupby("arm")["count"].sum().reindex(arm_list, fill_value=0).to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n_inv > 0, n_resp / np.maximum(n_inv, 1), np.nan)
     intervals = [wilson_interval(r, n, confidence_level) for r, n in zip(n_resp, n_inv, strict=True)]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..sources.results import jsonable
@@ -19,13 +20,16 @@ from .balance import (  # the experiment notebook's data-check steps, one name s
     EXPERIMENT_METHODS,
     SRM_ALPHA,
     DataCheck,
+    ExperimentTable,
     ResponseRates,
     SampleRatioResult,
+    arm_flags,
     arms_of,
     as_flags,
     check_options,
     data_check,
     load_experiment,
+    load_experiment_table,
     response_rates,
     sample_ratio_mismatch,
     srm_from_counts,
@@ -53,27 +57,49 @@ from .primary import primary_sentences
 # --------------------------------------------------------------------------------- NPS per arm
 
 
+def arm_levels(frame: Any, *, score: str, group: str, arms: Sequence[Any] | None = None) -> pd.DataFrame:
+    """The 11-level answer table per arm: ``group`` (text), then columns ``0`` .. ``10``
+    (``attrs["missing"]``: rows without an answer). One GROUP BY where the data lives (pandas, a
+    ``Table`` or an engine table); NPS per arm, the score chart and the rank tests read it."""
+    from ..sources.arm_counts import answer_levels, level_matrix
+
+    cells, bins, missing = level_matrix(answer_levels(frame, score, [group]), [group])
+    labels = [None if pd.isna(v) else str(v.item() if hasattr(v, "item") else v) for v in cells[group]]
+    out = pd.DataFrame(bins, columns=list(range(11)))
+    out.insert(0, "group", labels)
+    out = out[out["group"].notna()].groupby("group", sort=True).sum()
+    if arms is not None:
+        out = out.reindex([str(a) for a in arms], fill_value=0)
+    out = out.reset_index()
+    out.attrs["missing"] = int(missing.sum())
+    return out
+
+
 def arm_table(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
     arms: Sequence[Any],
     method: str = "adjusted-wald",
     confidence_level: float = 0.95,
+    levels: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """NPS per arm with its interval: ``group, n, detractors, passives, promoters, nps, ci_lower,
-    ci_upper`` (one row per arm, in the order of ``arms``; counts from the 0-10 answers)."""
-    from ..stats.intervals import nps_interval
-    from ..stats.scoring import NPSCounts, counts
+    ci_upper`` (one row per arm, in the order of ``arms``; counts from the 0-10 answers).
 
-    table = counts(frame, score, by=[group])
-    by_label = {str(row[group]): row for row in table.to_dict("records")}
+    ``frame``: a pandas frame, a ``Table`` or an engine table; or pass ``levels`` (the
+    :func:`arm_levels` table) to reuse one GROUP BY."""
+    from ..stats.intervals import nps_interval
+    from ..stats.scoring import NPSCounts
+
+    table = levels if levels is not None else arm_levels(frame, score=score, group=group, arms=arms)
+    by_label = {str(row["group"]): row for row in table.to_dict("records")}
     rows = []
     for arm in arms:
         row = by_label.get(str(arm))
-        c = NPSCounts(0, 0, 0) if row is None else NPSCounts(
-            int(row["detractors"]), int(row["passives"]), int(row["promoters"])
+        c = NPSCounts(0, 0, 0) if row is None else NPSCounts.from_distribution(
+            np.array([int(row[level]) for level in range(11)])
         )
         if c.n:
             ci = nps_interval(c, method=method, confidence_level=confidence_level)  # type: ignore[arg-type]
@@ -154,6 +180,7 @@ def effect_records(many: Any) -> list[dict[str, Any]]:
                 "variance_reduction": a.variance_reduction,
                 "rows_dropped": a.rows_dropped,
                 "estimator": a.estimator,
+                "variance": a.variance,
                 "population": a.population,
             }
         out.append(jsonable(rec))
@@ -215,13 +242,15 @@ def cuped_table(many: Any) -> pd.DataFrame | Note:
                 "answers described": "all" if not a.rows_dropped else f"only those with every covariate ({a.rows_dropped} left out)",
             }
         )
+        if a.variance != "HC2":  # a big table adjusted from moments says which variance it used
+            rows[-1]["variance"] = "per-arm residual (from moments)"
     if not rows:
         return Note("No covariates were given (covariate_columns is empty): no regression adjustment.")
     return pd.DataFrame(rows).set_index("treatment")
 
 
 def segment_effects(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
@@ -532,9 +561,11 @@ __all__ = [
     "EXPERIMENT_METHODS",
     "SRM_ALPHA",
     "DataCheck",
+    "ExperimentTable",
     "Note",
     "ResponseRates",
     "SampleRatioResult",
+    "arm_levels",
     "arm_table",
     "arms_of",
     "as_flags",
@@ -546,6 +577,8 @@ __all__ = [
     "effects_table",
     "headline",
     "load_experiment",
+    "load_experiment_table",
+    "arm_flags",
     "power_table",
     "pretty",
     "records",

@@ -38,7 +38,7 @@ from .intervals import (
     nps_interval,
     posterior_nps,
 )
-from .rowtests import RowTests, row_level_tests
+from .rowtests import RowTests, row_level_tests, row_level_tests_from_table
 from .scoring import NPSCounts
 
 CompareMethod = Literal["mover-score", "adjusted-wald", "wald", "bootstrap", "permutation", "bayes"]
@@ -381,7 +381,8 @@ def compare(
     ``alternative`` follows scipy: "greater" means H1: NPS_t > NPS_c; a one-sided alternative
     gives a one-sided interval whose open end is +200 or -200.
 
-    Inputs and what they allow:
+    Inputs and what they allow (also ``Table``s and engine tables: Polars, PyArrow, DuckDB, Spark,
+    compared through their aggregates with the same statistics as their rows in pandas):
         - ``NPSCounts`` (or ``{"detractors":, "passives":, "promoters":}``): count methods only;
           ``row_tests`` is None.
         - raw 0-10 scores (Series, array, list): also the row-level tests
@@ -429,6 +430,16 @@ def compare(
         raise ValueError(f"margin must be a finite number of points >= 0 (H0: difference <= -margin), got {margin!r}")
     if method in ("bootstrap", "permutation", "bayes") and (not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1):
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+    from ..sources.arm_counts import is_table
+
+    if is_table(treatment) or is_table(control):
+        return _compare_tables(
+            treatment, control, score=score, method=method, confidence_level=confidence_level,
+            alternative=alternative, margin=margin, covariates=covariates, missing_covariates=missing_covariates,
+            row_tests=row_tests, cluster=cluster, cluster_method=cluster_method,
+            options=dict(prior=prior, n_resamples=n_resamples, max_exact_states=max_exact_states,
+                         random_state=random_state),
+        )
     if cluster is not None:
         return _compare_by_cluster(
             treatment, control, cluster=cluster, score=score, confidence_level=confidence_level,
@@ -512,14 +523,85 @@ def compare(
     )
 
 
+def _compare_tables(
+    treatment: Any, control: Any, *, score: str, method: str, confidence_level: float, alternative: str,
+    margin: float | None, covariates: Sequence[str] | None, missing_covariates: str, row_tests: bool,
+    cluster: str | None, cluster_method: str, options: dict[str, Any],
+) -> CompareResult:
+    """``compare`` on two ``Table``s or engine tables: the same statistics from their aggregates
+    (the 11-level answer table of each, the covariate patterns or moments of both, the answers per
+    cluster), so the result equals ``compare`` on the same rows in pandas."""
+    from dataclasses import replace
+
+    from ..sources.arm_counts import answer_levels, cluster_tables_by, level_matrix
+    from ..sources.tables import native
+
+    t_data, c_data = native(treatment), native(control)
+    if cluster is not None:
+        if covariates is not None:
+            raise NPSInputError(
+                "covariates cannot be combined with cluster=: the CUPED variance treats answers as "
+                "independent; compare without covariates"
+            )
+        (t_table,), (c_table,) = (tuple(cluster_tables_by(d, score, [], cluster).values()) for d in (t_data, c_data))
+        shared = t_table.index.intersection(c_table.index)
+        if len(shared):
+            raise NPSInputError(
+                f"{len(shared)} cluster(s) appear in both arms (e.g. {list(shared[:5])}); in a "
+                "cluster-assigned pilot every customer of a cluster has the same arm", column=cluster,
+            )
+        return compare_cluster_counts(
+            t_table, c_table, confidence_level=confidence_level, alternative=alternative, margin=margin,
+            n_resamples=options["n_resamples"], random_state=options["random_state"],
+            cluster_method="permutation" if method == "permutation" else cluster_method,
+        )
+    bins = [level_matrix(answer_levels(d, score), [])[1][0] for d in (t_data, c_data)]
+    result = compare(NPSCounts.from_distribution(bins[0]), NPSCounts.from_distribution(bins[1]), method=method,
+                     confidence_level=confidence_level, alternative=alternative, margin=margin, **options)
+    changes: dict[str, Any] = {}
+    if row_tests:
+        changes["row_tests"] = row_level_tests_from_table(bins[0], bins[1], alternative=alternative,
+                                                          confidence_level=confidence_level)
+    if covariates is not None:
+        from .cuped_tables import CovariateSums
+
+        both = _stacked(t_data, c_data, [score, *covariates])
+        sums = CovariateSums.compute(both, score, [_ARM], list(covariates), missing=missing_covariates)
+        changes["covariate_adjustment"] = sums.cuped(("treatment",), ("control",), confidence_level=confidence_level,
+                                                     alternative=alternative)
+    return replace(result, **changes) if changes else result
+
+
+#: The arm column of two tables stacked for a covariate adjustment.
+_ARM = "_nps_arm_"
+
+
+def _stacked(treatment: Any, control: Any, columns: Sequence[str]) -> Any:
+    """The two tables' ``columns`` stacked, with an arm column (one engine: a pandas frame becomes one)."""
+    from ..sources.engines import narwhals_module
+
+    nw = narwhals_module()
+    frames = []
+    for data, arm in ((treatment, "treatment"), (control, "control")):
+        frame = nw.from_native(data)
+        if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
+            frame = frame.lazy()
+        frames.append(frame.select(*columns).with_columns(nw.lit(arm).alias(_ARM)))
+    try:
+        return nw.concat(frames, how="vertical").to_native()
+    except Exception as exc:  # different engines, or columns of different types
+        raise NPSInputError(
+            f"covariate adjustment needs the treatment and control rows in one engine with the same column "
+            f"types: {type(exc).__name__}: {exc}"
+        ) from None
+
+
 def _compare_by_cluster(
     treatment: Any, control: Any, *, cluster: str, score: str, confidence_level: float,
     alternative: str, margin: float | None, covariates: Sequence[str] | None, n_resamples: int,
     random_state: Any, cluster_method: str,
 ) -> CompareResult:
     """``compare(..., cluster=...)``: every number from per-cluster counts (stats/clusters.py)."""
-    from scipy.stats import t as t_dist
-
     if covariates is not None:
         raise NPSInputError(
             "covariates cannot be combined with cluster=: the CUPED variance treats answers as "
@@ -532,6 +614,23 @@ def _compare_by_cluster(
                 f"{score!r} and {cluster!r}"
             )
     tables = cluster_tables(treatment, control, score=score, cluster=cluster)
+    return compare_cluster_counts(
+        *tables, confidence_level=confidence_level, alternative=alternative, margin=margin,
+        n_resamples=n_resamples, random_state=random_state, cluster_method=cluster_method,
+    )
+
+
+def compare_cluster_counts(
+    treatment: pd.DataFrame, control: pd.DataFrame, *, confidence_level: float = 0.95,
+    alternative: str = "two-sided", margin: float | None = None, n_resamples: int = 10_000,
+    random_state: Any = 0, cluster_method: str = "auto",
+) -> CompareResult:
+    """``compare(..., cluster=...)`` from per-cluster counts of each arm (``detractors``,
+    ``passives``, ``promoters`` per cluster, sorted by cluster label, as
+    :func:`nps_analysis.stats.clusters.cluster_counts` or ``aggregates.cluster_counts`` give)."""
+    from scipy.stats import t as t_dist
+
+    tables = (treatment, control)
     r = compare_clusters(
         *tables, confidence_level=confidence_level, alternative=alternative, method=cluster_method,
         n_resamples=n_resamples, random_state=random_state,

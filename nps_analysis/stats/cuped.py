@@ -39,6 +39,9 @@ class CupedResult(ResultMixin):
     ``missing_covariates="drop"``, only those with every covariate (a different estimand when
     the change affects the others differently). ``theta``: the covariate slopes (common slopes
     for ANCOVA, the control arm's for Lin). ``df``: residual degrees of freedom of the t interval.
+    ``variance``: ``"HC2"`` (rows, or the exact per-pattern table) or ``"arm-residual"`` (from
+    per-arm moments on tables with too many distinct covariate values; see
+    :mod:`nps_analysis.stats.cuped_tables`).
     """
 
     difference: float
@@ -61,6 +64,7 @@ class CupedResult(ResultMixin):
     estimator: str = "lin"
     population: str = "all responding answers"
     df: int | None = None
+    variance: str = "HC2"
 
 
 def cuped(
@@ -233,12 +237,19 @@ def cuped_core(
     :func:`nps_analysis.stats.ancova.adjusted_effect` (Lin or ANCOVA by the small-sample rule,
     HC2 variance); interval and p-value from ``t(n - p)``.
     """
-    from scipy.stats import t as student_t
-
     from .ancova import adjusted_effect
 
     x = x.reshape(len(y), -1)
-    fit = adjusted_effect(y, x, is_t)
+    return cuped_fields(adjusted_effect(y, x, is_t), confidence_level, alternative)
+
+
+def cuped_fields(fit: Any, confidence_level: float, alternative: str) -> dict[str, Any]:
+    """Interval, p-value and the reported numbers (points) of an :class:`~nps_analysis.stats.ancova.AdjustedEffect`.
+
+    ``estimate +/- t_(df) se`` (one-sided: one bound at +/-200), ``t = estimate / se``.
+    """
+    from scipy.stats import t as student_t
+
     d_adj, se_adj = 100.0 * float(fit.estimate), 100.0 * float(fit.se)
     df = int(fit.df)
     level = confidence_level if alternative == "two-sided" else 2 * confidence_level - 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -13,11 +13,19 @@ import pandas as pd
 
 from ..sources.errors import NPSInputError
 from ..sources.results import ResultMixin
-from ..sources.scores import parse_scores
-from .compare import CompareMethod, CompareResult, check_compare_options, compare, flat_row
+from .compare import (
+    CompareMethod,
+    CompareResult,
+    check_compare_options,
+    compare,
+    compare_cluster_counts,
+    flat_row,
+)
+from .cuped import check_cuped_options
 from .difference import Alternative
 from .multiplicity import CORRECTIONS, adjust_pvalues, correction_method
-from .scoring import WeightedNPSCounts, weighted_counts
+from .rowtests import row_level_tests_from_table
+from .scoring import NPSCounts, WeightedNPSCounts
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ class CompareManyResult(ResultMixin):
 
 
 def compare_many(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
@@ -118,17 +126,31 @@ def compare_many(
 ) -> CompareManyResult:
     """Each treatment arm against one control, p-values adjusted for the family of comparisons.
 
-    Every comparison is :func:`compare` on that arm's and the control's rows (so the row-level
-    tests and, with ``covariates``, CUPED come along). The p-values of the whole family, every arm
-    times every segment with ``by``, are adjusted together with
-    ``statsmodels.stats.multitest.multipletests`` (``correction`` = any of its method names, e.g.
-    "holm" (Holm 1979, default), "bonferroni", "fdr_bh" (Benjamini & Hochberg 1995), or "none");
-    the result's ``family`` states what was corrected. Intervals are the per-comparison ones (not
-    simultaneous). CUPED p-values, when present, are adjusted as a parallel family.
+    Every comparison is :func:`compare` on that arm's and the control's aggregates, computed where
+    the data lives (a pandas frame, a ``Table``, or a Polars, PyArrow, DuckDB or Spark table), so
+    the result is the same for every engine by construction:
+
+    - the 11-level answer table per (segment, arm) (one GROUP BY,
+      :func:`nps_analysis.sources.arm_counts.answer_levels`): the count methods, and the
+      Mann-Whitney, proportional-odds and chi-square tests on each 2 x 11 table
+      (:func:`~nps_analysis.stats.rowtests.row_level_tests_from_table`);
+    - with ``covariates``: the per-(segment, arm) covariate patterns (exact HC2, as on rows) or,
+      with more than ``MAX_PATTERNS`` distinct covariate values, the per-arm moments
+      (``variance="arm-residual"``; :mod:`nps_analysis.stats.cuped_tables`);
+    - with ``cluster``: answers per (segment, arm, cluster);
+    - with ``weights``: weight sums per (segment, arm, category)
+      (:func:`nps_analysis.sources.aggregates.weighted_category_sums`).
+
+    The p-values of the whole family, every arm times every segment with ``by``, are adjusted
+    together with ``statsmodels.stats.multitest.multipletests`` (``correction`` = any of its
+    method names, e.g. "holm" (Holm 1979, default), "bonferroni", "fdr_bh" (Benjamini & Hochberg
+    1995), or "none"); the result's ``family`` states what was corrected. Intervals are the
+    per-comparison ones (not simultaneous). CUPED p-values, when present, are adjusted as a
+    parallel family.
 
     Args:
         frame: one row per respondent (rows with a missing score are not responses; rows with a
-            missing ``group`` are left out).
+            missing ``group`` are left out): a pandas frame, a ``Table`` or an engine table.
         score, group: column names; ``control`` is the control's label in ``group``.
         treatments: labels to compare (default: every other label, sorted).
         by: segment columns: the effect per segment. A segment where the treatment or control has
@@ -141,8 +163,13 @@ def compare_many(
         weights: a survey-weight column: each comparison is then :func:`compare` on the arms'
             weighted counts (:class:`~nps_analysis.stats.weighting.WeightedNPSCounts`, Kish
             effective sample sizes), so only count-based methods apply (no row tests, no CUPED).
-        **compare_options: passed to :func:`compare` (``margin``, ``n_resamples``, ...).
+        **compare_options: passed to :func:`compare` (``margin``, ``n_resamples``,
+            ``missing_covariates``, ...).
     """
+    from ..sources.arm_counts import answer_levels, columns_of, level_matrix
+    from ..sources.tables import native
+
+    frame = native(frame)  # a Table's pandas frame or engine table
     by_cols = [by] if isinstance(by, str) else list(by or [])
     if weights is not None and covariates:
         raise NPSInputError("weights and covariates cannot be combined: CUPED works on unweighted rows")
@@ -150,20 +177,23 @@ def compare_many(
         raise NPSInputError("weights and cluster cannot be combined yet: the cluster analysis counts every answer once")
     needed = [score, group, *by_cols, *(covariates or []), *([weights] if weights is not None else []),
               *([cluster] if cluster else [])]
-    absent = [col for col in needed if col not in frame.columns]
+    names = columns_of(frame)
+    absent = [col for col in needed if col not in names]
     if absent:
-        raise NPSInputError(
-            f"missing column(s) {absent}; the columns are {list(map(str, frame.columns))}",
-            file=file, column=absent[0],
-        )
+        raise NPSInputError(f"missing column(s) {absent}; the columns are {names}", file=file, column=absent[0])
     check_compare_options(method, confidence_level, alternative)
     corr = correction_method(correction)
     if not isinstance(min_n, (int, np.integer)) or min_n < 0:
         raise ValueError(f"min_n must be a non-negative integer, got {min_n!r}")
+    if cluster and covariates:
+        raise NPSInputError(
+            "covariates cannot be combined with cluster=: the CUPED variance treats answers as "
+            "independent; compare without covariates"
+        )
 
-    parsed = parse_scores(frame[score], column=score, file=file)
-    labels_present = frame[group].dropna()
-    labels = sorted(pd.unique(labels_present), key=lambda v: (str(type(v)), str(v)))
+    keys = [*by_cols, group]
+    levels = answer_levels(frame, score, keys, file=file)  # the one GROUP BY behind every count
+    labels = sorted({_key(v) for v in levels[group]} - {None}, key=lambda v: (str(type(v)), str(v)))
     if control not in labels:
         raise NPSInputError(
             f"control {control!r} is not a value of column {group!r}; the values are {labels}",
@@ -184,45 +214,55 @@ def compare_many(
     if not arms:
         raise NPSInputError(f"no treatment arm besides the control {control!r} in column {group!r}", file=file, column=group)
 
-    responded = frame.loc[parsed.valid_mask].copy()
-    responded[score] = parsed.values[parsed.valid_mask].astype(np.int64)
+    cells, bins, _ = level_matrix(levels, keys)
+    table = {tuple(_key(v) for v in key): bins[i] for i, key in enumerate(cells.itertuples(index=False, name=None))}
     if by_cols:
         # Segments come from every row (so a segment with no respondents still shows, n = 0).
-        grouped = frame.groupby(by_cols, dropna=False, sort=True, observed=True)
-        codes = grouped.ngroup().to_numpy()[parsed.valid_mask]
-        segments = []
-        for code, key in enumerate(grouped.size().index):
-            key = key if isinstance(key, tuple) else (key,)
-            seg = {col: _key(v) for col, v in zip(by_cols, key, strict=True)}
-            segments.append((seg, responded.loc[codes == code]))
+        seg_keys = list(dict.fromkeys(tuple(_key(v) for v in key) for key in cells[by_cols].itertuples(index=False, name=None)))
+        segments = [({col: v for col, v in zip(by_cols, key, strict=True)}, key) for key in seg_keys]
     else:
-        segments = [(None, responded)]
+        segments = [(None, ())]
 
     options = dict(compare_options)
-    options.update(method=method, confidence_level=confidence_level, alternative=alternative, row_tests=row_tests)
+    missing_covariates = options.pop("missing_covariates", "error")
+    cluster_method = options.pop("cluster_method", "auto")
+    options.update(method=method, confidence_level=confidence_level, alternative=alternative)
+    extra = _extra_sums(frame, score, keys, covariates=covariates, missing_covariates=missing_covariates,
+                        cluster=cluster, weights=weights, cells=len(cells))
+    empty = np.zeros(11, dtype=np.int64)
     pending: list[dict[str, Any]] = []
-    for seg, part in segments:
-        arm_col = part[group]
-        control_rows = part.loc[arm_col == control]
+    for seg, seg_key in segments:
+        c_bins = table.get((*seg_key, control), empty)
         for arm in arms:
-            treat_rows = part.loc[arm_col == arm]
-            nt, nc = len(treat_rows), len(control_rows)
+            t_bins = table.get((*seg_key, arm), empty)
+            nt, nc = int(t_bins.sum()), int(c_bins.sum())
             entry: dict[str, Any] = {"treatment": arm, "segment": seg, "nt": nt, "nc": nc, "result": None, "note": None}
+            t_key, c_key = (*seg_key, arm), (*seg_key, control)
             if nt == 0 or nc == 0:
                 entry["note"] = "no responses in " + ("treatment" if nt == 0 else "control") + ": not tested"
             elif cluster:
-                entry["result"] = compare(treat_rows, control_rows, score=score, cluster=cluster, **options)
+                t_table, c_table = extra.cluster_pair(t_key, c_key)
+                entry["result"] = compare_cluster_counts(
+                    t_table, c_table, confidence_level=confidence_level, alternative=alternative,
+                    margin=options.get("margin"), n_resamples=options.get("n_resamples", 10_000),
+                    random_state=options.get("random_state", 0),
+                    cluster_method="permutation" if method == "permutation" else cluster_method,
+                )
             elif weights is not None:
-                entry["result"] = compare(_weighted(treat_rows, score, weights),
-                                          _weighted(control_rows, score, weights), **options)
-            elif covariates:
-                entry["result"] = compare(treat_rows, control_rows, score=score, covariates=covariates, **options)
+                entry["result"] = compare(extra.weighted(t_key), extra.weighted(c_key), **options)
             else:
-                entry["result"] = compare(treat_rows[score].to_numpy(), control_rows[score].to_numpy(), **options)
+                result = compare(NPSCounts.from_distribution(t_bins), NPSCounts.from_distribution(c_bins), **options)
+                changes: dict[str, Any] = {}
+                if row_tests:
+                    changes["row_tests"] = row_level_tests_from_table(
+                        t_bins, c_bins, alternative=alternative, confidence_level=confidence_level)
+                if covariates:
+                    changes["covariate_adjustment"] = extra.covariates.cuped(
+                        t_key, c_key, confidence_level=confidence_level, alternative=alternative)
+                entry["result"] = replace(result, **changes) if changes else result
             if entry["note"] is None and (nt < min_n or nc < min_n):
                 entry["note"] = f"small: fewer than {min_n} responses in an arm"
             pending.append(entry)
-
     alpha = 1.0 - confidence_level
     pvals = [e["result"].pvalue if e["result"] is not None else math.nan for e in pending]
     adjusted, reject = adjust_pvalues(pvals, correction=corr, alpha=alpha)
@@ -269,7 +309,10 @@ def compare_many(
 
 
 def _key(value: Any) -> Any:
-    return None if pd.isna(value) else value
+    """A label as a plain, hashable Python value (``None`` when missing), whichever engine returned it."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _family_text(tested: int, total: int, arms: list[Any], control: Any, by: list[str], n_segments: int, corr: str) -> str:
@@ -283,6 +326,55 @@ def _family_text(tested: int, total: int, arms: list[Any], control: Any, by: lis
     return text
 
 
-def _weighted(rows: pd.DataFrame, score: str, weights: str) -> WeightedNPSCounts:
-    """One arm's weighted counts (rows already hold valid answers)."""
-    return WeightedNPSCounts.from_row(weighted_counts(rows, score, weights=weights).iloc[0])
+class _ExtraSums:
+    """The aggregates a family needs beyond the answer levels, fetched once for every comparison."""
+
+    def __init__(self) -> None:
+        self.covariates: Any = None
+        self.clusters: dict[tuple[Any, ...], pd.DataFrame] = {}
+        self.cluster_column: str | None = None
+        self.weights: dict[tuple[Any, ...], WeightedNPSCounts] = {}
+
+    def weighted(self, key: tuple[Any, ...]) -> WeightedNPSCounts:
+        return self.weights[key]
+
+    def cluster_pair(self, t_key: tuple[Any, ...], c_key: tuple[Any, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Both arms' per-cluster counts; a cluster found in both arms raises (as ``cluster_tables``)."""
+        t, c = self.clusters[t_key], self.clusters[c_key]
+        shared = t.index.intersection(c.index)
+        if len(shared):
+            raise NPSInputError(
+                f"{len(shared)} cluster(s) appear in both arms (e.g. {list(shared[:5])}); in a "
+                "cluster-assigned pilot every customer of a cluster has the same arm",
+                column=self.cluster_column,
+            )
+        return t, c
+
+
+def _extra_sums(
+    data: Any, score: str, keys: list[str], *, covariates: Sequence[str] | None, missing_covariates: str,
+    cluster: str | None, weights: str | None, cells: int | None = None,
+) -> _ExtraSums:
+    from ..sources.aggregates import weighted_category_sums
+    from ..sources.arm_counts import cluster_tables_by
+    from .cuped_tables import CovariateSums
+
+    out = _ExtraSums()
+    if covariates:
+        check_cuped_options(covariates, missing_covariates, "two-sided", 0.95)
+        out.covariates = CovariateSums.compute(data, score, keys, list(covariates), missing=missing_covariates,
+                                               cells=cells)
+    if weights is not None:
+        sums = weighted_category_sums(data, score, weights, keys)
+        for row in sums.to_dict("records"):
+            w = [float(row[f"w_{c}"]) for c in ("detractors", "passives", "promoters")]
+            ww = sum(float(row[f"ww_{c}"]) for c in ("detractors", "passives", "promoters"))
+            n = int(sum(int(row[f"n_{c}"]) for c in ("detractors", "passives", "promoters")))
+            # Kish (1965): (sum w)^2 / sum w^2, as weighted_counts gives it.
+            effective = sum(w) ** 2 / ww if ww > 0 else 0.0
+            out.weights[tuple(_key(row[k]) for k in keys)] = WeightedNPSCounts(w[0], w[1], w[2], n, effective)
+    if cluster:
+        out.cluster_column = cluster
+        out.clusters = {tuple(_key(v) for v in key): table
+                        for key, table in cluster_tables_by(data, score, keys, cluster).items()}
+    return out

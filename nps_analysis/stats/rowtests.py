@@ -14,8 +14,9 @@ import pandas as pd
 
 from ..sources.results import ResultMixin
 from ..sources.scores import parse_scores
-from .difference import ALTERNATIVES, counts_of, normal_pvalue
+from .difference import ALTERNATIVES, normal_pvalue
 from .intervals import check_confidence_level
+from .scoring import NPSCounts
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,46 @@ def row_level_tests(
     """
     t = _valid_rows(treatment, "treatment")
     c = _valid_rows(control, "control")
+    return row_level_tests_from_table(
+        np.bincount(t, minlength=11), np.bincount(c, minlength=11), alternative=alternative,
+        confidence_level=confidence_level,
+    )
+
+
+def row_level_tests_from_table(
+    treatment: Sequence[int] | np.ndarray,
+    control: Sequence[int] | np.ndarray,
+    *,
+    alternative: str = "two-sided",
+    confidence_level: float = 0.95,
+) -> RowTests:
+    """:func:`row_level_tests` on the 2 x 11 frequency table: answers 0..10 counted per arm.
+
+    Every test is a function of the table (Mann-Whitney's mid-ranks, the proportional-odds
+    likelihood with frequency weights, the 2 x 3 chi-square), so this is the same result as the
+    rows give, computed from what an engine returns (``engines.level_counts``). Only scipy's exact
+    small-sample Mann-Whitney branch (no ties, a group of 8 or fewer) rebuilds those few answers.
+
+    Args:
+        treatment, control: 11 whole-number counts each (answers 0, 1, ..., 10).
+    """
+    a = _level_counts(treatment, "treatment")
+    b = _level_counts(control, "control")
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}, got {alternative!r}")
     check_confidence_level(confidence_level)
     return RowTests(
-        mann_whitney=_mann_whitney(t, c, alternative),
-        ordinal=_ordinal(t, c, alternative, confidence_level),
-        chi_square=_chi_square(t, c),
+        mann_whitney=_mann_whitney(a, b, alternative),
+        ordinal=_ordinal(a, b, alternative, confidence_level),
+        chi_square=_chi_square(a, b),
     )
+
+
+def _level_counts(table: Any, role: str) -> np.ndarray:
+    arr = np.asarray(table)
+    if arr.shape != (11,) or not np.all(np.isfinite(arr.astype(float))) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise ValueError(f"{role}: expected 11 non-negative whole-number counts (answers 0..10), got {arr.tolist()}")
+    return arr.astype(np.int64)
 
 
 def _valid_rows(data: Any, role: str) -> np.ndarray:
@@ -114,7 +147,7 @@ def _valid_rows(data: Any, role: str) -> np.ndarray:
     return parsed.values[parsed.valid_mask].astype(np.int64)
 
 
-def _mann_whitney(t: np.ndarray, c: np.ndarray, alternative: str) -> MannWhitneyResult:
+def _mann_whitney(a_counts: np.ndarray, b_counts: np.ndarray, alternative: str) -> MannWhitneyResult:
     """Mann-Whitney U from the 2 x 11 table of answers: O(n) whatever the number of rows.
 
     Same statistic and p-value as ``scipy.stats.mannwhitneyu(t, c, alternative=...)`` (method
@@ -124,16 +157,18 @@ def _mann_whitney(t: np.ndarray, c: np.ndarray, alternative: str) -> MannWhitney
     from scipy.special import ndtr
     from scipy.stats import mannwhitneyu
 
-    n1, n2 = t.size, c.size
+    n1, n2 = int(a_counts.sum()), int(b_counts.sum())
     if n1 == 0 or n2 == 0:
         return MannWhitneyResult(math.nan, math.nan, math.nan, alternative, "a group has no answers")
-    a = np.bincount(t, minlength=11).astype(float)
-    b = np.bincount(c, minlength=11).astype(float)
+    a = a_counts.astype(float)
+    b = b_counts.astype(float)
     ties = a + b
     if np.count_nonzero(ties) == 1:
         return MannWhitneyResult(n1 * n2 / 2.0, 1.0, 0.5, alternative, "every answer is the same: no difference to test")
     if (n1 <= 8 or n2 <= 8) and ties.max() <= 1:
-        res = mannwhitneyu(t, c, alternative=alternative)  # exact small-sample distribution
+        # exact small-sample distribution: the (at most 8 + 8 distinct) answers rebuilt from the table
+        levels = np.arange(11)
+        res = mannwhitneyu(np.repeat(levels, a_counts), np.repeat(levels, b_counts), alternative=alternative)
         u1, p = float(res.statistic), float(res.pvalue)
     else:
         below = np.concatenate([[0.0], np.cumsum(b)[:-1]])  # control answers below each level
@@ -202,20 +237,22 @@ def _ordered_model_class() -> type:
     return WeightedLogitOrderedModel
 
 
-def _ordinal(t: np.ndarray, c: np.ndarray, alternative: str, confidence_level: float) -> OrdinalResult:
+def _ordinal(a: np.ndarray, b: np.ndarray, alternative: str, confidence_level: float) -> OrdinalResult:
     from scipy.stats import norm
 
     def empty(note: str, converged: bool = False) -> OrdinalResult:
         nan = math.nan
         return OrdinalResult(nan, nan, nan, nan, nan, nan, confidence_level, alternative, converged, note)
 
-    if t.size == 0 or c.size == 0:
+    if a.sum() == 0 or b.sum() == 0:
         return empty("a group has no answers")
-    table = np.vstack([np.bincount(t, minlength=11), np.bincount(c, minlength=11)])
+    table = np.vstack([a, b])
     levels = np.flatnonzero(table.sum(axis=0) > 0)
     if levels.size < 2:
         return empty("every answer is the same level: no ordinal model to fit")
-    if t.max() <= c.min() or c.max() <= t.min():
+    t_min, t_max = np.flatnonzero(a)[[0, -1]]
+    c_min, c_max = np.flatnonzero(b)[[0, -1]]
+    if t_max <= c_min or c_max <= t_min:
         # (Quasi-)complete separation: raising the odds ratio never lowers the likelihood.
         return empty(
             "separation (every answer of one group is at or above every answer of the other): "
@@ -286,10 +323,10 @@ def _ordinal(t: np.ndarray, c: np.ndarray, alternative: str, confidence_level: f
     )
 
 
-def _chi_square(t: np.ndarray, c: np.ndarray) -> ChiSquareResult:
+def _chi_square(a: np.ndarray, b: np.ndarray) -> ChiSquareResult:
     from scipy.stats import chi2_contingency
 
-    table = np.array([counts_of(t).as_array(), counts_of(c).as_array()])
+    table = np.array([NPSCounts.from_distribution(a).as_array(), NPSCounts.from_distribution(b).as_array()])
     if table[0].sum() == 0 or table[1].sum() == 0:
         return ChiSquareResult(math.nan, 0, math.nan, "a group has no answers")
     table = table[:, table.sum(axis=0) > 0]

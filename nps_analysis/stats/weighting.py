@@ -616,7 +616,7 @@ def weighted_nps_interval(
 
 
 def weighted_nps_table(
-    frame: pd.DataFrame,
+    frame: Any,
     score: str,
     by: Sequence[str] | str | None = None,
     *,
@@ -631,9 +631,19 @@ def weighted_nps_table(
     ``weighted_ci_lower``/``weighted_ci_upper`` (``method`` on the Kish effective sample size, see
     :func:`weighted_nps_interval`). Every weighted column says so in its name.
     """
+    from ..sources.tables import native
+
     by_list = [by] if isinstance(by, str) else list(by or [])
+    frame = native(frame)  # a Table's pandas frame or engine table
     table = weighted_counts(frame, score, by_list or None, weights=weights)
-    plain = weighted_counts(frame, score, by_list or None, weights=np.ones(len(frame)))
+    if isinstance(frame, pd.DataFrame):
+        plain = weighted_counts(frame, score, by_list or None, weights=np.ones(len(frame)))
+    else:  # an engine table: a constant weight column, added where the rows are
+        from ..sources.engines import narwhals_module
+
+        nw = narwhals_module()
+        ones = nw.from_native(frame).with_columns(nw.lit(1.0).alias("_nps_one_")).to_native()
+        plain = weighted_counts(ones, score, by_list or None, weights="_nps_one_")
     lows, highs = [], []
     for row in table.to_dict("records"):
         if row["n"] > 0 and row["effective_n"] > 0:

@@ -173,19 +173,24 @@ def effect_forest(
 
 
 def score_distribution_chart(
-    frame: pd.DataFrame,
+    frame: Any,
     *,
     score: str,
     group: str,
     arms: Sequence[Any] | None = None,
     control: Any = None,
     title: str | None = None,
+    levels: pd.DataFrame | None = None,
 ) -> Any:
     """The 0-10 answers per arm as grouped bars (% of each arm's answers), with the detractor,
-    passive and promoter ranges shaded, so shifts inside a category are visible too."""
-    from ...sources.scores import score_distribution
+    passive and promoter ranges shaded, so shifts inside a category are visible too.
 
-    dist = score_distribution(frame, score, by=[group])
+    Drawn from the 11-level table per arm (``levels``: ``nps.experiment.arm_levels``, else
+    computed here from ``frame``, a pandas frame, ``Table`` or engine table)."""
+    from ...analyses.experiment import arm_levels
+
+    dist = levels if levels is not None else arm_levels(frame, score=score, group=group)
+    dist = dist.rename(columns={"group": group})
     dist[group] = dist[group].astype(str)
     order = [str(a) for a in (arms if arms is not None else dist[group])]
     dist = dist.set_index(group).reindex(order).fillna(0)
