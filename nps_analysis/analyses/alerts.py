@@ -7,7 +7,6 @@ managers get; comment themes are keyword counts with suppression of small cells.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,17 +19,15 @@ from ..sources.columns import clean_ids, lean_frame, require_frame_columns
 from ..sources.dates import to_instant, to_utc
 from ..sources.errors import NPSInputError
 from ..sources.privacy import known_personal_values, mask_personal, mask_text
-from ..sources.scores import CATEGORIES, category_labels, parse_scores
-from ..stats.disclosure import complementary_suppression, margin_labels
+from ..sources.scores import category_labels, parse_scores
 from .formatting import p_text
+from .theme_counts import keyword_pattern, theme_counts, themes_from_counts
 from .tracking import (
     Correction,
-    assign_periods,
     last_complete_period,
     nps_by_period,
     period_changes,
     period_freq,
-    prepare_responses,
 )
 
 #: Comment themes and their keywords (``*`` at the end of a keyword matches any ending).
@@ -46,29 +43,6 @@ DEFAULT_THEMES: dict[str, list[str]] = {
 }
 #: Words in a comment that should reach a person at once.
 DEFAULT_ALERT_KEYWORDS: list[str] = ["cancel*", "lawyer*", "legal", "sue", "ombudsman", "never again", "complain*"]
-
-
-def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
-    """One case-insensitive pattern matching any keyword as whole words.
-
-    ``wait*`` matches wait, waiting, waited; a phrase (``called me back``) matches with any
-    whitespace between its words.
-
-    Example:
-        >>> bool(keyword_pattern(["wait*", "call back"]).search("I was WAITING for a call  back"))
-        True
-    """
-    parts = []
-    for word in keywords:
-        w = str(word).strip()
-        if not w:
-            continue
-        stem = w.endswith("*")
-        body = r"\s+".join(re.escape(p) for p in w.rstrip("*").split())
-        parts.append(body + (r"\w*" if stem else ""))
-    if not parts:
-        raise ValueError("a keyword list needs at least one keyword")
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", flags=re.IGNORECASE)
 
 
 def load_themes(path: str | Path) -> dict[str, list[str]]:
@@ -87,7 +61,7 @@ def load_themes(path: str | Path) -> dict[str, list[str]]:
 
 
 def comment_themes(
-    responses: pd.DataFrame,
+    responses: Any,
     *,
     text: str = "comment",
     themes: Mapping[str, Sequence[str]] | None = None,
@@ -108,6 +82,12 @@ def comment_themes(
     (:func:`keyword_pattern`); a comment can mention several themes. ``category`` (detractor,
     passive, promoter) is derived from ``score`` when it is in ``by`` and not a column.
 
+    ``responses`` is a pandas frame (matched in Python) or a ``sources.tables.Table`` / engine
+    table (DuckDB, Polars, PyArrow, Spark): then each engine matches the same patterns with its own
+    regular expressions (:func:`nps_analysis.analyses.theme_counts.engine_keyword_regex`) and only
+    the counts per period, group and theme come back (:func:`theme_counts`). No sample is drawn:
+    the keyword rule has no negation, so the engine's match is the kit's match.
+
     Returns:
         Long table: the groups (``period`` first when ``freq`` is given), ``theme``, ``comments``
         (non-empty comments in the group), ``mentions``, ``share`` (% of comments) with a Wilson
@@ -116,66 +96,13 @@ def comment_themes(
         group of the same period, or of the table), so that totals cannot reveal them
         (:func:`complementary_suppression`). ``attrs["themes"]`` holds the dictionary used.
     """
-    from ..stats.scoring import wilson_interval
-
     themes = dict(themes or DEFAULT_THEMES)
     by = [by] if isinstance(by, str) else list(by or [])
-    responses, _ = lean_frame(responses)
-    require_frame_columns(responses, [text], what="responses", file=None)
-    frame = responses.copy()
-    if "category" in by and "category" not in frame.columns:
-        parsed = parse_scores(frame[score], column=score)
-        frame["category"] = pd.Categorical(category_labels(parsed.values), categories=list(CATEGORIES))
-    if freq:
-        _, instants = prepare_responses(frame, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=None, date_format=date_format, dayfirst=dayfirst)
-        frame["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
-        by = ["period", *by]
-    require_frame_columns(frame, by, what="responses", file=None)
-    body = frame[text].astype(object).where(frame[text].notna(), "").astype(str).str.strip()
-    has = body != ""
-    frame = frame[has.to_numpy()]
-    body = body[has]
-    hits = pd.DataFrame({name: body.str.contains(keyword_pattern(words), regex=True).to_numpy()
-                         for name, words in themes.items()}, index=frame.index)
-    keys = frame[by].astype(object) if by else pd.DataFrame(index=frame.index)
-    data = pd.concat([keys, hits], axis=1)
-    if by:
-        grouped = data.groupby(by, dropna=False, observed=True, sort=True)
-        mentions = grouped[list(themes)].sum()
-        comments = grouped.size()
-        long = mentions.stack().rename("mentions").reset_index()
-        long = long.rename(columns={long.columns[len(by)]: "theme"})
-        long = long.merge(comments.rename("comments").reset_index(), on=by)
-    else:
-        long = pd.DataFrame({"theme": list(themes), "mentions": hits.sum().to_numpy(), "comments": len(hits)})
-    lows, highs = zip(*[wilson_interval(x, n, confidence_level) if n else (math.nan, math.nan)
-                        for x, n in zip(long["mentions"], long["comments"], strict=True)], strict=True) if len(long) else ((), ())
-    long["share"] = 100.0 * long["mentions"] / long["comments"]
-    long["ci_lower"] = 100.0 * np.asarray(lows, dtype=float)
-    long["ci_upper"] = 100.0 * np.asarray(highs, dtype=float)
-    small = (long["comments"] < min_n).to_numpy()
-    if by and len(long):
-        # Suppression is per group (all its themes together); the published total is the period's
-        # (or the whole table's) over the other grouping columns.
-        groups = long.groupby(by, sort=False, dropna=False, observed=True)
-        first = groups.head(1)
-        margin_cols = [["period", *[b for b in by if b not in ("period", c)]] if "period" in by else
-                       [b for b in by if b != c] for c in by if c != "period"]
-        extra_groups = complementary_suppression(
-            first["comments"].to_numpy(), (first["comments"] < min_n).to_numpy(),
-            margin_labels(first, margin_cols or [[]]),
-        )
-        gid = groups.ngroup().to_numpy()
-        first_gid = groups.ngroup().loc[first.index].to_numpy()
-        small = small | np.isin(gid, first_gid[extra_groups])
-    long["suppressed"] = small
-    long["mentions"] = long["mentions"].astype(float).where(~small)
-    for col in ("share", "ci_lower", "ci_upper"):
-        long[col] = long[col].where(~small)
-    long = long[[*by, "theme", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]]
-    long.attrs.update(themes={k: list(v) for k, v in themes.items()}, min_n=min_n, confidence_level=confidence_level)
-    return long
+    counted = theme_counts(responses, text=text, themes=themes, by=by, freq=freq, score=score, time=time,
+                           timezone=timezone, date_format=date_format, dayfirst=dayfirst,
+                           timezone_column=timezone_column)
+    return themes_from_counts(counted, by=(["period"] if freq else []) + by, themes=themes, min_n=min_n,
+                              confidence_level=confidence_level)
 
 
 ALERT_COLUMNS: tuple[str, ...] = (

@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..sources.columns import clean_ids, lean_frame, raise_rows, require_frame_columns
 from ..sources.dates import to_instant, to_utc
-from ..sources.errors import NPSInputError
 from ..sources.engines import INVALID_LEVEL
+from ..sources.errors import NPSInputError
 from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
 from ..stats import multiplicity
 from ..stats.disclosure import COMPLEMENTARY_NOTE, complementary_suppression, margin_labels
@@ -307,8 +307,9 @@ def _columns_of(data: Any) -> list[str]:
 def period_levels(days: pd.DataFrame, *, by: Sequence[str] = (), freq: str = "W", weights: str | None = None,
                   time: str = "submitted_at", score: str = "score", file: str | None = None) -> pd.DataFrame:
     """Day-level counts folded into periods: per ``period`` (start, on the days' calendar) and segment
-    the ``detractors``, ``passives``, ``promoters`` (weight sums when ``weights``), ``n``, and with
-    weights ``weight_sq`` (sum of squared weights of the answers).
+    the ``detractors``, ``passives``, ``promoters`` (weight sums when ``weights``), ``n`` (answers),
+    ``rows`` (answers and rows without an answer), and with weights ``weight_sq`` (sum of squared
+    weights of the answers) and ``detractors_w2``, ``passives_w2``, ``promoters_w2`` (per category).
 
     A week of a local day is the Monday-to-Sunday week holding it, exactly as :func:`assign_periods`
     does for instants. Invalid answers, and answers without a time, raise :class:`NPSInputError`
@@ -346,11 +347,36 @@ def period_levels(days: pd.DataFrame, *, by: Sequence[str] = (), freq: str = "W"
     work["passives"] = np.where((level >= PASSIVE_FROM) & (level < PROMOTER_FROM), value, 0)
     work["promoters"] = np.where(level >= PROMOTER_FROM, value, 0)
     work["n"] = np.where(answered, count, 0)
+    work["rows"] = count
     if weights:
         work["weight_sq"] = square
+        for name, lo, hi in (("detractors", 0, PASSIVE_FROM), ("passives", PASSIVE_FROM, PROMOTER_FROM),
+                             ("promoters", PROMOTER_FROM, 11)):
+            work[f"{name}_w2"] = np.where((level >= lo) & (level < hi), square, 0.0)
     keys = ["period", *by]
     out = work.groupby(keys, sort=True, dropna=False, observed=True).sum().reset_index()
     return out
+
+
+def segment_counts(
+    days: pd.DataFrame, period: Any, by: Sequence[str] | str, *, freq: str = "W", weights: str | None = None,
+    time: str = "submitted_at", score: str = "score",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-segment counts of the period before ``period`` and of ``period`` (any moment inside it),
+    from day-level counts: the inputs of :func:`nps_analysis.stats.decomposition.mix_rate_from_counts`
+    and :func:`nps_analysis.stats.decomposition.mix_drift_from_counts` (``rows`` counts respondents
+    with or without an answer, as :func:`nps_analysis.mix_drift` counts rows). The count version of
+    :func:`nps_analysis.analyses.response.period_frames`."""
+    by = [by] if isinstance(by, str) else list(by)
+    table = period_levels(days, by=by, freq=freq, weights=weights, time=time, score=score)
+    current = pd.Period(pd.Timestamp(period), freq=period_freq(freq))
+    keep = [*by, "detractors", "passives", "promoters", "n", "rows",
+            *(["detractors_w2", "passives_w2", "promoters_w2"] if weights else [])]
+
+    def one(start: pd.Timestamp) -> pd.DataFrame:
+        return table.loc[table["period"] == start, keep].reset_index(drop=True)
+
+    return one((current - 1).start_time), one(current.start_time)
 
 
 def nps_by_period_from_days(
