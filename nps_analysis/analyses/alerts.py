@@ -19,13 +19,14 @@ from ..sources.columns import clean_ids, lean_frame, require_frame_columns
 from ..sources.dates import to_instant, to_utc
 from ..sources.errors import NPSInputError
 from ..sources.privacy import known_personal_values, mask_personal, mask_text
-from ..sources.scores import category_labels, parse_scores
+from ..sources.scores import PASSIVE_FROM, category_labels, parse_scores
 from .formatting import p_text
 from .theme_counts import keyword_pattern, theme_counts, themes_from_counts
 from .tracking import (
     Correction,
+    day_counts,
     last_complete_period,
-    nps_by_period,
+    nps_by_period_from_days,
     period_changes,
     period_freq,
 )
@@ -116,7 +117,7 @@ def _alert_id(*parts: Any) -> str:
 
 
 def alert_list(
-    responses: pd.DataFrame,
+    responses: Any,
     *,
     as_of: Any,
     window: Any = "7D",
@@ -139,6 +140,8 @@ def alert_list(
     show_personal: bool = False,
     roster: Sequence[str] = (),
     drop_window: int = 1,
+    drop_days: pd.DataFrame | None = None,
+    limit: int = 10_000,
 ) -> pd.DataFrame:
     """Alerts for a scheduler to pass on (the kit sends nothing itself).
 
@@ -155,6 +158,17 @@ def alert_list(
 
     Answer-level rules look at answers submitted in ``(as_of - window, as_of]``.
 
+    ``responses`` may be a pandas frame, a ``sources.tables.Table`` or an engine table (DuckDB,
+    Polars, PyArrow, Spark). On an engine only the rows a person reads come back: the engine
+    filters the answers of the window (padded by two days, so every time zone is covered) that are
+    a key-account detractor or whose comment matches a keyword
+    (:func:`nps_analysis.analyses.theme_counts.engine_keyword_regex`), at most ``limit`` of them
+    (more raise :class:`NPSInputError`: raise ``limit`` or narrow the rules, never a silent cut);
+    the rules above then run on those rows exactly as on a frame. The drop rule works on day-level
+    counts either way (:func:`nps_analysis.analyses.tracking.day_counts`, or ``drop_days`` when
+    the caller already has them for ``drop_by``, unweighted). On an engine, personal names are
+    masked from the fetched rows' own name columns and ``roster`` (not the whole table's).
+
     Returns:
         One row per alert with :data:`ALERT_COLUMNS`; comments quoted in messages have personal
         data masked unless ``show_personal`` (and the names of ``roster``, staff and customers,
@@ -163,6 +177,15 @@ def alert_list(
     """
     as_of_utc = to_instant(as_of, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
     since = as_of_utc - pd.Timedelta(window)
+    dates = {"timezone": timezone, "date_format": date_format, "dayfirst": dayfirst, "timezone_column": timezone_column}
+    if drop_by and drop_days is None:
+        drop_days = day_counts(responses, score=score, time=time, by=[drop_by] if isinstance(drop_by, str) else drop_by,
+                               **dates)
+    if not isinstance(responses, pd.DataFrame):
+        responses = fetch_alert_rows(responses, since=since, as_of=as_of_utc, key_accounts=key_accounts,
+                                     keywords=DEFAULT_ALERT_KEYWORDS if keywords is None else list(keywords),
+                                     score=score, time=time, text=text, response_id=response_id, customer=customer,
+                                     timezone_column=timezone_column, limit=limit)
     responses, _ = lean_frame(responses)
     require_frame_columns(responses, [score, time], what="responses", file=None)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
@@ -221,10 +244,11 @@ def alert_list(
     if drop_by:
         drop_by = [drop_by] if isinstance(drop_by, str) else list(drop_by)
         target = last_complete_period(as_of_utc, freq=freq, timezone=timezone)
-        upto = instants <= as_of_utc
-        table = nps_by_period(responses[upto.to_numpy()], score=score, time=time, freq=freq, by=drop_by,
-                              timezone=timezone, timezone_column=timezone_column, min_n=min_n,
-                              end=target, date_format=date_format, dayfirst=dayfirst, window=drop_window)
+        # Answers up to the day of as_of (the days after target's end are not shown: end=target).
+        last_day = as_of_utc.tz_convert(timezone).tz_localize(None).normalize()
+        days = drop_days[drop_days["day"].notna() & (drop_days["day"] <= last_day)]
+        table = nps_by_period_from_days(days, by=drop_by, freq=freq, min_n=min_n, end=target, window=drop_window,
+                                        timezone=timezone, time=time, score=score)
         if len(table) and (pd.to_datetime(table["period"]) == target).any():
             changes = period_changes(table, period=target, alpha=alpha, correction=correction)
             family = changes.attrs["family"]
@@ -270,6 +294,79 @@ def alert_list(
     if not show_personal:
         out = mask_personal(out, known=known)
     return out
+
+
+def fetch_alert_rows(
+    data: Any,
+    *,
+    since: pd.Timestamp,
+    as_of: pd.Timestamp,
+    key_accounts: Mapping[str, Any] | None,
+    keywords: Sequence[str],
+    score: str = "score",
+    time: str = "submitted_at",
+    text: str = "comment",
+    response_id: str = "response_id",
+    customer: str = "customer_id",
+    timezone_column: str | None = "timezone",
+    limit: int = 10_000,
+) -> pd.DataFrame:
+    """The rows an answer-level alert can come from, filtered by the engine holding ``data``.
+
+    A row is fetched when its time lies in ``(since - 2 days, as_of + 2 days]`` (when the time
+    column is a timestamp: the padding covers every zone a local time may be in; text times are
+    not filtered by time) and it is a detractor with a ``key_accounts`` value, or its comment
+    matches one of ``keywords`` with an answer. The filter is a superset of the alert rows: the
+    exact rules run on these rows in pandas (:func:`alert_list`). Returns a pandas frame of the
+    columns an alert shows (and the personal columns, so names are masked), at most ``limit``
+    rows; more raise :class:`NPSInputError`.
+    """
+    from ..sources.engines import level_expr, narwhals_module
+    from ..sources.privacy import personal_columns
+    from .theme_counts import engine_keyword_regex
+
+    nw = narwhals_module()
+    native = getattr(data, "data", data) if isinstance(getattr(data, "engine", None), str) else data
+    frame = nw.from_native(native)
+    schema = frame.collect_schema()
+    names = list(schema.names())
+    for column in (key_accounts or {}):
+        if column not in names:
+            raise NPSInputError(f"key_accounts: no column {column!r}; the columns are {names}")
+    absent = [c for c in (score, time) if c not in names]
+    if absent:
+        raise NPSInputError(f"responses: missing column(s) {absent}; the columns are {names}")
+    level = level_expr(score, schema[score])
+    answered = (level >= 0)
+    rules = []
+    for column, values in (key_accounts or {}).items():
+        wanted = [values] if isinstance(values, (str, int, float)) else list(values)
+        rule = answered & (level < PASSIVE_FROM)
+        if schema[column] == nw.String:  # other types: every detractor, the exact rule runs in pandas
+            rule = rule & nw.col(column).str.strip_chars().is_in([str(v).strip() for v in wanted])
+        rules.append(rule)
+    if keywords and text in names:
+        regex = engine_keyword_regex(keywords, engine=str(frame.implementation).lower().removeprefix("implementation."))
+        rules.append(answered & nw.col(text).cast(nw.String).str.contains(regex).fill_null(False))
+    keep = [c for c in dict.fromkeys([score, time, text, response_id, customer, timezone_column,
+                                      *(key_accounts or {})]) if c and c in names]
+    personal = [c for c, kind in personal_columns(pd.DataFrame(columns=names)).items() if kind in ("name", "address")]
+    keep += [c for c in personal if c not in keep]
+    if not rules:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in keep})
+    where = rules[0]
+    for rule in rules[1:]:
+        where = where | rule
+    dtype = schema[time]
+    if isinstance(dtype, nw.Datetime):
+        pad = pd.Timedelta(days=2)
+        lo, hi = (since - pad).to_pydatetime(), (as_of + pad).to_pydatetime()
+        if dtype.time_zone is None:
+            lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
+        where = where & (nw.col(time) > lo) & (nw.col(time) <= hi)
+    from ..sources.tables import fetch_rows
+
+    return fetch_rows(data, keep, where=where, limit=limit)
 
 
 def describe_alerts(alerts: pd.DataFrame) -> str:
