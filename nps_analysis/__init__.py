@@ -116,6 +116,7 @@ from .sources.privacy import mask_personal, mask_text
 from .sources.results import ResultMixin
 from .sources.roster import read_roster
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
+from .sources.tables import Table, day_levels, fetch_rows, level_table, open_table
 from .stats.ancova import AdjustedEffect, adjusted_effect
 from .stats.cluster_design import (
     ClusterAssignmentHint,
@@ -185,6 +186,11 @@ ResultMixin.result_renderer = result_html
 ResultMixin.table_renderer = table_for_result
 
 __all__ = [
+    "Table",
+    "day_levels",
+    "fetch_rows",
+    "level_table",
+    "open_table",
     "RunFolder",
     "experiment_headline",
     "gap_headline",

@@ -12,12 +12,15 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..samples import sample_path
 from ..sources.errors import NPSInputError
+
+if TYPE_CHECKING:
+    from ..sources.tables import Table
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class Columns:
         values: parameter -> column name (``""`` absent) or list of columns.
         database: the DuckDB database holding the table named by ``path``, if any.
         query: the DuckDB SELECT read instead of a file (``path`` is then ``None``).
+        spark_table: a Spark table read instead of a file (``path`` is then ``None``).
+        engine: where the rows are read (:func:`nps_analysis.sources.tables.open_table`).
     """
 
     analysis: str
@@ -188,6 +193,8 @@ class Columns:
     values: dict[str, Any] = field(default_factory=dict)
     database: str | None = None
     query: str | None = None
+    spark_table: str | None = None
+    engine: str = "auto"
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -288,8 +295,26 @@ class Columns:
         from ..sources.load import load
 
         with contextlib.suppress(Exception):
+            if self.spark_table or self.engine == "duckdb" or self.query:
+                from ..sources.tables import open_table
+
+                return list(open_table(self.path, database=self.database, query=self.query,
+                                       spark_table=self.spark_table, engine="duckdb").columns)
             return [str(c) for c in load(self.path, database=self.database, query=self.query).columns]
         return None
+
+    def table(self, **options: Any) -> Table:
+        """The answers where they live (:func:`nps_analysis.sources.tables.open_table`): a pandas
+        frame read by :func:`nps_analysis.load` for small files, a DuckDB relation for big files,
+        database tables and queries, a Spark DataFrame for ``spark_table``. Every named column is
+        required; a missing one raises :meth:`check`'s error. ``options`` go to ``open_table``
+        (``missing_values``, ``date_columns`` ... for the pandas path)."""
+        from ..sources.tables import open_table
+
+        with self.checked():
+            return open_table(None if self.spark_table else self.path, database=self.database, query=self.query,
+                              spark_table=self.spark_table, engine=self.engine,  # type: ignore[arg-type]
+                              score=self.values["score_column"], columns=self.needed, **options)
 
     def with_ids(self, frame: pd.DataFrame, *, name: str = "row") -> tuple[pd.DataFrame, str]:
         """``frame`` and the column identifying each response: ``id_column`` when given, else a new
@@ -377,6 +402,8 @@ def resolve_columns(
     *,
     database: str | None = None,
     query: str | None = None,
+    spark_table: str | None = None,
+    engine: str = "auto",
     **given: Any,
 ) -> Columns:
     """The column parameters of a notebook run: the sample's columns for the bundled run, else checked names.
@@ -392,6 +419,10 @@ def resolve_columns(
         data_path: the notebook's ``data_path`` (a file, or a table name in ``database``).
         database: the DuckDB database holding the table named by ``data_path``.
         query: a read-only DuckDB SELECT read instead of ``data_path`` (the notebook's ``query``).
+        spark_table: a Spark table read instead of ``data_path`` (the notebook's ``spark_table``:
+            a catalog name or ``parquet.`/path```, through the active SparkSession).
+        engine: ``"auto"`` (small files in pandas, the rest where it lives), ``"pandas"`` or
+            ``"duckdb"`` (the notebook's ``engine``).
         **given: the notebook's column parameters (``score_column=...``, ``segment_columns=[...]``);
             parameters not given take their defaults.
 
@@ -411,7 +442,9 @@ def resolve_columns(
     unknown = set(given) - set(roles)
     if unknown:
         raise ValueError(f"{analysis} has no column parameter(s) {sorted(unknown)}; it has {list(roles)}")
-    sample = not data_path and not query
+    if engine not in ("auto", "pandas", "duckdb"):
+        raise ValueError(f"engine must be 'auto', 'pandas' or 'duckdb', got {engine!r}")
+    sample = not data_path and not query and not spark_table
     values: dict[str, Any] = {}
     for name, role in roles.items():
         value = given.get(name, role.default)
@@ -429,7 +462,7 @@ def resolve_columns(
                 value = str(role.sample)
         values[name] = value
     path: str | Path | None
-    if query:
+    if query or spark_table:
         path = None
     elif sample:
         path = sample_path(SAMPLES[analysis])
@@ -437,7 +470,7 @@ def resolve_columns(
         path = str(data_path)  # a table of the database
     else:
         path = Path(str(data_path))
-    return Columns(analysis, path, sample, values, database or None, query or None)
+    return Columns(analysis, path, sample, values, database or None, query or None, spark_table or None, engine)
 
 
 __all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns", "team_scope"]
