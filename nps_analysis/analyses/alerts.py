@@ -27,6 +27,7 @@ from .tracking import (
     day_counts,
     last_complete_period,
     nps_by_period_from_days,
+    pandas_rows,
     period_changes,
     period_freq,
 )
@@ -177,6 +178,7 @@ def alert_list(
     """
     as_of_utc = to_instant(as_of, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
     since = as_of_utc - pd.Timedelta(window)
+    responses = pandas_rows(responses)
     dates = {"timezone": timezone, "date_format": date_format, "dayfirst": dayfirst, "timezone_column": timezone_column}
     if drop_by and drop_days is None:
         drop_days = day_counts(responses, score=score, time=time, by=[drop_by] if isinstance(drop_by, str) else drop_by,
@@ -326,8 +328,9 @@ def fetch_alert_rows(
     from .theme_counts import engine_keyword_regex
 
     nw = narwhals_module()
-    native = getattr(data, "data", data) if isinstance(getattr(data, "engine", None), str) else data
-    frame = nw.from_native(native)
+    from ..sources.tables import fetch_rows, native
+
+    frame = nw.from_native(native(data))
     schema = frame.collect_schema()
     names = list(schema.names())
     for column in (key_accounts or {}):
@@ -357,15 +360,18 @@ def fetch_alert_rows(
     where = rules[0]
     for rule in rules[1:]:
         where = where | rule
-    dtype = schema[time]
+    dtype, at = schema[time], nw.col(time)
+    if dtype == nw.Unknown and str(frame.implementation).lower().endswith("duckdb"):
+        # DuckDB's nanosecond instants (TIMESTAMPTZ_NS) have no narwhals type: compared as the
+        # connection zone's wall clock, which the two days of padding cover.
+        dtype = nw.Datetime("us")
+        at = at.cast(dtype)
     if isinstance(dtype, nw.Datetime):
         pad = pd.Timedelta(days=2)
         lo, hi = (since - pad).to_pydatetime(), (as_of + pad).to_pydatetime()
         if dtype.time_zone is None:
             lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
-        where = where & (nw.col(time) > lo) & (nw.col(time) <= hi)
-    from ..sources.tables import fetch_rows
-
+        where = where & (at > lo) & (at <= hi)
     return fetch_rows(data, keep, where=where, limit=limit)
 
 

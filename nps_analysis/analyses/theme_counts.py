@@ -23,7 +23,7 @@ from ..sources.engines import INVALID_LEVEL, narwhals_module
 from ..sources.errors import NPSInputError
 from ..sources.scores import CATEGORIES, PASSIVE_FROM, PROMOTER_FROM, category_labels, parse_scores
 from ..stats.disclosure import complementary_suppression, margin_labels
-from .tracking import assign_periods, day_counts, period_freq, prepare_responses
+from .tracking import assign_periods, day_counts, pandas_rows, period_freq, prepare_responses
 
 # Python's ``\w`` on text is a letter, a number or "_" (Unicode categories L* and N*); the engines'
 # ``\w`` is ASCII-only in RE2 and Java, so the class is spelled out in Unicode properties.
@@ -87,10 +87,9 @@ def engine_keyword_regex(keywords: Sequence[str], *, engine: str = "duckdb") -> 
 def _native(data: Any) -> tuple[Any, str]:
     """The engine's own table and the engine's name (a ``sources.tables.Table`` is unwrapped)."""
     from ..sources.engines import backend_name
+    from ..sources.tables import native
 
-    inner = getattr(data, "data", None)
-    if inner is not None and isinstance(getattr(data, "engine", None), str):
-        data = inner
+    data = native(data)
     return data, str(backend_name(data))
 
 
@@ -115,6 +114,7 @@ def theme_counts(
     :func:`nps_analysis.analyses.tracking.day_counts` and folded into periods here.
     """
     by = list(by)
+    responses = pandas_rows(responses)
     if isinstance(responses, pd.DataFrame):
         return _pandas_theme_counts(responses, text=text, themes=themes, by=by, freq=freq, score=score,
                                     time=time, timezone=timezone, date_format=date_format, dayfirst=dayfirst,

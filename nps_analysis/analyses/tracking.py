@@ -254,6 +254,7 @@ def day_counts(
     bad weights raise naming their rows), then goes through the same aggregate.
     """
     by = [by] if isinstance(by, str) else list(by or [])
+    responses = pandas_rows(responses)
     if isinstance(responses, pd.DataFrame):
         frame, _ = prepare_responses(responses, score=score, time=time, timezone=timezone,
                                      timezone_column=timezone_column, file=file, date_format=date_format,
@@ -266,31 +267,19 @@ def day_counts(
             if bad.any():
                 raise_rows("have an answer but no weight", bad, frame[weights], column=weights, file=file)
         responses = frame
-    day_levels = _day_levels_stand_in  # TEMP until sources.tables lands
+    from ..sources.tables import day_levels
 
     zone = timezone_column if timezone_column and timezone_column in _columns_of(responses) else None
     return day_levels(responses, score, time, by, timezone=timezone, date_format=date_format, dayfirst=dayfirst,
                       timezone_column=zone, weights=weights)
 
 
-def _day_levels_stand_in(data, score, time, by=(), *, timezone="UTC", date_format=None, dayfirst=False,
-                         timezone_column=None, weights=None):  # TEMP: pandas only, replaced by sources.tables.day_levels
-    zones = data[timezone_column] if timezone_column else None
-    instants = to_utc(data[time], zones=zones, timezone=timezone, column=time, date_format=date_format, dayfirst=dayfirst)
-    day = instants.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    parsed = parse_scores(data[score], column=score)
-    level = np.where(parsed.valid_mask, np.nan_to_num(parsed.values, nan=-1), -1).astype(np.int64)
-    work = pd.DataFrame({c: data[c].to_numpy() for c in by})
-    work["day"] = day.to_numpy()
-    work["level"] = level
-    work["count"] = 1
-    if weights:
-        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
-        w = np.where(w >= 0, w, np.nan)
-        work["weight"] = w
-        work["weight_sq"] = w * w
-    out = work.groupby([*by, "day", "level"], dropna=False, sort=False).sum(min_count=1).reset_index()
-    return out
+def pandas_rows(data: Any) -> Any:
+    """The pandas frame of a pandas-backed ``sources.tables.Table``; anything else as it is (an
+    engine table, or a Table whose rows stay in their engine)."""
+    from ..sources.tables import Table
+
+    return data.data if isinstance(data, Table) and data.is_pandas else data
 
 
 def _columns_of(data: Any) -> list[str]:
