@@ -188,6 +188,9 @@ def alert_list(
                                      keywords=DEFAULT_ALERT_KEYWORDS if keywords is None else list(keywords),
                                      score=score, time=time, text=text, response_id=response_id, customer=customer,
                                      timezone_column=timezone_column, limit=limit)
+        if response_id not in responses.columns:
+            # Engines keep no row numbers: without an id column an answer is named by its time.
+            responses[response_id] = "answer at " + responses[time].astype(str)
     responses, _ = lean_frame(responses)
     require_frame_columns(responses, [score, time], what="responses", file=None)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
