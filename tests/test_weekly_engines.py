@@ -219,3 +219,58 @@ def test_alert_rows_are_bounded_never_cut():
 def test_weighted_windows_are_not_refused_any_more():
     out = nps.nps_by_period(ROWS, time="at", weights="w", window=4, min_n=5, **TIMES)
     assert out["effective_n"].gt(0).all() and not math.isnan(out["nps"].iloc[-1])
+
+
+# ----------------------------------------------------------------------------------- notebook
+
+
+def _numbers(results: dict) -> dict:
+    """results.json without what differs between two runs by design (the run, the parameters)."""
+    return {k: v for k, v in results.items() if k not in ("run", "parameters")}
+
+
+def _same_numbers(got, ref, where: str = "results") -> None:
+    """Nested results equal, numbers to 1e-9."""
+    if isinstance(ref, dict):
+        assert isinstance(got, dict) and set(got) == set(ref), where
+        for key in ref:
+            _same_numbers(got[key], ref[key], f"{where}.{key}")
+    elif isinstance(ref, list):
+        assert isinstance(got, list) and len(got) == len(ref), where
+        for i, (g, r) in enumerate(zip(got, ref, strict=True)):
+            _same_numbers(g, r, f"{where}[{i}]")
+    elif isinstance(ref, float) and not isinstance(ref, bool):
+        assert got == pytest.approx(ref, rel=1e-9, abs=1e-9, nan_ok=True), where
+    else:
+        assert got == ref, where
+
+
+@pytest.mark.notebook
+def test_weekly_notebook_on_duckdb_parquet_records_the_pandas_numbers(tmp_path):
+    import json
+    from pathlib import Path
+
+    from nps_analysis import datasets
+    from nps_analysis.sources.dates import to_utc
+
+    rows = nps.load(datasets.sample_path("loop_responses"), score="score")
+    # A warehouse keeps instants: the sample's local times with their zones become UTC timestamps.
+    rows["submitted_at"] = to_utc(rows["submitted_at"], zones=rows["timezone"], timezone="UTC", column="submitted_at")
+    path = tmp_path / "responses.parquet"
+    rows.drop(columns=["timezone"]).to_parquet(path, index=False)
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "weekly_tracking.ipynb"
+    params = {"data_path": str(path), "team_column": "team", "comment_column": "comment", "id_column": "response_id",
+              "customer_column": "customer_id", "key_account_column": "account_tier", "min_n": 20}
+    recorded = {}
+    for engine in ("pandas", "duckdb"):
+        run = nps.run_notebook(notebook, {**params, "engine": engine}, output_dir=tmp_path / engine)
+        results = json.loads((run.run_dir / "results.json").read_text())
+        assert results["status"] == "ok", results.get("error")
+        recorded[engine] = results
+        html = (run.run_dir / "report.html").read_text()
+        assert ("Read where the data lives: duckdb" in html) == (engine == "duckdb")
+    pandas_numbers, duckdb_numbers = _numbers(recorded["pandas"]), _numbers(recorded["duckdb"])
+    assert duckdb_numbers["alerts"].pop("csv") != pandas_numbers["alerts"].pop("csv")  # two run folders
+    duckdb_numbers["alerts"].pop("json"), pandas_numbers["alerts"].pop("json")
+    _same_numbers(duckdb_numbers, pandas_numbers)
+    assert pandas_numbers["alerts"]["count"] > 0 and pandas_numbers["mix_rate"] is not None
