@@ -101,3 +101,57 @@ def survey_parquet(path: str | Path, rows: int) -> Path:
     con.close()
     os.replace(tmp, path)
     return path
+
+
+def report_parquet(path: str | Path, rows: int, *, weeks: int = 12, end: str = "2026-11-16") -> Path:
+    """A response table the reports run on (issue 18), written once by DuckDB.
+
+    Rows arrive in time order over ``weeks`` weeks ending at ``end`` (an append-only response table),
+    UTC timestamps. Columns: ``submitted_at``, ``team`` (20) and ``agent`` (200, 10 per team),
+    ``region`` (8), ``plan`` (4), ``arm`` (``control`` / ``treatment``, hashed per customer),
+    ``invited`` and ``responded`` flags, ``score`` (0-10 skewed high, 5% missing; the treatment
+    3 points of NPS lower), ``csat`` (1-5), ``prior_score`` (a pre-period 0-10 answer correlated
+    with the score), ``w`` (a survey weight 0.2-4.2) and ``comment`` (2% of rows, 12 phrases).
+    """
+    import os
+
+    import duckdb
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    seconds = weeks * 7 * 86400
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        COPY (
+          SELECT
+            TIMESTAMPTZ '{end} 00:00:00+00' - INTERVAL ({seconds}) SECOND
+              + to_seconds((i * {seconds} // {rows})::BIGINT) AS submitted_at,
+            'team' || lpad((hash(i * 3 + 1) % 20)::VARCHAR, 2, '0') AS team,
+            'agent' || lpad((hash(i * 3 + 1) % 200)::VARCHAR, 3, '0') AS agent,
+            ['North','South','East','West','Central','Islands','Abroad','Online'][1 + (hash(i) % 8)::INT] AS region,
+            ['free','basic','plus','pro'][1 + (hash(i * 7 + 1) % 4)::INT] AS plan,
+            CASE WHEN hash(i * 5 + 4) % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
+            TRUE AS invited,
+            hash(i * 31 + 3) % 20 <> 0 AS responded,
+            CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN NULL
+                 WHEN hash(i * 5 + 4) % 2 = 1 AND hash(i * 41 + 9) % 100 < 3 THEN 3
+                 ELSE [0,1,2,3,4,5,5,6,6,7,7,7,8,8,8,8,9,9,9,9,10,10,10,10][1 + (hash(i * 17 + 5) % 24)::INT]
+            END::BIGINT AS score,
+            (1 + hash(i * 23 + 8) % 5)::BIGINT AS csat,
+            LEAST(10, GREATEST(0, [0,1,2,3,4,5,5,6,6,7,7,7,8,8,8,8,9,9,9,9,10,10,10,10][1 + (hash(i * 17 + 5) % 24)::INT]
+                  + (hash(i * 29 + 2) % 5)::INT - 2))::BIGINT AS prior_score,
+            0.2 + (hash(i * 11 + 7) % 1000) / 250.0 AS w,
+            CASE WHEN hash(i * 37 + 1) % 50 = 0 THEN
+              ['Waited too long on the phone', 'Great service, thank you', 'The price went up again',
+               'Agent was rude', 'I will cancel my contract', 'Fast delivery', 'App keeps crashing',
+               'Billing error on my invoice', 'Friendly and helpful staff', 'Never again',
+               'Could not log in', 'Good value for money'][1 + (hash(i * 43) % 12)::INT]
+            END AS comment
+          FROM range({rows}) t(i)
+        ) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
+        """
+    )
+    con.close()
+    os.replace(tmp, path)
+    return path
