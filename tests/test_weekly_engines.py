@@ -189,7 +189,11 @@ def test_comment_themes_counts_are_the_same_on_every_engine(to_backend):
         ref = nps.comment_themes(ROWS, by=by, freq="W", time="at", min_n=5, timezone_column=None)
         got = nps.comment_themes(table, by=by, freq="W", time="at", min_n=5, timezone_column=None)
         _same(got, ref)
-        assert got.attrs == ref.attrs
+        assert {**got.attrs, "matched_by": ""} == {**ref.attrs, "matched_by": ""}
+        assert ref.attrs["matched_by"] == "the kit's Python matcher"
+        if to_backend.backend != "pandas":
+            assert got.attrs["matched_by"].endswith("regular expressions")
+        assert ref.attrs["comments_matched"] == int(ROWS["comment"].fillna("").str.strip().ne("").sum())
         assert ref["comments"].sum() > 0 and ref["mentions"].fillna(0).sum() > 0
 
 

@@ -155,7 +155,9 @@ def theme_counts(
     for flag in flags:
         work[flag] = np.where(days[flag].fillna(False).to_numpy(dtype=bool), count, 0)
     keys = (["period"] if freq else []) + by
-    return _long_counts(work, keys, flags, list(themes))
+    out = _long_counts(work, keys, flags, list(themes))
+    out.attrs["matched_by"] = f"{engine} regular expressions"
+    return out
 
 
 def _pandas_theme_counts(responses: pd.DataFrame, *, text: str, themes: Mapping[str, Sequence[str]], by: list[str],
@@ -182,7 +184,9 @@ def _pandas_theme_counts(responses: pd.DataFrame, *, text: str, themes: Mapping[
     work["_comments"] = 1
     for flag, words in zip(flags, themes.values(), strict=True):
         work[flag] = body.str.contains(keyword_pattern(words), regex=True).to_numpy().astype(np.int64)
-    return _long_counts(work, keys, flags, list(themes))
+    out = _long_counts(work, keys, flags, list(themes))
+    out.attrs["matched_by"] = "the kit's Python matcher"
+    return out
 
 
 def _long_counts(work: pd.DataFrame, keys: list[str], flags: list[str], names: list[str]) -> pd.DataFrame:
@@ -217,6 +221,8 @@ def themes_from_counts(
 ) -> pd.DataFrame:
     """The share of comments mentioning each theme with a Wilson (1927) interval, and small groups
     suppressed, from :func:`theme_counts` (``by`` includes ``period`` when counted by period).
+    ``attrs["comments_matched"]`` is the number of comments matched (all of them: no sample is
+    drawn) and ``attrs["matched_by"]`` who matched them (Python, or the engine's regular expressions).
 
     Groups with fewer than ``min_n`` comments have ``mentions``, ``share`` and its interval
     suppressed (``suppressed``), and complementary groups too (:func:`complementary_suppression`:
@@ -252,7 +258,11 @@ def themes_from_counts(
     for col in ("share", "ci_lower", "ci_upper"):
         long[col] = long[col].where(~small)
     long = long[[*by, "theme", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]]
-    long.attrs.update(themes={k: list(v) for k, v in themes.items()}, min_n=min_n, confidence_level=confidence_level)
+    # Every comment is matched (no sample): the count and who matched them, for a caption.
+    comments = int(counts.drop_duplicates(by)["comments"].sum()) if by else int(counts["comments"].iloc[0]) if len(
+        counts) else 0
+    long.attrs.update(themes={k: list(v) for k, v in themes.items()}, min_n=min_n, confidence_level=confidence_level,
+                      comments_matched=comments, matched_by=counts.attrs.get("matched_by", ""))
     return long
 
 
