@@ -278,3 +278,23 @@ def test_weekly_notebook_on_duckdb_parquet_records_the_pandas_numbers(tmp_path):
     duckdb_numbers["alerts"].pop("json"), pandas_numbers["alerts"].pop("json")
     _same_numbers(duckdb_numbers, pandas_numbers)
     assert pandas_numbers["alerts"]["count"] > 0 and pandas_numbers["mix_rate"] is not None
+
+
+def test_team_scope_filters_an_engine_table_in_the_engine():
+    import duckdb
+
+    from nps_analysis.analyses.columns import resolve_columns, team_scope
+    from nps_analysis.sources.tables import Table, as_table
+
+    con = duckdb.connect()
+    table = as_table(con.from_df(ROWS), "responses")
+    cols = resolve_columns("weekly_tracking", "responses.parquet", team_column="team", segment_columns=["agent"],
+                           time_column="at")
+    subset, segments, label = team_scope(table, cols, "north")
+    assert isinstance(subset, Table) and subset.engine == "duckdb"
+    assert (segments, label) == (["agent"], "team north")
+    assert subset.rows() == int((ROWS["team"] == "north").sum())
+    opts = {"time": "at", "by": ["agent"], "min_n": 10, "timezone_column": None}
+    _same(nps.nps_by_period(subset, **opts), nps.nps_by_period(ROWS[ROWS["team"] == "north"], **opts))
+    with pytest.raises(NPSInputError, match=r"no answers for team 'west'; the teams are \['east', 'north', 'south'\]"):
+        team_scope(table, cols, "west")
