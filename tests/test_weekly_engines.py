@@ -298,3 +298,26 @@ def test_team_scope_filters_an_engine_table_in_the_engine():
     _same(nps.nps_by_period(subset, **opts), nps.nps_by_period(ROWS[ROWS["team"] == "north"], **opts))
     with pytest.raises(NPSInputError, match=r"no answers for team 'west'; the teams are \['east', 'north', 'south'\]"):
         team_scope(table, cols, "west")
+
+
+@pytest.mark.parametrize("kind", ["iso text", "date"])
+def test_alert_rows_of_text_and_date_times_are_filtered_by_day(kind):
+    import duckdb
+
+    frame = ROWS.drop(columns=["local"]).copy()
+    if kind == "iso text":
+        frame["at"] = frame["at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # An alert row whose time is not ISO: kept by the filter, then refused by the kit's parser.
+        frame.loc[5, ["at", "comment", "score"]] = ["not a time", "I will cancel", 2.0]
+    else:
+        frame["at"] = frame["at"].dt.date
+    relation = duckdb.connect().from_df(frame)
+    as_of, since = pd.Timestamp(AS_OF), pd.Timestamp(AS_OF) - pd.Timedelta("7D")
+    rows = nps.alerts.fetch_alert_rows(relation, since=since, as_of=as_of, key_accounts={"tier": ["key"]},
+                                       keywords=nps.alerts.DEFAULT_ALERT_KEYWORDS, time="at", limit=N)
+    days = pd.to_datetime(rows["at"], utc=True, errors="coerce", format="mixed")
+    assert days.dropna().between(since - pd.Timedelta(days=3), as_of + pd.Timedelta(days=3)).all()
+    assert 0 < len(rows) < 400 and (days.isna().sum() == (kind == "iso text"))
+    if kind == "iso text":
+        with pytest.raises(NPSInputError, match="not a time"):
+            nps.alert_list(relation, as_of=AS_OF, time="at", timezone_column=None, key_accounts={"tier": ["key"]})

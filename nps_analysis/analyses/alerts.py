@@ -318,8 +318,8 @@ def fetch_alert_rows(
 ) -> pd.DataFrame:
     """The rows an answer-level alert can come from, filtered by the engine holding ``data``.
 
-    A row is fetched when its time lies in ``(since - 2 days, as_of + 2 days]`` (when the time
-    column is a timestamp: the padding covers every zone a local time may be in; text times are
+    A row is fetched when its time lies in ``(since - 2 days, as_of + 2 days]`` (the padding covers
+    every zone a local time may be in; dates by day; ISO text by its date part; other text is
     not filtered by time) and it is a detractor with a ``key_accounts`` value, or its comment
     matches one of ``keywords`` with an answer. The filter is a superset of the alert rows: the
     exact rules run on these rows in pandas (:func:`alert_list`). Returns a pandas frame of the
@@ -369,12 +369,21 @@ def fetch_alert_rows(
         # connection zone's wall clock, which the two days of padding cover.
         dtype = nw.Datetime("us")
         at = at.cast(dtype)
+    pad = pd.Timedelta(days=2)
+    lo, hi = (since - pad).to_pydatetime(), (as_of + pad).to_pydatetime()
     if isinstance(dtype, nw.Datetime):
-        pad = pd.Timedelta(days=2)
-        lo, hi = (since - pad).to_pydatetime(), (as_of + pad).to_pydatetime()
         if dtype.time_zone is None:
             lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
         where = where & (at > lo) & (at <= hi)
+    elif dtype == nw.Date:
+        where = where & (at >= lo.date()) & (at <= hi.date())
+    elif dtype == nw.String:
+        # ISO text sorts as time: its date part is compared as text. Anything else is kept (a
+        # superset) and read by the kit's parser with the rows it comes with.
+        text = at.str.strip_chars()
+        day = text.str.slice(0, 10)
+        iso = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+        where = where & (~iso.fill_null(True) | ((day >= lo.date().isoformat()) & (day <= hi.date().isoformat())))
     return fetch_rows(data, keep, where=where, limit=limit)
 
 
