@@ -316,7 +316,7 @@ def test_alert_rows_of_text_and_date_times_are_filtered_by_day(kind):
     rows = nps.alerts.fetch_alert_rows(relation, since=since, as_of=as_of, key_accounts={"tier": ["key"]},
                                        keywords=nps.alerts.DEFAULT_ALERT_KEYWORDS, time="at", limit=N)
     days = pd.to_datetime(rows["at"], utc=True, errors="coerce", format="mixed")
-    assert days.dropna().between(since - pd.Timedelta(days=3), as_of + pd.Timedelta(days=3)).all()
+    assert days.dropna().between(since - pd.Timedelta(days=2), as_of + pd.Timedelta(days=2)).all()
     assert 0 < len(rows) < 400 and (days.isna().sum() == (kind == "iso text"))
     if kind == "iso text":
         with pytest.raises(NPSInputError, match="not a time"):

@@ -161,7 +161,7 @@ def alert_list(
 
     ``responses`` may be a pandas frame, a ``sources.tables.Table`` or an engine table (DuckDB,
     Polars, PyArrow, Spark). On an engine only the rows a person reads come back: the engine
-    filters the answers of the window (padded by two days, so every time zone is covered) that are
+    filters the answers of the window (local times padded by a day, so every time zone is covered) that are
     a key-account detractor or whose comment matches a keyword
     (:func:`nps_analysis.analyses.theme_counts.engine_keyword_regex`), at most ``limit`` of them
     (more raise :class:`NPSInputError`: raise ``limit`` or narrow the rules, never a silent cut);
@@ -318,9 +318,10 @@ def fetch_alert_rows(
 ) -> pd.DataFrame:
     """The rows an answer-level alert can come from, filtered by the engine holding ``data``.
 
-    A row is fetched when its time lies in ``(since - 2 days, as_of + 2 days]`` (the padding covers
-    every zone a local time may be in; dates by day; ISO text by its date part; other text is
-    not filtered by time) and it is a detractor with a ``key_accounts`` value, or its comment
+    A row is fetched when its time lies in ``(since, as_of]`` (time-zone-aware timestamps), or for
+    local times within a day more on each side (every zone is within 14 hours of UTC): naive
+    timestamps, dates, ISO text by its date part (other text is not filtered by time); and it is
+    a detractor with a ``key_accounts`` value, or its comment
     matches one of ``keywords`` with an answer. The filter is a superset of the alert rows: the
     exact rules run on these rows in pandas (:func:`alert_list`). Returns a pandas frame of the
     columns an alert shows (and the personal columns, so names are masked), at most ``limit``
@@ -366,15 +367,17 @@ def fetch_alert_rows(
     dtype, at = schema[time], nw.col(time)
     if dtype == nw.Unknown and str(frame.implementation).lower().endswith("duckdb"):
         # DuckDB's nanosecond instants (TIMESTAMPTZ_NS) have no narwhals type: compared as the
-        # connection zone's wall clock, which the two days of padding cover.
+        # connection zone's wall clock, which the day of padding covers.
         dtype = nw.Datetime("us")
         at = at.cast(dtype)
-    pad = pd.Timedelta(days=2)
+    # Instants compare exactly; local times (naive, dates, text) are within 14 hours of UTC, so a day
+    # either side holds every answer of the window whatever its zone.
+    pad = pd.Timedelta(days=1)
     lo, hi = (since - pad).to_pydatetime(), (as_of + pad).to_pydatetime()
-    if isinstance(dtype, nw.Datetime):
-        if dtype.time_zone is None:
-            lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
-        where = where & (at > lo) & (at <= hi)
+    if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
+        where = where & (at > since.to_pydatetime()) & (at <= as_of.to_pydatetime())
+    elif isinstance(dtype, nw.Datetime):
+        where = where & (at > lo.replace(tzinfo=None)) & (at <= hi.replace(tzinfo=None))
     elif dtype == nw.Date:
         where = where & (at >= lo.date()) & (at <= hi.date())
     elif dtype == nw.String:
