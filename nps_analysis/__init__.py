@@ -14,7 +14,7 @@ from .analyses.balance import (
     response_rates,
     sample_ratio_mismatch,
 )
-from .analyses.columns import Columns, closest_column, resolve_columns, team_scope
+from .analyses.columns import Columns, closest_column, resolve_columns, rows_of, team_scope
 from .analyses.decision import Decision, decide
 from .analyses.decision_memo import decision_memo
 from .analyses.drivers import (
@@ -116,7 +116,7 @@ from .sources.privacy import mask_personal, mask_text
 from .sources.results import ResultMixin
 from .sources.roster import read_roster
 from .sources.scores import CATEGORIES, classify, parse_scores, score_distribution
-from .sources.tables import Table, day_levels, fetch_rows, level_table, open_table
+from .sources.tables import Table, day_levels, fetch_rows, level_table, open_table, read_rows
 from .stats.ancova import AdjustedEffect, adjusted_effect
 from .stats.cluster_design import (
     ClusterAssignmentHint,
@@ -198,6 +198,7 @@ __all__ = [
     "fetch_rows",
     "level_table",
     "open_table",
+    "read_rows",
     "RunFolder",
     "experiment_headline",
     "gap_headline",
@@ -305,6 +306,7 @@ __all__ = [
     "closest_column",
     "describe_suppression",
     "resolve_columns",
+    "rows_of",
     "suggest_window",
     "team_scope",
     "export_queue",

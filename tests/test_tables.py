@@ -183,3 +183,33 @@ def test_columns_table_names_the_parameter_of_a_missing_column(tmp_path):
     cols = resolve_columns("rollback_decision", str(path), engine="duckdb", score_column="score",
                            group_column="arm", time_column="at")
     assert cols.table().engine == "duckdb"
+
+
+def test_utc_offsets_find_each_change_at_its_instant():
+    start = pd.Timestamp("2026-01-01", tz="UTC").value // 1000
+    end = pd.Timestamp("2026-12-31", tz="UTC").value // 1000
+    starts, offsets = T.utc_offsets("Europe/Paris", start, end)
+    hour = 3_600_000_000
+    assert offsets == [hour, 2 * hour, hour]
+    assert [pd.Timestamp(s, unit="us", tz="UTC").isoformat() for s in starts] == [
+        "2026-03-29T01:00:00+00:00", "2026-10-25T01:00:00+00:00"]
+    assert T.utc_offsets("Asia/Kolkata", start, end) == ([], [int(5.5 * hour)])
+
+
+ZONES = ["UTC", "Europe/Paris", "America/St_Johns", "Australia/Adelaide", "Asia/Kathmandu", "Pacific/Chatham",
+         "America/Sao_Paulo", "Pacific/Apia"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=20 * 365 * 86400), min_size=1, max_size=30),
+       st.sampled_from(ZONES))
+def test_engine_days_match_pandas_time_zone_conversion(seconds, zone):
+    import duckdb
+
+    base = pd.Timestamp("2010-01-01", tz="UTC")
+    # Instants near midnight and near offset changes are where a day can go wrong: add some.
+    at = pd.Series(base + pd.to_timedelta(np.array(seconds) // 900 * 900, unit="s"))
+    frame = pd.DataFrame({"score": 5, "at": at})
+    ref = T.day_levels(frame, "score", "at", timezone=zone)
+    got = T.day_levels(duckdb.connect().from_df(frame), "score", "at", timezone=zone)
+    pd.testing.assert_frame_equal(got, ref, check_dtype=False)

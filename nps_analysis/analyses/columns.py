@@ -358,7 +358,11 @@ class Columns:
 
         report = load_report(frame)
         if report is None:
-            return ""
+            sampled, source = frame.attrs.get("sampled"), frame.attrs.get("source")
+            if sampled:
+                return (f"A uniform random sample of {sampled['rows']:,} of the {sampled['of']:,} rows of "
+                        f"{_markdown_text(str(source))} (seed {sampled['seed']}): the numbers describe the sample.")
+            return f"{len(frame):,} rows of {_markdown_text(str(source))} (the columns used)." if source else ""
         return "  \n".join([_markdown_text(report.summary()),
                              *(f"**Warning:** {_markdown_text(w)}" for w in report.warnings)])
 
@@ -370,6 +374,30 @@ class Columns:
         with self.checked():
             return load(self.path, score=self.values["score_column"], columns=self.needed,
                         database=self.database, query=self.query, **options)
+
+
+def rows_of(cols: Columns, *, max_rows: int = 2_000_000, sample_rows: int | None = None, seed: int = 0,
+            **options: Any) -> pd.DataFrame:
+    """The answers of a respondent-level report (follow-up queue, key drivers) as rows.
+
+    Small files: :meth:`Columns.load` (every check of :func:`nps_analysis.load`). Big files,
+    database tables, queries and Spark tables: only the named columns, and only up to ``max_rows``
+    rows (or a stated uniform random sample of ``sample_rows``):
+    :func:`nps_analysis.sources.tables.read_rows`. Scores are validated either way.
+    """
+    from ..sources.scores import parse_scores
+    from ..sources.tables import read_rows
+
+    table = cols.table(**options)
+    if table.is_pandas:
+        return table.data
+    frame = read_rows(table, cols.needed, max_rows=max_rows, sample_rows=sample_rows, seed=seed)
+    score = str(cols.values["score_column"])
+    sampled = frame.attrs.get("sampled")
+    frame[score] = parse_scores(frame[score], column=score, file=table.source).values
+    frame.attrs["sampled"] = sampled
+    frame.attrs["source"] = table.source
+    return frame
 
 
 def team_scope(
@@ -496,4 +524,4 @@ def resolve_columns(
     return Columns(analysis, path, sample, values, database or None, query or None, spark_table or None, engine)
 
 
-__all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns", "team_scope"]
+__all__ = ["ANALYSES", "ColumnRole", "Columns", "SAMPLES", "closest_column", "resolve_columns", "rows_of", "team_scope"]

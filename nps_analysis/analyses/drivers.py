@@ -706,18 +706,33 @@ def drivers_inputs(
     team_column: str = "",
     segment_columns: Sequence[str] = (),
     weight_column: str = "",
+    database: str = "",
+    query: str = "",
+    spark_table: str = "",
+    engine: str = "auto",
+    max_rows: int = 2_000_000,
+    sample_rows: int = 0,
+    seed: int = 0,
 ) -> DriversInputs:
     """Load the answers for the drivers report and resolve the column roles.
 
-    ``data_path`` "" means the bundled sample; then every empty column parameter takes the sample's
-    column. With your own file, an empty optional column (comment, time, team, weight) means the
-    file has none and its section is skipped with a note; the score and at least two driver
-    columns are required.
+    ``data_path`` "" (and no ``query`` or ``spark_table``) means the bundled sample; then every
+    empty column parameter takes the sample's column. With your own data, an empty optional column
+    (comment, time, team, weight) means it has none and its section is skipped with a note; the
+    score and at least two driver columns are required.
+
+    Key drivers are a respondent-level analysis (a bootstrap over respondents), so the rows of the
+    columns used come into memory: small files through :func:`nps_analysis.load`; a big file, a
+    DuckDB table (``database``), a ``query`` or a ``spark_table`` up to ``max_rows`` rows, or a
+    uniform random sample of ``sample_rows`` rows drawn by the engine (``seed``), stated in the
+    report (:func:`nps_analysis.sources.tables.read_rows`).
     """
     from ..samples import sample_path
     from ..sources.load import load
+    from ..sources.scores import parse_scores
+    from ..sources.tables import open_table, read_rows
 
-    sample = not data_path
+    sample = not data_path and not query and not spark_table
     path = str(sample_path("drivers")) if sample else data_path
 
     def pick(given: Any, key: str) -> Any:
@@ -730,8 +745,23 @@ def drivers_inputs(
     if len(drivers) < 2:
         raise NPSInputError("name at least 2 driver columns (driver_columns=[...]) for your own data")
     wanted = [c for c in [*drivers, comment, time, team, *segments, weight_column] if c]
-    frame = load(path, score=score, columns=wanted)
+    if sample:
+        frame = load(path, score=score, columns=wanted)
+    else:
+        table = open_table(None if (query or spark_table) else path, database=database or None, query=query or None,
+                           spark_table=spark_table or None, engine=engine, score=score,  # type: ignore[arg-type]
+                           columns=wanted)
+        frame = table.data if table.is_pandas else read_rows(
+            table, [score, *wanted], max_rows=max_rows, sample_rows=sample_rows or None, seed=seed)
+        if not table.is_pandas:
+            sampled = frame.attrs.get("sampled")
+            frame[score] = parse_scores(frame[score], column=score, file=table.source).values
+            frame.attrs["sampled"] = sampled
     notes = []
+    sampled = frame.attrs.get("sampled")
+    if sampled:
+        notes.append(f"A uniform random sample of {sampled['rows']:,} of {sampled['of']:,} rows (seed "
+                     f"{sampled['seed']}): importance, intervals and themes describe the sample.")
     if not comment:
         notes.append("No comment column: the themes sections are skipped.")
     if not time:
@@ -742,7 +772,8 @@ def drivers_inputs(
         notes.append("No segment columns: the drivers are not split by segment.")
     if not weight_column:
         notes.append("No weight column: every answer counts once.")
-    source = "bundled sample data/sample_drivers.csv" if sample else str(data_path)
+    source = "bundled sample data/sample_drivers.csv" if sample else (
+        f"query {query[:60]!r}" if query else f"spark table {spark_table}" if spark_table else str(data_path))
     return DriversInputs(frame, source, score, tuple(drivers), comment, time, team, tuple(segments),
                          weight_column, tuple(notes))
 
