@@ -321,3 +321,11 @@ def test_alert_rows_of_text_and_date_times_are_filtered_by_day(kind):
     if kind == "iso text":
         with pytest.raises(NPSInputError, match="not a time"):
             nps.alert_list(relation, as_of=AS_OF, time="at", timezone_column=None, key_accounts={"tier": ["key"]})
+
+
+def test_pandas_rows_without_a_time_are_named():
+    frame = ROWS.head(30).copy()
+    frame["at"] = frame["at"].astype(object)
+    frame.loc[7, ["at", "score"]] = [None, 9.0]
+    with pytest.raises(NPSInputError, match=r"1 row\(s\) have a score but no submission time.*row 7"):
+        nps.nps_by_period(frame, time="at", **TIMES)

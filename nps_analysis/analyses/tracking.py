@@ -256,11 +256,14 @@ def day_counts(
     by = [by] if isinstance(by, str) else list(by or [])
     responses = pandas_rows(responses)
     if isinstance(responses, pd.DataFrame):
-        frame, _ = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                                     timezone_column=timezone_column, file=file, date_format=date_format,
-                                     dayfirst=dayfirst)
+        frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
+                                            timezone_column=timezone_column, file=file, date_format=date_format,
+                                            dayfirst=dayfirst)
         require_frame_columns(frame, [*by, *([weights] if weights else [])], what="responses", file=file)
         parsed = parse_scores(frame[score], column=score, file=file)
+        no_time = parsed.valid_mask & instants.isna().to_numpy()
+        if no_time.any():
+            raise_rows("have a score but no submission time", no_time, frame[time], column=time, file=file)
         if weights:
             w = weight_values(frame, weights, allow_nan=True)
             bad = parsed.valid_mask & np.isnan(w)
