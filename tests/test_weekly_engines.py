@@ -13,6 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nps_analysis as nps
 from nps_analysis.analyses import tracking
@@ -329,3 +331,26 @@ def test_pandas_rows_without_a_time_are_named():
     frame.loc[7, ["at", "score"]] = [None, 9.0]
     with pytest.raises(NPSInputError, match=r"1 row\(s\) have a score but no submission time.*row 7"):
         nps.nps_by_period(frame, time="at", **TIMES)
+
+
+_ALPHABET = list("abcikwtsAKWIS_1234-.,!'\u00e9\u00c9\u00df\u0131\u0130\u212a\u0301\u00a0\u2003\u3000\x0b\x1c\n\t ")
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.text(alphabet=_ALPHABET, max_size=14), min_size=1, max_size=20))
+def test_engine_regexes_agree_with_python_on_awkward_text(texts):
+    """Whole words, stems, phrases and case on text with accents, combining marks, odd spaces and
+    digits: DuckDB (RE2), PyArrow (RE2) and Polars (Rust) find exactly what Python finds."""
+    import duckdb
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    words = ["wait*", "kiss", "a b", "\u00e9t\u00e9", "s1*", "ik"]
+    regex = engine_keyword_regex(words)
+    expected = [bool(keyword_pattern(words).search(t)) for t in texts]
+    duck = duckdb.connect().execute("SELECT regexp_matches(t, ?) FROM (SELECT unnest(?) AS t)",
+                                    [regex, texts]).fetchall()
+    assert [row[0] for row in duck] == expected
+    assert pc.match_substring_regex(pa.array(texts), regex).to_pylist() == expected
+    assert pl.Series(texts).str.contains(regex).to_list() == expected

@@ -39,6 +39,10 @@ _STRIP = (r"^[\x{09}-\x{0d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{
           r"\x{2029}\x{202f}\x{205f}\x{3000}]+$")
 # Characters with a meaning in every dialect's regular expressions; anything else is literal in all.
 _SPECIAL = set("\\.^$|?*+()[]{}")
+# Python's case-insensitive match also pairs these ASCII letters with non-ASCII ones (dotted and
+# dotless i, long s, Kelvin sign: the re module's documentation); the engines fold case by Unicode's
+# simple folding, which lacks some of these pairs, so the letters are spelled out as classes.
+_FOLD = {"i": "[iI\\x{130}\\x{131}]", "s": "[sS\\x{17f}]", "k": "[kK\\x{212a}]"}
 
 
 def _words(keywords: Sequence[str]) -> list[tuple[list[str], bool]]:
@@ -78,7 +82,8 @@ def engine_keyword_regex(keywords: Sequence[str], *, engine: str = "duckdb") -> 
     """
     parts = []
     for words, stem in _words(keywords):
-        escaped = ["".join("\\" + c if c in _SPECIAL else c for c in w) for w in words]
+        escaped = ["".join("\\" + c if c in _SPECIAL else _FOLD.get(c.lower(), c) if c in "iIsSkK" else c
+                           for c in w) for w in words]
         parts.append(_SPACE.join(escaped) + (_WORD + "*" if stem else ""))
     flags = "(?iu)" if engine in ("pyspark", "spark", "sqlframe") else "(?i)"
     return f"{flags}(?:^|{_NOT_WORD})(?:" + "|".join(parts) + f")(?:{_NOT_WORD}|$)"
