@@ -33,7 +33,7 @@ N = 2400
 AS_OF = "2026-11-17T12:00:00Z"
 _WORDS = ["waiting", "WAITED", "too slow", "slow-ish", "price", "Prices!", "costly", "rude", "kind", "kindness",
           "call  back", "called me back", "refund", "fees", "bug_fix", "bugs", "Crashed", "délai", "queue",
-          "cancel", "Cancelled", "lawyer", "never again", "complaint", "fine", "great", ""]
+          "cancel", "Cancelled", "lawyer", "never again", "complaint", "fine", "great", "", "\u2003", "\u00a0"]
 
 
 def _rows() -> pd.DataFrame:
