@@ -168,7 +168,8 @@ def alert_list(
     the rules above then run on those rows exactly as on a frame. The drop rule works on day-level
     counts either way (:func:`nps_analysis.analyses.tracking.day_counts`, or ``drop_days`` when
     the caller already has them for ``drop_by``, unweighted). On an engine, personal names are
-    masked from the fetched rows' own name columns and ``roster`` (not the whole table's).
+    masked from the fetched rows' own name columns and ``roster`` (not the whole table's), and
+    ``attrs["fetched_rows"]`` says how many rows the engine returned (``None`` for a frame).
 
     Returns:
         One row per alert with :data:`ALERT_COLUMNS`; comments quoted in messages have personal
@@ -183,6 +184,7 @@ def alert_list(
     if drop_by and drop_days is None:
         drop_days = day_counts(responses, score=score, time=time, by=[drop_by] if isinstance(drop_by, str) else drop_by,
                                **dates)
+    fetched = None  # rows an engine returned for the answer-level rules (None: the rows were in memory)
     if not isinstance(responses, pd.DataFrame):
         responses = fetch_alert_rows(responses, since=since, as_of=as_of_utc, key_accounts=key_accounts,
                                      keywords=DEFAULT_ALERT_KEYWORDS if keywords is None else list(keywords),
@@ -191,6 +193,7 @@ def alert_list(
         if response_id not in responses.columns:
             # Engines keep no row numbers: without an id column an answer is named by its time.
             responses[response_id] = "answer at " + responses[time].astype(str)
+        fetched = len(responses)
     responses, _ = lean_frame(responses)
     require_frame_columns(responses, [score, time], what="responses", file=None)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
@@ -295,6 +298,7 @@ def alert_list(
                          "correction": correction, "family": family},
         },
         personal_data="shown" if show_personal else "masked",
+        fetched_rows=fetched,
     )
     if not show_personal:
         out = mask_personal(out, known=known)
