@@ -135,7 +135,14 @@ from .stats.clusters import (
 )
 from .stats.compare import COMPARE_METHODS, CompareResult, compare
 from .stats.cuped import CupedResult, cuped
-from .stats.decomposition import MixDriftResult, MixRateResult, mix_drift, mix_rate
+from .stats.decomposition import (
+    MixDriftResult,
+    MixRateResult,
+    mix_drift,
+    mix_drift_from_counts,
+    mix_rate,
+    mix_rate_from_counts,
+)
 from .stats.information import information_fractions, spending_bounds
 from .stats.intervals import INTERVAL_METHODS, NPSInterval, newcombe_interval, nps_interval
 from .stats.many import ArmComparison, CompareManyResult, compare_many
@@ -379,7 +386,9 @@ __all__ = [
     "detectable_change",
     "kish_effective_n",
     "mix_drift",
+    "mix_drift_from_counts",
     "mix_rate",
+    "mix_rate_from_counts",
     "poststratify",
     "rake",
     "period_frames",

@@ -7,7 +7,6 @@ managers get; comment themes are keyword counts with suppression of small cells.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,17 +19,17 @@ from ..sources.columns import clean_ids, lean_frame, require_frame_columns
 from ..sources.dates import to_instant, to_utc
 from ..sources.errors import NPSInputError
 from ..sources.privacy import known_personal_values, mask_personal, mask_text
-from ..sources.scores import CATEGORIES, category_labels, parse_scores
-from ..stats.disclosure import complementary_suppression, margin_labels
+from ..sources.scores import PASSIVE_FROM, category_labels, parse_scores
 from .formatting import p_text
+from .theme_counts import keyword_pattern, theme_counts, themes_from_counts
 from .tracking import (
     Correction,
-    assign_periods,
+    day_counts,
     last_complete_period,
-    nps_by_period,
+    nps_by_period_from_days,
+    pandas_rows,
     period_changes,
     period_freq,
-    prepare_responses,
 )
 
 #: Comment themes and their keywords (``*`` at the end of a keyword matches any ending).
@@ -46,29 +45,6 @@ DEFAULT_THEMES: dict[str, list[str]] = {
 }
 #: Words in a comment that should reach a person at once.
 DEFAULT_ALERT_KEYWORDS: list[str] = ["cancel*", "lawyer*", "legal", "sue", "ombudsman", "never again", "complain*"]
-
-
-def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
-    """One case-insensitive pattern matching any keyword as whole words.
-
-    ``wait*`` matches wait, waiting, waited; a phrase (``called me back``) matches with any
-    whitespace between its words.
-
-    Example:
-        >>> bool(keyword_pattern(["wait*", "call back"]).search("I was WAITING for a call  back"))
-        True
-    """
-    parts = []
-    for word in keywords:
-        w = str(word).strip()
-        if not w:
-            continue
-        stem = w.endswith("*")
-        body = r"\s+".join(re.escape(p) for p in w.rstrip("*").split())
-        parts.append(body + (r"\w*" if stem else ""))
-    if not parts:
-        raise ValueError("a keyword list needs at least one keyword")
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", flags=re.IGNORECASE)
 
 
 def load_themes(path: str | Path) -> dict[str, list[str]]:
@@ -87,7 +63,7 @@ def load_themes(path: str | Path) -> dict[str, list[str]]:
 
 
 def comment_themes(
-    responses: pd.DataFrame,
+    responses: Any,
     *,
     text: str = "comment",
     themes: Mapping[str, Sequence[str]] | None = None,
@@ -108,6 +84,12 @@ def comment_themes(
     (:func:`keyword_pattern`); a comment can mention several themes. ``category`` (detractor,
     passive, promoter) is derived from ``score`` when it is in ``by`` and not a column.
 
+    ``responses`` is a pandas frame (matched in Python) or a ``sources.tables.Table`` / engine
+    table (DuckDB, Polars, PyArrow, Spark): then each engine matches the same patterns with its own
+    regular expressions (:func:`nps_analysis.analyses.theme_counts.engine_keyword_regex`) and only
+    the counts per period, group and theme come back (:func:`theme_counts`). No sample is drawn:
+    the keyword rule has no negation, so the engine's match is the kit's match.
+
     Returns:
         Long table: the groups (``period`` first when ``freq`` is given), ``theme``, ``comments``
         (non-empty comments in the group), ``mentions``, ``share`` (% of comments) with a Wilson
@@ -116,66 +98,13 @@ def comment_themes(
         group of the same period, or of the table), so that totals cannot reveal them
         (:func:`complementary_suppression`). ``attrs["themes"]`` holds the dictionary used.
     """
-    from ..stats.scoring import wilson_interval
-
     themes = dict(themes or DEFAULT_THEMES)
     by = [by] if isinstance(by, str) else list(by or [])
-    responses, _ = lean_frame(responses)
-    require_frame_columns(responses, [text], what="responses", file=None)
-    frame = responses.copy()
-    if "category" in by and "category" not in frame.columns:
-        parsed = parse_scores(frame[score], column=score)
-        frame["category"] = pd.Categorical(category_labels(parsed.values), categories=list(CATEGORIES))
-    if freq:
-        _, instants = prepare_responses(frame, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=None, date_format=date_format, dayfirst=dayfirst)
-        frame["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
-        by = ["period", *by]
-    require_frame_columns(frame, by, what="responses", file=None)
-    body = frame[text].astype(object).where(frame[text].notna(), "").astype(str).str.strip()
-    has = body != ""
-    frame = frame[has.to_numpy()]
-    body = body[has]
-    hits = pd.DataFrame({name: body.str.contains(keyword_pattern(words), regex=True).to_numpy()
-                         for name, words in themes.items()}, index=frame.index)
-    keys = frame[by].astype(object) if by else pd.DataFrame(index=frame.index)
-    data = pd.concat([keys, hits], axis=1)
-    if by:
-        grouped = data.groupby(by, dropna=False, observed=True, sort=True)
-        mentions = grouped[list(themes)].sum()
-        comments = grouped.size()
-        long = mentions.stack().rename("mentions").reset_index()
-        long = long.rename(columns={long.columns[len(by)]: "theme"})
-        long = long.merge(comments.rename("comments").reset_index(), on=by)
-    else:
-        long = pd.DataFrame({"theme": list(themes), "mentions": hits.sum().to_numpy(), "comments": len(hits)})
-    lows, highs = zip(*[wilson_interval(x, n, confidence_level) if n else (math.nan, math.nan)
-                        for x, n in zip(long["mentions"], long["comments"], strict=True)], strict=True) if len(long) else ((), ())
-    long["share"] = 100.0 * long["mentions"] / long["comments"]
-    long["ci_lower"] = 100.0 * np.asarray(lows, dtype=float)
-    long["ci_upper"] = 100.0 * np.asarray(highs, dtype=float)
-    small = (long["comments"] < min_n).to_numpy()
-    if by and len(long):
-        # Suppression is per group (all its themes together); the published total is the period's
-        # (or the whole table's) over the other grouping columns.
-        groups = long.groupby(by, sort=False, dropna=False, observed=True)
-        first = groups.head(1)
-        margin_cols = [["period", *[b for b in by if b not in ("period", c)]] if "period" in by else
-                       [b for b in by if b != c] for c in by if c != "period"]
-        extra_groups = complementary_suppression(
-            first["comments"].to_numpy(), (first["comments"] < min_n).to_numpy(),
-            margin_labels(first, margin_cols or [[]]),
-        )
-        gid = groups.ngroup().to_numpy()
-        first_gid = groups.ngroup().loc[first.index].to_numpy()
-        small = small | np.isin(gid, first_gid[extra_groups])
-    long["suppressed"] = small
-    long["mentions"] = long["mentions"].astype(float).where(~small)
-    for col in ("share", "ci_lower", "ci_upper"):
-        long[col] = long[col].where(~small)
-    long = long[[*by, "theme", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]]
-    long.attrs.update(themes={k: list(v) for k, v in themes.items()}, min_n=min_n, confidence_level=confidence_level)
-    return long
+    counted = theme_counts(responses, text=text, themes=themes, by=by, freq=freq, score=score, time=time,
+                           timezone=timezone, date_format=date_format, dayfirst=dayfirst,
+                           timezone_column=timezone_column)
+    return themes_from_counts(counted, by=(["period"] if freq else []) + by, themes=themes, min_n=min_n,
+                              confidence_level=confidence_level)
 
 
 ALERT_COLUMNS: tuple[str, ...] = (
@@ -189,7 +118,7 @@ def _alert_id(*parts: Any) -> str:
 
 
 def alert_list(
-    responses: pd.DataFrame,
+    responses: Any,
     *,
     as_of: Any,
     window: Any = "7D",
@@ -212,6 +141,8 @@ def alert_list(
     show_personal: bool = False,
     roster: Sequence[str] = (),
     drop_window: int = 1,
+    drop_days: pd.DataFrame | None = None,
+    limit: int = 10_000,
 ) -> pd.DataFrame:
     """Alerts for a scheduler to pass on (the kit sends nothing itself).
 
@@ -228,6 +159,18 @@ def alert_list(
 
     Answer-level rules look at answers submitted in ``(as_of - window, as_of]``.
 
+    ``responses`` may be a pandas frame, a ``sources.tables.Table`` or an engine table (DuckDB,
+    Polars, PyArrow, Spark). On an engine only the rows a person reads come back: the engine
+    filters the answers of the window (local times padded by a day, so every time zone is covered) that are
+    a key-account detractor or whose comment matches a keyword
+    (:func:`nps_analysis.analyses.theme_counts.engine_keyword_regex`), at most ``limit`` of them
+    (more raise :class:`NPSInputError`: raise ``limit`` or narrow the rules, never a silent cut);
+    the rules above then run on those rows exactly as on a frame. The drop rule works on day-level
+    counts either way (:func:`nps_analysis.analyses.tracking.day_counts`, or ``drop_days`` when
+    the caller already has them for ``drop_by``, unweighted). On an engine, personal names are
+    masked from the fetched rows' own name columns and ``roster`` (not the whole table's), and
+    ``attrs["fetched_rows"]`` says how many rows the engine returned (``None`` for a frame).
+
     Returns:
         One row per alert with :data:`ALERT_COLUMNS`; comments quoted in messages have personal
         data masked unless ``show_personal`` (and the names of ``roster``, staff and customers,
@@ -236,6 +179,21 @@ def alert_list(
     """
     as_of_utc = to_instant(as_of, timezone=timezone, date_format=date_format, dayfirst=dayfirst)
     since = as_of_utc - pd.Timedelta(window)
+    responses = pandas_rows(responses)
+    dates = {"timezone": timezone, "date_format": date_format, "dayfirst": dayfirst, "timezone_column": timezone_column}
+    if drop_by and drop_days is None:
+        drop_days = day_counts(responses, score=score, time=time, by=[drop_by] if isinstance(drop_by, str) else drop_by,
+                               **dates)
+    fetched = None  # rows an engine returned for the answer-level rules (None: the rows were in memory)
+    if not isinstance(responses, pd.DataFrame):
+        responses = fetch_alert_rows(responses, since=since, as_of=as_of_utc, key_accounts=key_accounts,
+                                     keywords=DEFAULT_ALERT_KEYWORDS if keywords is None else list(keywords),
+                                     score=score, time=time, text=text, response_id=response_id, customer=customer,
+                                     timezone_column=timezone_column, limit=limit)
+        if response_id not in responses.columns:
+            # Engines keep no row numbers: without an id column an answer is named by its time.
+            responses[response_id] = "answer at " + responses[time].astype(str)
+        fetched = len(responses)
     responses, _ = lean_frame(responses)
     require_frame_columns(responses, [score, time], what="responses", file=None)
     zones = responses[timezone_column] if timezone_column and timezone_column in responses.columns else None
@@ -294,10 +252,11 @@ def alert_list(
     if drop_by:
         drop_by = [drop_by] if isinstance(drop_by, str) else list(drop_by)
         target = last_complete_period(as_of_utc, freq=freq, timezone=timezone)
-        upto = instants <= as_of_utc
-        table = nps_by_period(responses[upto.to_numpy()], score=score, time=time, freq=freq, by=drop_by,
-                              timezone=timezone, timezone_column=timezone_column, min_n=min_n,
-                              end=target, date_format=date_format, dayfirst=dayfirst, window=drop_window)
+        # Answers up to the day of as_of (the days after target's end are not shown: end=target).
+        last_day = as_of_utc.tz_convert(timezone).tz_localize(None).normalize()
+        days = drop_days[drop_days["day"].notna() & (drop_days["day"] <= last_day)]
+        table = nps_by_period_from_days(days, by=drop_by, freq=freq, min_n=min_n, end=target, window=drop_window,
+                                        timezone=timezone, time=time, score=score)
         if len(table) and (pd.to_datetime(table["period"]) == target).any():
             changes = period_changes(table, period=target, alpha=alpha, correction=correction)
             family = changes.attrs["family"]
@@ -339,10 +298,100 @@ def alert_list(
                          "correction": correction, "family": family},
         },
         personal_data="shown" if show_personal else "masked",
+        fetched_rows=fetched,
     )
     if not show_personal:
         out = mask_personal(out, known=known)
     return out
+
+
+def fetch_alert_rows(
+    data: Any,
+    *,
+    since: pd.Timestamp,
+    as_of: pd.Timestamp,
+    key_accounts: Mapping[str, Any] | None,
+    keywords: Sequence[str],
+    score: str = "score",
+    time: str = "submitted_at",
+    text: str = "comment",
+    response_id: str = "response_id",
+    customer: str = "customer_id",
+    timezone_column: str | None = "timezone",
+    limit: int = 10_000,
+) -> pd.DataFrame:
+    """The rows an answer-level alert can come from, filtered by the engine holding ``data``.
+
+    A row is fetched when its time lies in ``(since, as_of]`` (time-zone-aware timestamps), or for
+    local times within a day more on each side (every zone is within 14 hours of UTC): naive
+    timestamps, dates, ISO text by its date part (other text is not filtered by time); and it is
+    a detractor with a ``key_accounts`` value, or its comment
+    matches one of ``keywords`` with an answer. The filter is a superset of the alert rows: the
+    exact rules run on these rows in pandas (:func:`alert_list`). Returns a pandas frame of the
+    columns an alert shows (and the personal columns, so names are masked), at most ``limit``
+    rows; more raise :class:`NPSInputError`.
+    """
+    from ..sources.engines import level_expr, narwhals_module
+    from ..sources.privacy import personal_columns
+    from .theme_counts import engine_keyword_regex
+
+    nw = narwhals_module()
+    from ..sources.tables import fetch_rows, native
+
+    frame = nw.from_native(native(data))
+    schema = frame.collect_schema()
+    names = list(schema.names())
+    for column in (key_accounts or {}):
+        if column not in names:
+            raise NPSInputError(f"key_accounts: no column {column!r}; the columns are {names}")
+    absent = [c for c in (score, time) if c not in names]
+    if absent:
+        raise NPSInputError(f"responses: missing column(s) {absent}; the columns are {names}")
+    level = level_expr(score, schema[score])
+    answered = (level >= 0)
+    rules = []
+    for column, values in (key_accounts or {}).items():
+        wanted = [values] if isinstance(values, (str, int, float)) else list(values)
+        rule = answered & (level < PASSIVE_FROM)
+        if schema[column] == nw.String:  # other types: every detractor, the exact rule runs in pandas
+            rule = rule & nw.col(column).str.strip_chars().is_in([str(v).strip() for v in wanted])
+        rules.append(rule)
+    if keywords and text in names:
+        regex = engine_keyword_regex(keywords, engine=str(frame.implementation).lower().removeprefix("implementation."))
+        rules.append(answered & nw.col(text).cast(nw.String).str.contains(regex).fill_null(False))
+    keep = [c for c in dict.fromkeys([score, time, text, response_id, customer, timezone_column,
+                                      *(key_accounts or {})]) if c and c in names]
+    personal = [c for c, kind in personal_columns(pd.DataFrame(columns=names)).items() if kind in ("name", "address")]
+    keep += [c for c in personal if c not in keep]
+    if not rules:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in keep})
+    where = rules[0]
+    for rule in rules[1:]:
+        where = where | rule
+    dtype, at = schema[time], nw.col(time)
+    if dtype == nw.Unknown and str(frame.implementation).lower().endswith("duckdb"):
+        # DuckDB's nanosecond instants (TIMESTAMPTZ_NS) have no narwhals type: compared as the
+        # connection zone's wall clock, which the day of padding covers.
+        dtype = nw.Datetime("us")
+        at = at.cast(dtype)
+    # Instants compare exactly; local times (naive, dates, text) are within 14 hours of UTC, so a day
+    # either side holds every answer of the window whatever its zone.
+    pad = pd.Timedelta(days=1)
+    lo, hi = (since - pad).to_pydatetime(), (as_of + pad).to_pydatetime()
+    if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
+        where = where & (at > since.to_pydatetime()) & (at <= as_of.to_pydatetime())
+    elif isinstance(dtype, nw.Datetime):
+        where = where & (at > lo.replace(tzinfo=None)) & (at <= hi.replace(tzinfo=None))
+    elif dtype == nw.Date:
+        where = where & (at >= lo.date()) & (at <= hi.date())
+    elif dtype == nw.String:
+        # ISO text sorts as time: its date part is compared as text. Anything else is kept (a
+        # superset) and read by the kit's parser with the rows it comes with.
+        text = at.str.strip_chars()
+        day = text.str.slice(0, 10)
+        iso = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+        where = where & (~iso.fill_null(True) | ((day >= lo.date().isoformat()) & (day <= hi.date().isoformat())))
+    return fetch_rows(data, keep, where=where, limit=limit)
 
 
 def describe_alerts(alerts: pd.DataFrame) -> str:

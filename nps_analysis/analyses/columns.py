@@ -401,18 +401,22 @@ def rows_of(cols: Columns, *, max_rows: int = 2_000_000, sample_rows: int | None
 
 
 def team_scope(
-    responses: pd.DataFrame, cols: Columns, team: str = ""
-) -> tuple[pd.DataFrame, list[str], str]:
+    responses: Any, cols: Columns, team: str = ""
+) -> tuple[Any, list[str], str]:
     """What a weekly report covers: ``(answers, segment columns compared, label)``.
 
     One team (``team`` given): its answers, compared by ``segment_columns``. Every team: all
     answers, compared by ``team_column`` (or by ``segment_columns`` when there is no team column).
+    ``responses`` may be a pandas frame or a :class:`~nps_analysis.sources.tables.Table` whose rows
+    stay in their engine: the team is then a filter the engine runs (and a ``Table`` comes back).
     """
     team_column = cols.column("team_column")
     segments = list(cols.values.get("segment_columns") or [])
     if team:
         if team_column is None:
             raise NPSInputError(f"team {team!r} was given but team_column is empty: name the column holding the teams")
+        if not isinstance(responses, pd.DataFrame):
+            return _engine_team(responses, team_column, team), segments, f"team {team}"
         subset = responses[responses[team_column].astype(str).str.strip() == str(team).strip()]
         if subset.empty:
             values = sorted(map(str, pd.unique(responses[team_column].dropna())))[:20]
@@ -421,6 +425,25 @@ def team_scope(
     if team_column is not None:
         return responses, [team_column], "all teams"
     return responses, segments, "all answers"
+
+
+def _engine_team(responses: Any, team_column: str, team: str) -> Table:
+    """The rows of one team, filtered by the engine (the team's label compared as stripped text)."""
+    from ..sources.engines import narwhals_module
+    from ..sources.tables import Table, as_table, fetch_rows
+
+    nw = narwhals_module()
+    table = as_table(responses)
+    label = nw.col(team_column).cast(nw.String).str.strip_chars()
+    frame = nw.from_native(table.data)
+    subset = Table(frame.filter(label == str(team).strip()).to_native(), table.engine,
+                   f"{table.source}, team {team}", table.columns)
+    if not subset.rows():
+        values = fetch_rows(frame.select(label.alias(team_column)).unique().to_native(), [team_column],
+                            where=~nw.col(team_column).is_null(), limit=10**6)[team_column]
+        raise NPSInputError(f"no answers for team {team!r}; the teams are {sorted(map(str, values))[:20]}",
+                            column=team_column)
+    return subset
 
 
 def resolve_columns(

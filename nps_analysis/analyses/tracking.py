@@ -17,12 +17,13 @@ import pandas as pd
 
 from ..sources.columns import clean_ids, lean_frame, raise_rows, require_frame_columns
 from ..sources.dates import to_instant, to_utc
+from ..sources.engines import INVALID_LEVEL
 from ..sources.errors import NPSInputError
-from ..sources.scores import parse_scores
+from ..sources.scores import PASSIVE_FROM, PROMOTER_FROM, parse_scores
 from ..stats import multiplicity
 from ..stats.disclosure import COMPLEMENTARY_NOTE, complementary_suppression, margin_labels
 from ..stats.intervals import nps_interval, z_value
-from ..stats.scoring import NPSCounts, WeightedNPSCounts, counts
+from ..stats.scoring import NPSCounts, WeightedNPSCounts, counts, weight_values
 from .formatting import p_text
 from .windows import check_window, suggest_window, suppressed_share, trailing_sums
 
@@ -166,7 +167,7 @@ def _interval_columns(
 
 
 def nps_by_period(
-    responses: pd.DataFrame,
+    responses: Any,
     *,
     score: str = "score",
     time: str = "submitted_at",
@@ -188,9 +189,13 @@ def nps_by_period(
     """NPS per period (week or month) and segment, with intervals; small cells suppressed.
 
     Args:
-        responses: answers with a 0-10 ``score`` and a submission ``time`` (read with
-            :func:`nps_analysis.followup.to_utc`: tz-aware, or local times in the row's
-            ``timezone_column`` zone).
+        responses: answers with a 0-10 ``score`` and a submission ``time``: a pandas frame (times
+            read with :func:`nps_analysis.sources.dates.to_utc`: tz-aware, or local times in the
+            row's ``timezone_column`` zone), a :class:`nps_analysis.sources.tables.Table` or any
+            engine table (DuckDB relation, Polars, PyArrow, Spark DataFrame). Either way only the
+            day-level counts are computed from the rows (:func:`day_counts`, pushed down to the
+            engine) and the table is folded from them (:func:`nps_by_period_from_days`), so the
+            pandas and the engine paths give the same numbers by construction.
         freq: ``"W"`` (Monday-Sunday weeks), ``"M"`` (months) or another pandas period alias.
         by: segment columns (team, agent, department, location, ...).
         timezone: the report's calendar: which week or month an answer belongs to.
@@ -209,7 +214,9 @@ def nps_by_period(
             periods that would show most of them (``describe_suppression`` says it in words).
         weights: a survey-weight column: weighted counts (sums of weights), weighted NPS, an
             ``effective_n`` column (Kish) and intervals on the effective sample size; ``n`` stays
-            the number of answers (and decides suppression). ``attrs["weighted"]`` names it.
+            the number of answers (and decides suppression). ``attrs["weighted"]`` names it. With
+            ``window`` > 1 each cell pools the window's weights: its effective n is
+            ``(sum w)^2 / sum w^2`` over the window's answers.
 
     Returns:
         One row per period and segment, every period between the first and the last present for
@@ -218,21 +225,182 @@ def nps_by_period(
         ``ci_lower``, ``ci_upper``, ``suppressed``, ``note``. ``attrs`` hold the settings.
     """
     by = [by] if isinstance(by, str) else list(by or [])
+    days = day_counts(responses, score=score, time=time, by=by, timezone=timezone, date_format=date_format,
+                      dayfirst=dayfirst, timezone_column=timezone_column, weights=weights, file=file)
+    return nps_by_period_from_days(days, by=by, freq=freq, start=start, end=end, method=method,
+                                   confidence_level=confidence_level, min_n=min_n, window=window,
+                                   weights=weights, time=time, score=score, file=file, timezone=timezone)
+
+
+def day_counts(
+    responses: Any,
+    *,
+    score: str = "score",
+    time: str = "submitted_at",
+    by: Sequence[str] | str | None = None,
+    timezone: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool = False,
+    timezone_column: str | None = "timezone",
+    weights: str | None = None,
+    file: str | None = None,
+) -> pd.DataFrame:
+    """The day-level counts every tracking table is folded from: per segment, local calendar day
+    (on ``timezone``'s calendar) and answer level, the number of rows (and weight sums).
+
+    The output of :func:`nps_analysis.sources.tables.day_levels` (``by`` columns, ``day``,
+    ``level``, ``count``, with weights ``weight`` and ``weight_sq``), computed where the rows live.
+    A pandas frame is first checked as the in-memory report always checked it (invalid answers and
+    bad weights raise naming their rows), then goes through the same aggregate.
+    """
+    by = [by] if isinstance(by, str) else list(by or [])
+    responses = pandas_rows(responses)
+    if isinstance(responses, pd.DataFrame):
+        frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
+                                            timezone_column=timezone_column, file=file, date_format=date_format,
+                                            dayfirst=dayfirst)
+        require_frame_columns(frame, [*by, *([weights] if weights else [])], what="responses", file=file)
+        parsed = parse_scores(frame[score], column=score, file=file)
+        no_time = parsed.valid_mask & instants.isna().to_numpy()
+        if no_time.any():
+            raise_rows("have a score but no submission time", no_time, frame[time], column=time, file=file)
+        if weights:
+            w = weight_values(frame, weights, allow_nan=True)
+            bad = parsed.valid_mask & np.isnan(w)
+            if bad.any():
+                raise_rows("have an answer but no weight", bad, frame[weights], column=weights, file=file)
+        responses = frame
+    from ..sources.tables import day_levels
+
+    zone = timezone_column if timezone_column and timezone_column in _columns_of(responses) else None
+    return day_levels(responses, score, time, by, timezone=timezone, date_format=date_format, dayfirst=dayfirst,
+                      timezone_column=zone, weights=weights)
+
+
+def pandas_rows(data: Any) -> Any:
+    """The pandas frame of a pandas-backed ``sources.tables.Table``; anything else as it is (an
+    engine table, or a Table whose rows stay in their engine)."""
+    from ..sources.tables import Table
+
+    return data.data if isinstance(data, Table) and data.is_pandas else data
+
+
+def _columns_of(data: Any) -> list[str]:
+    if isinstance(data, pd.DataFrame):
+        return [str(c) for c in data.columns]
+    columns = getattr(data, "columns", None)
+    if isinstance(columns, tuple):  # a sources.tables.Table
+        return list(columns)
+    from ..sources.engines import narwhals_module
+
+    return list(narwhals_module().from_native(data).collect_schema().names())
+
+
+def period_levels(days: pd.DataFrame, *, by: Sequence[str] = (), freq: str = "W", weights: str | None = None,
+                  time: str = "submitted_at", score: str = "score", file: str | None = None) -> pd.DataFrame:
+    """Day-level counts folded into periods: per ``period`` (start, on the days' calendar) and segment
+    the ``detractors``, ``passives``, ``promoters`` (weight sums when ``weights``), ``n`` (answers),
+    ``rows`` (answers and rows without an answer), and with weights ``weight_sq`` (sum of squared
+    weights of the answers) and ``detractors_w2``, ``passives_w2``, ``promoters_w2`` (per category).
+
+    A week of a local day is the Monday-to-Sunday week holding it, exactly as :func:`assign_periods`
+    does for instants. Invalid answers, and answers without a time, raise :class:`NPSInputError`
+    (counted; the in-memory path names their rows before this). Segments whose rows all lack an
+    answer are kept with ``n = 0``.
+    """
+    by = list(by)
+    level = days["level"].to_numpy(dtype=np.int64)
+    count = days["count"].to_numpy(dtype=np.int64)
+    invalid = int(count[level == INVALID_LEVEL].sum())
+    if invalid:
+        raise NPSInputError(f"{invalid} invalid score(s): expected whole numbers from 0 to 10", column=score,
+                            count=invalid, file=file)
+    dated = days["day"].notna().to_numpy()
+    undated = int(count[~dated & (level >= 0)].sum())
+    if undated:
+        raise NPSInputError(f"{undated} row(s) have a score but no submission time", column=time, count=undated,
+                            file=file)
+    days = days[dated]
+    level, count = level[dated], count[dated]
+    answered = level >= 0
+    if weights:
+        wsum = days["weight"].to_numpy(dtype=float)
+        if np.isnan(wsum[answered]).any() or np.isinf(wsum[answered]).any():
+            bad = int(count[answered & ~np.isfinite(wsum)].sum())
+            raise NPSInputError(f"answers in {bad} row(s) have a missing, negative or infinite weight",
+                                column=weights, file=file)
+        value = np.where(answered, wsum, 0.0)
+        square = np.where(answered, days["weight_sq"].to_numpy(dtype=float), 0.0)
+    else:
+        value = np.where(answered, count, 0)
+    work = pd.DataFrame({c: days[c].to_numpy() for c in by})
+    work["period"] = pd.DatetimeIndex(days["day"]).to_period(period_freq(freq)).start_time
+    work["detractors"] = np.where(answered & (level < PASSIVE_FROM), value, 0)
+    work["passives"] = np.where((level >= PASSIVE_FROM) & (level < PROMOTER_FROM), value, 0)
+    work["promoters"] = np.where(level >= PROMOTER_FROM, value, 0)
+    work["n"] = np.where(answered, count, 0)
+    work["rows"] = count
+    if weights:
+        work["weight_sq"] = square
+        for name, lo, hi in (("detractors", 0, PASSIVE_FROM), ("passives", PASSIVE_FROM, PROMOTER_FROM),
+                             ("promoters", PROMOTER_FROM, 11)):
+            work[f"{name}_w2"] = np.where((level >= lo) & (level < hi), square, 0.0)
+    keys = ["period", *by]
+    out = work.groupby(keys, sort=True, dropna=False, observed=True).sum().reset_index()
+    return out
+
+
+def segment_counts(
+    days: pd.DataFrame, period: Any, by: Sequence[str] | str, *, freq: str = "W", weights: str | None = None,
+    time: str = "submitted_at", score: str = "score",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-segment counts of the period before ``period`` and of ``period`` (any moment inside it),
+    from day-level counts: the inputs of :func:`nps_analysis.stats.decomposition.mix_rate_from_counts`
+    and :func:`nps_analysis.stats.decomposition.mix_drift_from_counts` (``rows`` counts respondents
+    with or without an answer, as :func:`nps_analysis.mix_drift` counts rows). The count version of
+    :func:`nps_analysis.analyses.response.period_frames`."""
+    by = [by] if isinstance(by, str) else list(by)
+    table = period_levels(days, by=by, freq=freq, weights=weights, time=time, score=score)
+    current = pd.Period(pd.Timestamp(period), freq=period_freq(freq))
+    keep = [*by, "detractors", "passives", "promoters", "n", "rows",
+            *(["detractors_w2", "passives_w2", "promoters_w2"] if weights else [])]
+
+    def one(start: pd.Timestamp) -> pd.DataFrame:
+        return table.loc[table["period"] == start, keep].reset_index(drop=True)
+
+    return one((current - 1).start_time), one(current.start_time)
+
+
+def nps_by_period_from_days(
+    days: pd.DataFrame,
+    *,
+    by: Sequence[str] | str | None = None,
+    freq: str = "W",
+    start: Any = None,
+    end: Any = None,
+    method: str = "adjusted-wald",
+    confidence_level: float = 0.95,
+    min_n: int = 30,
+    window: int = 1,
+    weights: str | None = None,
+    timezone: str = "UTC",
+    time: str = "submitted_at",
+    score: str = "score",
+    file: str | None = None,
+) -> pd.DataFrame:
+    """:func:`nps_by_period` from day-level counts (:func:`day_counts` /
+    :func:`nps_analysis.sources.tables.day_levels` output): pure pandas on a table of at most
+    days x segments x 13 levels, never the rows.
+
+    Same arguments and output as :func:`nps_by_period`; ``weights`` names the weight column the
+    days were summed with (they then carry ``weight`` and ``weight_sq``); ``timezone`` is the
+    calendar the days were counted on (recorded in ``attrs``). ``by`` may be fewer
+    columns than the days were counted by: the other segments are summed over (the overall table
+    of a report comes from its by-segment days).
+    """
+    by = [by] if isinstance(by, str) else list(by or [])
     window = check_window(window)
-    if weights and window > 1:
-        # Kish's effective n of a pooled window needs the weights' sums of squares, not the cells'.
-        raise ValueError("window > 1 is not available with weights yet: use window=1 for a weighted table")
-    frame, instants = prepare_responses(responses, score=score, time=time, timezone=timezone,
-                               timezone_column=timezone_column, file=file, date_format=date_format, dayfirst=dayfirst)
-    require_frame_columns(frame, [*by, *([weights] if weights else [])], what="responses", file=file)
-    work = frame[[score, *by, *([weights] if weights else [])]].copy()
-    work["period"] = assign_periods(instants, freq=freq, timezone=timezone).to_numpy()
-    parsed = parse_scores(work[score], column=score, file=file)
-    no_time = parsed.valid_mask & work["period"].isna().to_numpy()
-    if no_time.any():
-        raise_rows("have a score but no submission time", no_time, frame[time], column=time, file=file)
-    work = work[work["period"].notna()]
-    table = counts(work, score, by=["period", *by], file=file, weights=weights)
+    table = period_levels(days, by=by, freq=freq, weights=weights, time=time, score=score, file=file)
     pfreq = period_freq(freq)
     first = _period_bounds(start, freq=freq) if start is not None else (
         table["period"].min().to_period(pfreq) if len(table) else None)
@@ -254,7 +422,7 @@ def nps_by_period(
     else:
         grid = pd.DataFrame({"period": periods})
     table = grid.merge(table, on=["period", *by], how="left")
-    for col in ("detractors", "passives", "promoters", "n", *(["effective_n"] if weights else [])):
+    for col in ("detractors", "passives", "promoters", "n", *(["weight_sq"] if weights else [])):
         table[col] = table[col].fillna(0).astype(float if weights and col != "n" else np.int64)
     suggested, suggested_hidden = _window_advice(table, by=by, min_n=min_n, window=window, shown=shown)
     table = trailing_sums(table, by=by, window=window)
@@ -262,6 +430,10 @@ def nps_by_period(
     total = table[["detractors", "passives", "promoters"]].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         table["nps"] = 100.0 * (table["promoters"] - table["detractors"]) / total.where(table["n"] > 0)
+        if weights:
+            # Kish (1965): (sum w)^2 / sum w^2 over the cell's (or the window's) answers.
+            sq = table["weight_sq"]
+            table["effective_n"] = np.where(sq > 0, total**2 / sq.where(sq > 0), 0.0)
     table = table[["period", *by, "detractors", "passives", "promoters", "n", "nps",
                    *(["effective_n"] if weights else [])]]
     # Published totals: the period over all segments, and with several segment columns the total
@@ -271,7 +443,8 @@ def nps_by_period(
                               margins=margins if by else ())
     table = table.sort_values([*by, "period"], kind="stable").reset_index(drop=True)
     table.attrs.update(
-        freq=freq, by=by, timezone=timezone, min_n=min_n, method=method, confidence_level=confidence_level,
+        freq=freq, by=by, timezone=timezone,
+        min_n=min_n, method=method, confidence_level=confidence_level,
         suppressed=int(table["suppressed"].sum()), window=window, suggested_window=suggested,
         suggested_suppressed=suggested_hidden, weighted=weights,
     )

@@ -13,7 +13,7 @@ import pandas as pd
 
 #: Windows offered when most cells are suppressed: a month, a quarter, half a year, a year of weeks.
 CANDIDATE_WINDOWS: tuple[int, ...] = (4, 13, 26, 52)
-COUNT_COLUMNS: tuple[str, ...] = ("detractors", "passives", "promoters", "n")
+COUNT_COLUMNS: tuple[str, ...] = ("detractors", "passives", "promoters", "n", "weight_sq")
 
 
 def check_window(window: Any) -> int:
@@ -29,8 +29,12 @@ def trailing_sums(table: pd.DataFrame, *, by: Sequence[str] = (), window: int = 
     ``table`` must hold every period of each segment in order (the grid :func:`nps_by_period`
     builds, with ``n = 0`` where a segment had no answers), so a window of 4 is 4 calendar periods,
     not the last 4 periods that had answers. Counts are sufficient statistics: the NPS of a window
-    is the NPS of its summed counts. The first ``window - 1`` periods of the table hold partial
-    windows; callers that want full windows read ``window - 1`` extra periods first.
+    is the NPS of its summed counts. A weighted table (float sums of weights, and ``weight_sq``, the
+    sum of squared weights) is summed the same way: Kish's effective n of a window is
+    ``(sum w)^2 / sum w^2`` over the window's answers. Integer columns stay integers (the rolling
+    sum goes through floats, rounded back); float columns keep their sums. The first
+    ``window - 1`` periods of the table hold partial windows; callers that want full windows read
+    ``window - 1`` extra periods first.
     """
     window = check_window(window)
     cols = [c for c in COUNT_COLUMNS if c in table.columns]
@@ -42,7 +46,10 @@ def trailing_sums(table: pd.DataFrame, *, by: Sequence[str] = (), window: int = 
         rolled = rolled.reset_index(level=list(range(len(by))), drop=True)
     else:
         rolled = out[cols].rolling(window, min_periods=1).sum()
-    out[cols] = rolled.loc[out.index, cols].round().astype(np.int64)
+    rolled = rolled.loc[out.index, cols]
+    for col in cols:
+        integer = pd.api.types.is_integer_dtype(out[col])
+        out[col] = rolled[col].round().astype(np.int64) if integer else rolled[col].astype(float)
     return out
 
 

@@ -76,6 +76,31 @@ def _period_stats(frame: pd.DataFrame, score: str, by: list[str], weights: Weigh
     return table.set_index(by)
 
 
+_COUNT_COLUMNS = ("detractors", "passives", "promoters", "n")
+_SQUARE_COLUMNS = ("detractors_w2", "passives_w2", "promoters_w2")
+
+
+def _count_stats(table: pd.DataFrame, by: list[str], what: str) -> pd.DataFrame:
+    """A per-segment count table checked and indexed by the segments (segments without answers dropped)."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"expected {what} as a pandas DataFrame of per-segment counts, got {type(table).__name__}")
+    absent = [c for c in [*by, *_COUNT_COLUMNS] if c not in table.columns]
+    if absent:
+        raise NPSInputError(f"{what}: missing column(s) {absent}; per-segment counts need the segment columns, "
+                            f"{', '.join(_COUNT_COLUMNS)} (and {', '.join(_SQUARE_COLUMNS)} when weighted)")
+    table = table[[*by, *_COUNT_COLUMNS, *[c for c in _SQUARE_COLUMNS if c in table.columns]]].copy()
+    for cat, sq in zip(("detractors", "passives", "promoters"), _SQUARE_COLUMNS, strict=True):
+        if sq not in table.columns:  # unweighted counts: every weight is 1, so squares are the counts
+            table[sq] = table[cat].astype(float)
+    values = table[[*_COUNT_COLUMNS[:3], *_SQUARE_COLUMNS]].to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise NPSInputError(f"{what}: counts and weight sums must be finite and >= 0")
+    table = table[table["n"] > 0]
+    if table.empty:
+        raise NPSInputError(f"{what} has no answers")
+    return table.set_index(by)
+
+
 def _arrays(table: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per segment (aligned to ``index``): weighted category sums (k x 3), squared sums, answers."""
     t = table.reindex(index)
@@ -144,11 +169,40 @@ def mix_rate(
     by_list = [by] if isinstance(by, str) else list(by)
     if not by_list:
         raise NPSInputError("mix_rate needs at least one segment column (by=)")
-    z = z_value(confidence_level)
     wa = period_a[weights] if isinstance(weights, str) and weights in period_a else weights
     wb = period_b[weights] if isinstance(weights, str) and weights in period_b else weights
     ta = _period_stats(period_a, score, by_list, wa, "period_a")
     tb = _period_stats(period_b, score, by_list, wb, "period_b")
+    return mix_rate_from_counts(ta.reset_index(), tb.reset_index(), by_list, weighted=weights is not None,
+                                confidence_level=confidence_level)
+
+
+def mix_rate_from_counts(
+    counts_a: pd.DataFrame,
+    counts_b: pd.DataFrame,
+    by: Sequence[str] | str,
+    *,
+    weighted: bool = False,
+    confidence_level: float = 0.95,
+) -> MixRateResult:
+    """:func:`mix_rate` from per-segment counts of the two periods, not their rows.
+
+    Each of ``counts_a`` (earlier period) and ``counts_b`` holds one row per segment: the ``by``
+    columns, ``detractors``, ``passives``, ``promoters`` (answers, or sums of weights when
+    ``weighted``), ``n`` (answers) and, for weighted sums, ``detractors_w2``, ``passives_w2``,
+    ``promoters_w2`` (sums of squared weights; without them every weight is 1 and the squares are
+    the counts). These are sufficient: the Kitagawa components use the shares and segment means,
+    and the delta-method variance sums squared influence values per segment and category, i.e.
+    needs the squared-weight sums only. Same formulas and result as :func:`mix_rate`, which
+    builds these tables from rows; a tracking report builds them from day-level counts
+    (:func:`nps_analysis.analyses.tracking.segment_counts`).
+    """
+    by_list = [by] if isinstance(by, str) else list(by)
+    if not by_list:
+        raise NPSInputError("mix_rate needs at least one segment column (by=)")
+    z = z_value(confidence_level)
+    ta = _count_stats(counts_a, by_list, "period_a")
+    tb = _count_stats(counts_b, by_list, "period_b")
     index = ta.index.union(tb.index, sort=False)
     try:
         index = index.sort_values()
@@ -209,7 +263,7 @@ def mix_rate(
         change_ci_lower=clo, change_ci_upper=chi,
         mix=mix, mix_se=float(se[0]), mix_ci_lower=mlo, mix_ci_upper=mhi,
         rate=rate, rate_se=float(se[1]), rate_ci_lower=rlo, rate_ci_upper=rhi,
-        n_a=int(a_n.sum()), n_b=int(b_n.sum()), by=by_list, weighted=weights is not None,
+        n_a=int(a_n.sum()), n_b=int(b_n.sum()), by=by_list, weighted=bool(weighted),
         confidence_level=confidence_level, segments=segments,
     )
 
@@ -268,17 +322,61 @@ def mix_drift(
     ``chi2_contingency`` without continuity correction), df = k - 1. Segments are the label
     combinations present; the residual is ``(O - E) / sqrt(E)`` for the current sample.
     """
+    by_list = [by] if isinstance(by, str) else list(by)
+    if not by_list:
+        raise NPSInputError("mix_drift needs at least one segment column (by=)")
+    cur = _segment_counts(current, by_list, "current")
+    ref: Any = _segment_counts(reference, by_list, "reference") if isinstance(reference, pd.DataFrame) else reference
+    return mix_drift_from_counts(cur, ref, by_list, reference_is_sample=isinstance(reference, pd.DataFrame))
+
+
+def _as_segment_series(counts: Any, by: list[str], what: str) -> pd.Series:
+    """Per-segment counts as a Series indexed by the segments (a frame of ``by`` + ``n``, or a Series)."""
+    if isinstance(counts, pd.DataFrame):
+        absent = [c for c in [*by, "n"] if c not in counts.columns]
+        if absent:
+            raise NPSInputError(f"{what}: missing column(s) {absent} (segment columns and n)")
+        series = counts.set_index(by)["n"]
+    elif isinstance(counts, pd.Series):
+        series = counts
+    else:
+        raise TypeError(f"expected {what} as per-segment counts (a DataFrame or Series), got {type(counts).__name__}")
+    series = series.astype(float)
+    if not np.isfinite(series.to_numpy()).all() or (series.to_numpy() < 0).any():
+        raise NPSInputError(f"{what}: segment counts must be finite and >= 0")
+    series = series.groupby(level=list(range(series.index.nlevels)), sort=True, dropna=False).sum()
+    return series.astype(np.int64)
+
+
+def mix_drift_from_counts(
+    current: pd.DataFrame | pd.Series,
+    reference: pd.DataFrame | pd.Series | Mapping[Any, float],
+    by: Sequence[str] | str,
+    *,
+    reference_is_sample: bool = True,
+) -> MixDriftResult:
+    """:func:`mix_drift` from respondents per segment instead of rows.
+
+    ``current``: respondents per segment (a frame with the ``by`` columns and ``n``, or a Series
+    indexed by the segments). ``reference``: the previous period's respondents per segment in the
+    same form (``reference_is_sample=True``, the test of homogeneity), or known shares of the
+    customer base (a mapping or Series with ``reference_is_sample=False``, the goodness-of-fit
+    test). Same tests and result as :func:`mix_drift`: both only need the segment counts.
+    """
     from scipy import stats
 
     by_list = [by] if isinstance(by, str) else list(by)
     if not by_list:
         raise NPSInputError("mix_drift needs at least one segment column (by=)")
-    cur = _segment_counts(current, by_list, "current")
+    cur = _as_segment_series(current, by_list, "current")
+    if reference_is_sample and isinstance(reference, Mapping) and not isinstance(reference, pd.Series):
+        raise TypeError("a reference sample is per-segment counts (DataFrame or Series); pass "
+                        "reference_is_sample=False for known shares")
     n = int(cur.sum())
     if n == 0:
         raise NPSInputError("current has no respondents")
-    if isinstance(reference, pd.DataFrame):
-        ref = _segment_counts(reference, by_list, "reference")
+    if reference_is_sample:
+        ref = _as_segment_series(reference, by_list, "reference")
         index = cur.index.union(ref.index)
         o = cur.reindex(index, fill_value=0).to_numpy(float)
         r = ref.reindex(index, fill_value=0).to_numpy(float)
