@@ -52,8 +52,8 @@ def narwhals_module() -> Any:
         import narwhals
     except ImportError:  # pragma: no cover - depends on the installation
         raise ImportError(
-            "counting Polars, PyArrow, DuckDB or Spark tables needs narwhals: "
-            "pip install 'nps_analysis[scale]'"
+            "the kit's aggregates need narwhals (a core dependency): "
+            "pip install narwhals"
         ) from None
     return narwhals
 
