@@ -168,6 +168,7 @@ def open_table(
     missing_values: str | Sequence[str] | None = ("defaults",),
     threshold: int | None = None,
     spark_session: Any = None,
+    allowed_directories: Sequence[str | os.PathLike[str]] | None = None,
     **load_options: Any,
 ) -> Table:
     """Open a survey table where it lives; nothing but a few header rows is read.
@@ -177,6 +178,7 @@ def open_table(
         database: a DuckDB database file (read-only).
         query: one read-only DuckDB ``SELECT`` (checked; files only below the working folder).
         spark_table: a Spark table (catalog name, or ``parquet.`/path```) of the active session.
+        allowed_directories: folders a ``query`` may read files from (default: the working folder).
         engine: ``"auto"``: Excel/SPSS files and CSV/Parquet files smaller than
             :data:`~nps_analysis.sources.bigfile.LARGE_FILE_BYTES` are read by
             :func:`nps_analysis.load` (pandas, every check of a survey export and its load report);
@@ -213,10 +215,11 @@ def open_table(
         from .load import load
 
         frame = load(path, score=score, columns=[c for c in needed if c != score], database=database,
-                     query=query, missing_values=missing_values, **load_options)
+                     query=query, missing_values=missing_values, allowed_directories=allowed_directories,
+                     **load_options)
         source = describe_query(query) if query else str(path)
         return Table(frame, "pandas", source, tuple(map(str, frame.columns)))
-    rel = read_source(None if query else path, query=query, database=database)
+    rel = read_source(None if query else path, query=query, database=database, allowed_directories=allowed_directories)
     source = describe_query(query) if query else str(path)
     table = Table(rel, "duckdb", source, tuple(map(str, rel.columns)))
     _require(table, needed)
