@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not res["ok"]:
                     failures.append(f"{report} {engine} {rows:,}: {res['error']}\n{res['log_tail']}")
                 table.append([report, engine, f"{rows:,}", f"{res['wall']:.1f}", f"{res['kernel_mib']:,.0f}", status,
-                              str(res.get("headline") or "")[:70]])
+                              str(res.get("headline") or "")[:120]])
                 print(" | ".join(table[-1]), flush=True)
     summary = []
     small, big = min(files), max(files)

@@ -139,3 +139,29 @@ def test_gap_charts_at_the_ends_of_the_scale():
     assert _png(nps.gap_dumbbell(gap)).startswith(PNG)
     superior = nps.superior_service(company, customers, item="a", scale=(1, 5))
     assert superior.headline().startswith("100% of company respondents")
+
+
+def test_many_segments_get_one_panel_each_and_few_a_legend_beside_the_axis():
+    """Twenty lines with their bands in one axis are unreadable: small multiples instead."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nps_analysis.report.plots.tracking import MAX_LINES, plot_nps_trend
+
+    rng = np.random.default_rng(4)
+    weeks = pd.date_range("2026-09-07", periods=6, freq="W-MON")
+    rows = [{"period": w, "team": f"t{k:02d}", "nps": v, "ci_lower": v - 5, "ci_upper": v + 5, "suppressed": False}
+            for k in range(12) for w, v in zip(weeks, rng.normal(20, 5, 6), strict=True)]
+    table = pd.DataFrame(rows)
+    table.attrs.update(by=["team"], freq="W", confidence_level=0.95, min_n=30)
+    fig = plot_nps_trend(table, title="NPS by team")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 12 > MAX_LINES
+    assert [ax.get_title() for ax in panels] == [f"t{k:02d}" for k in range(12)]
+    assert all(ax.get_legend() is None for ax in panels)
+    few = table[table["team"].isin(["t00", "t01", "t02", "t03", "t04"])].reset_index(drop=True)
+    few.attrs = dict(table.attrs)
+    fig = plot_nps_trend(few)
+    (ax,) = fig.axes
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1

@@ -23,6 +23,25 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
     return ax.figure, ax
 
 
+#: More segments than this are drawn as small multiples (one panel each): twenty lines with their
+#: bands in one axis are unreadable, and a legend that long covers the chart.
+MAX_LINES = 6
+
+
+def _markers(ax: Any, changes: pd.DataFrame | None, keys: dict[str, Any] | None = None) -> None:
+    """Significant changes (of one segment when ``keys`` is given) as red/green triangles."""
+    if changes is None or not changes["significant"].any():
+        return
+    sig = changes[changes["significant"]]
+    for col, value in (keys or {}).items():
+        sig = sig[sig[col] == value]
+    for direction, marker, colour in (("down", "v", "tab:red"), ("up", "^", "tab:green")):
+        pts = sig[sig["direction"] == direction]
+        if len(pts):
+            ax.scatter(pd.to_datetime(pts["period"]), pts["nps"], marker=marker, s=110, color=colour, zorder=5,
+                       label=f"significant change ({direction}, {changes.attrs.get('correction', '')})")
+
+
 def plot_nps_trend(
     table: pd.DataFrame,
     *,
@@ -33,12 +52,22 @@ def plot_nps_trend(
     """NPS per period with its interval, one line per segment (a table from ``nps_by_period``).
 
     Suppressed cells (``n < min_n``) are gaps. With ``changes`` (from ``period_changes``),
-    significant changes are marked: a red triangle down, a green triangle up.
+    significant changes are marked: a red triangle down, a green triangle up. More than
+    :data:`MAX_LINES` segments (and no ``ax`` given) are drawn as small multiples, one panel per
+    segment on a shared scale, so each line and its band stay readable.
     """
-    fig, ax = _axes(ax, (9, 4.5))
     by = list(table.attrs.get("by", []))
     hidden = int(table["suppressed"].sum()) if "suppressed" in table else 0
     limits = period_limits(table.loc[table["nps"].notna(), "period"], freq=table.attrs.get("freq"))
+    level = int(round(100 * table.attrs.get("confidence_level", 0.95)))
+    window = int(table.attrs.get("window", 1))
+    xlabel = f"period ({table.attrs.get('freq', '')})" + (f", each point the trailing {window} periods" if window > 1 else "")
+    heading = (title or "NPS over time") + (
+        f" ({hidden} cells with n < {table.attrs.get('min_n')} not shown)" if hidden else "")
+    groups = list(table.groupby(by, sort=True)) if by else [((), table)]
+    if ax is None and limits is not None and len(groups) > MAX_LINES:
+        return _small_multiples(groups, by, changes, limits, heading=heading, xlabel=xlabel, level=level)
+    fig, ax = _axes(ax, (9, 4.5))
     if limits is None:
         # Nothing to draw: say why instead of an empty axis that matplotlib dates from 1970.
         why = (f"all {len(table)} cells have fewer than {table.attrs.get('min_n')} answers"
@@ -47,7 +76,6 @@ def plot_nps_trend(
         ax.set_title(title or "NPS over time")
         bound_figure_text(fig).tight_layout()
         return fig
-    groups = table.groupby(by, sort=True) if by else [((), table)]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(map(str, key)) if by else "NPS"
@@ -55,21 +83,47 @@ def plot_nps_trend(
         line = ax.plot(x, g["nps"], marker="o", ms=3.5, lw=1.5, label=label)[0]
         interval_band(ax, x, g["nps"], g["ci_lower"], g["ci_upper"], color=line.get_color())
     ax.set_xlim(*limits)
-    if changes is not None and changes["significant"].any():
-        sig = changes[changes["significant"]]
-        for direction, marker, colour in (("down", "v", "tab:red"), ("up", "^", "tab:green")):
-            pts = sig[sig["direction"] == direction]
-            if len(pts):
-                ax.scatter(pd.to_datetime(pts["period"]), pts["nps"], marker=marker, s=110, color=colour, zorder=5,
-                           label=f"significant change ({direction}, {changes.attrs.get('correction', '')})")
-    level = int(round(100 * table.attrs.get("confidence_level", 0.95)))
+    _markers(ax, changes)
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_ylabel(f"NPS (points) with {level}% interval")
-    window = int(table.attrs.get("window", 1))
-    ax.set_xlabel(f"period ({table.attrs.get('freq', '')})" + (f", each point the trailing {window} periods" if window > 1 else ""))
-    ax.set_title(title or "NPS over time"
-                 + (f" ({hidden} cells with n < {table.attrs.get('min_n')} not shown)" if hidden else ""))
-    ax.legend(loc="best", fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(heading)
+    # Beside the axis from five entries on: inside, a long legend hides the lines it names.
+    entries = len(ax.get_legend_handles_labels()[1])
+    if entries > 4:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    else:
+        ax.legend(loc="best", fontsize=8)
+    fig.autofmt_xdate()
+    bound_figure_text(fig).tight_layout()
+    return fig
+
+
+def _small_multiples(groups: list[Any], by: list[str], changes: pd.DataFrame | None, limits: Any, *,
+                     heading: str, xlabel: str, level: int) -> Any:
+    """One small panel per segment, shared axes, 4 panels a row."""
+    import matplotlib.pyplot as plt
+
+    ncols = 4
+    nrows = -(-len(groups) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 2.1 * nrows + 0.9), sharex=True, sharey=True, squeeze=False)
+    for i, (key, g) in enumerate(groups):
+        ax = axes[i // ncols][i % ncols]
+        key = key if isinstance(key, tuple) else (key,)
+        x = pd.to_datetime(g["period"])
+        ax.plot(x, g["nps"], marker="o", ms=2.5, lw=1.2, color="tab:blue")
+        interval_band(ax, x, g["nps"], g["ci_lower"], g["ci_upper"], color="tab:blue")
+        _markers(ax, changes, dict(zip(by, key, strict=True)))
+        ax.axhline(0, color="0.5", lw=0.7)
+        ax.set_title(", ".join(map(str, key)), fontsize=9)
+        ax.tick_params(labelsize=7)
+    for j in range(len(groups), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    axes[0][0].set_xlim(*limits)
+    fig.supylabel(f"NPS (points) with {level}% interval", fontsize=9)
+    fig.supxlabel(xlabel, fontsize=9)
+    fig.suptitle(heading + (" (triangles: significant changes)" if changes is not None and changes["significant"].any()
+                            else ""), fontsize=11)
     fig.autofmt_xdate()
     bound_figure_text(fig).tight_layout()
     return fig
