@@ -84,7 +84,8 @@ class Table:
         """One line for a report: where the rows are and how many were counted there."""
         if self.is_pandas:
             return ""
-        return f"Read where the data lives: {self.engine} ({self.source}), {self.rows():,} rows; only aggregates left it."
+        return (f"Read where the data lives: {self.engine} ({self.source}), {self.rows():,} rows; the engine "
+                "computed the counts and sums, and only those (and the bounded rows a section lists) left it.")
 
     def __repr__(self) -> str:
         return f"Table(engine={self.engine!r}, source={self.source!r}, columns={list(self.columns)!r})"
