@@ -299,25 +299,29 @@ class DataCheck(ResultMixin):
     answers_per_arm: dict[str, int]
 
     def to_frame(self) -> pd.DataFrame:
-        # A report shows file names, not the analyst's folders (results.json keeps the full path).
-        rows = [("file", _file_name(self.file)), ("rows read", self.rows_read)]
+        # A report shows file names, not the analyst's folders (results.json keeps the full path);
+        # counts with thousands separators, as every other table of the report.
+        def n(value: Any) -> Any:
+            return f"{value:,}" if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+
+        rows = [("file", _file_name(self.file)), ("rows read", n(self.rows_read))]
         if self.quarantined:
-            reasons = "; ".join(f"{k}: {v}" for k, v in self.quarantine_reasons.items())
+            reasons = "; ".join(f"{k}: {n(v)}" for k, v in self.quarantine_reasons.items())
             where = f" (set aside in {_file_name(self.quarantine_file)})" if self.quarantine_file else ""
-            rows.append(("rows quarantined", f"{self.quarantined}: {reasons}{where}"))
+            rows.append(("rows quarantined", f"{n(self.quarantined)}: {reasons}{where}"))
         else:
             rows.append(("rows quarantined", 0))
         if self.subset:
             rows.append(("subset", ", ".join(f"{k} = {v}" for k, v in self.subset.items())))
-        rows.append(("rows analysed", self.rows_analysed))
+        rows.append(("rows analysed", n(self.rows_analysed)))
         if self.invited is not None:
-            rows.append(("invited", self.invited))
+            rows.append(("invited", n(self.invited)))
         if self.responded is not None:
-            rows.append(("responded", self.responded))
-        rows.append(("0-10 answers", self.answers))
-        rows.append(("rows without an answer", self.missing_answers))
-        for arm, n in self.answers_per_arm.items():
-            rows.append((f"answers in {arm}", f"{n} of {self.rows_per_arm.get(arm, 0)} rows"))
+            rows.append(("responded", n(self.responded)))
+        rows.append(("0-10 answers", n(self.answers)))
+        rows.append(("rows without an answer", n(self.missing_answers)))
+        for arm, count in self.answers_per_arm.items():
+            rows.append((f"answers in {arm}", f"{n(count)} of {n(self.rows_per_arm.get(arm, 0))} rows"))
         return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": str})
 
     def _repr_html_(self) -> str:
