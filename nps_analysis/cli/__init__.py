@@ -12,7 +12,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CLIError, add_input_options, add_stats_options
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CLIError,
+    add_engine_option,
+    add_input_options,
+    add_stats_options,
+)
 from .compare import cmd_compare
 from .samples import cmd_sample, cmd_sample_size, cmd_samples
 from .score import cmd_score
@@ -56,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="column whose whole units got one arm (team, store, agent): cluster-robust analysis",
     )
     p.add_argument("--format", choices=["table", "json"], default="table")
+    add_engine_option(p)
     p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("sample-size", help="responses per arm to detect a difference in NPS")

@@ -162,3 +162,46 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str], out=None) ->
     out.write("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)) + "\n")
     for row in cells:
         out.write("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) + "\n")
+
+
+def add_engine_option(p: argparse.ArgumentParser) -> None:
+    """``--engine auto|pandas|duckdb`` for a sub-command that can work on counts DuckDB computes."""
+    p.add_argument(
+        "--engine", choices=["auto", "pandas", "duckdb"], default="auto",
+        help="read rows with pandas, or count them in DuckDB without loading them (auto: DuckDB for a "
+             "--query and for CSV/Parquet files >= 2 MiB, unless an option only pandas has is given)",
+    )
+
+
+def engine_table(args: argparse.Namespace, columns: Sequence[str]) -> Any:
+    """The input as a DuckDB table (``nps.open_table``: the decision then runs on counts per arm,
+    day and answer computed by DuckDB), or ``None`` to read rows with ``nps.load``.
+
+    ``auto`` takes DuckDB for a ``--query`` and for CSV/Parquet files of 2 MiB or more, unless an
+    option only ``nps.load`` has is given (``--id``, ``--score-labels``, ``--encoding``,
+    ``--sheet``, ``--missing-values``, quarantine) or DuckDB is not installed; ``duckdb`` refuses
+    those options. DuckDB reads the default missing-value markers and skips the scale check.
+    """
+    import importlib.util
+
+    from ..sources.bigfile import is_large_file
+    from ..sources.tables import open_table
+
+    engine = getattr(args, "engine", "auto")
+    if engine == "pandas":
+        return None
+    pandas_only = [flag for flag, given in (
+        ("--id", args.id_column), ("--score-labels", args.score_labels), ("--encoding", getattr(args, "encoding", None)),
+        ("--sheet", args.sheet), ("--on-invalid quarantine", args.on_invalid == "quarantine"),
+        ("--missing-values", getattr(args, "missing_values", None) is not None),
+    ) if given]
+    if engine == "auto":
+        big = args.query is not None or (args.file is not None and is_large_file(args.file))
+        if not big or pandas_only or importlib.util.find_spec("duckdb") is None:
+            return None
+    elif pandas_only:
+        raise CLIError(f"{', '.join(pandas_only)}: only with --engine pandas (or auto)")
+    if (args.file is None) == (args.query is None):
+        raise CLIError("give a FILE or --query SQL (exactly one of them)")
+    return open_table(args.file, query=args.query, database=getattr(args, "database", None), engine="duckdb",
+                      score=args.score, columns=list(columns), allowed_directories=getattr(args, "allow_dirs", None))

@@ -7,18 +7,23 @@ import argparse
 import json
 from typing import Any
 
-from .common import EXIT_OK, fmt_cell, load_input, print_table
+from .common import EXIT_OK, engine_table, fmt_cell, load_input, print_table
 
 
 def compare_record(frame: Any, args: argparse.Namespace) -> dict[str, Any]:
     """The ``compare`` JSON contract: the effect, both arms shaped like ``score`` objects, row tests."""
     from ..sources.load import check_labels
-    from ..sources.results import jsonable
+    from ..sources.tables import Table
     from ..stats.compare import compare
 
+    cluster = getattr(args, "cluster", None)
+    if isinstance(frame, Table):  # counted where it lives: the arms are filters of one table
+        treatment, control = _arm_tables(frame, args)
+        result = compare(treatment, control, score=args.score, cluster=cluster or None, method=args.method,
+                         confidence_level=args.confidence_level, alternative=args.alternative)
+        return _record(result.to_dict(), args)
     check_labels(frame, args.group, [args.treatment, args.control], file=args.file)
     labels = frame[args.group].astype(str)
-    cluster = getattr(args, "cluster", None)
     if cluster:
         # Whole clusters were assigned: the rows (score and cluster) go in, not bare scores.
         result = compare(
@@ -36,7 +41,32 @@ def compare_record(frame: Any, args: argparse.Namespace) -> dict[str, Any]:
             confidence_level=args.confidence_level,
             alternative=args.alternative,
         )
-    data = result.to_dict()
+    return _record(result.to_dict(), args)
+
+
+def _arm_tables(table: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """The treatment's and the control's rows of an engine table, as two lazy filters (labels
+    compared as stripped text, as ``check_labels`` reads them); an absent label is an error
+    listing the labels present."""
+    from ..sources.engines import narwhals_module
+    from ..sources.errors import NPSInputError
+
+    nw = narwhals_module()
+    frame = nw.from_native(table.data)
+    label = nw.col(args.group).cast(nw.String).str.strip_chars()
+    present = frame.select(label.alias("g")).group_by("g").agg(nw.len().alias("n"))
+    present = present.collect(backend="pyarrow").to_pandas() if isinstance(present, nw.LazyFrame) else present.to_pandas()
+    labels = sorted(str(v) for v in present["g"].dropna())
+    missing = [str(v) for v in (args.treatment, args.control) if str(v).strip() not in labels]
+    if missing:
+        raise NPSInputError(f"label(s) {missing} not found in column {args.group!r}; the labels are {labels[:20]}",
+                            file=table.source, column=args.group)
+    return tuple(frame.filter(label == str(arm).strip()).to_native() for arm in (args.treatment, args.control))
+
+
+def _record(data: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from ..sources.results import jsonable
+
     for side, label in (("treatment", args.treatment), ("control", args.control)):
         arm = dict(data[side])
         data[side] = {
@@ -55,7 +85,9 @@ def compare_record(frame: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    frame = load_input(args, [args.group, *([args.cluster] if getattr(args, "cluster", None) else [])])
+    columns = [args.group, *([args.cluster] if getattr(args, "cluster", None) else [])]
+    table = engine_table(args, columns)
+    frame = table if table is not None else load_input(args, columns)
     data = compare_record(frame, args)
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))

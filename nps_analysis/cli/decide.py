@@ -16,7 +16,7 @@ from ..stats.sequential import (
 
 def add_decide_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``nps-analysis decide FILE --score COL --group COL --time COL --treatment L --control L --margin M``."""
-    from .common import add_input_options
+    from .common import add_engine_option, add_input_options
 
     p = subparsers.add_parser(
         "decide",
@@ -41,49 +41,10 @@ def add_decide_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--spending", choices=list(SPENDING_FUNCTIONS), default="obrien-fleming")
     p.add_argument("--look", default="D", help="look period for date columns: D (default), W, h")
     p.add_argument("--format", choices=["table", "json"], default="table")
-    p.add_argument(
-        "--engine", choices=["auto", "pandas", "duckdb"], default="auto",
-        help="read rows with pandas, or count them in DuckDB without loading them (auto: DuckDB for a "
-             "--query and for CSV/Parquet files >= 2 MiB, unless an option only pandas has is given)",
-    )
+    add_engine_option(p)
     p.add_argument("--fail-on-rollback", action="store_true", help="exit with status 3 when the decision is ROLL_BACK")
     p.set_defaults(handler=cmd_decide)
     return p
-
-
-def _engine_table(args: argparse.Namespace) -> Any:
-    """The input as a DuckDB table (``nps.open_table``: the decision then runs on counts per arm,
-    day and answer computed by DuckDB), or ``None`` to read rows with ``nps.load``.
-
-    ``auto`` takes DuckDB for a ``--query`` and for CSV/Parquet files of 2 MiB or more, unless an
-    option only ``nps.load`` has is given (``--id``, ``--score-labels``, ``--encoding``,
-    ``--sheet``, ``--missing-values``, quarantine) or DuckDB is not installed; ``duckdb`` refuses
-    those options. DuckDB reads the default missing-value markers and skips the scale check.
-    """
-    import importlib.util
-
-    from ..sources.bigfile import is_large_file
-    from ..sources.tables import open_table
-    from .common import CLIError
-
-    engine = getattr(args, "engine", "auto")
-    if engine == "pandas":
-        return None
-    pandas_only = [flag for flag, given in (
-        ("--id", args.id_column), ("--score-labels", args.score_labels), ("--encoding", getattr(args, "encoding", None)),
-        ("--sheet", args.sheet), ("--on-invalid quarantine", args.on_invalid == "quarantine"),
-        ("--missing-values", getattr(args, "missing_values", None) is not None),
-    ) if given]
-    if engine == "auto":
-        big = args.query is not None or (args.file is not None and is_large_file(args.file))
-        if not big or pandas_only or importlib.util.find_spec("duckdb") is None:
-            return None
-    elif pandas_only:
-        raise CLIError(f"{', '.join(pandas_only)}: only with --engine pandas (or auto)")
-    if (args.file is None) == (args.query is None):
-        raise CLIError("give a FILE or --query SQL (exactly one of them)")
-    return open_table(args.file, query=args.query, database=getattr(args, "database", None), engine="duckdb",
-                      score=args.score, columns=[args.group], allowed_directories=getattr(args, "allow_dirs", None))
 
 
 #: Exit status of ``decide --fail-on-rollback`` on ROLL_BACK, for schedulers to alert on.
@@ -95,9 +56,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from .common import load_input
+    from .common import engine_table, load_input
 
-    table = _engine_table(args)
+    table = engine_table(args, [args.group])
     # decide() names a missing time column itself.
     frame = table if table is not None else load_input(args, [args.group])
     result = decide(
