@@ -20,8 +20,10 @@ import pandas as pd
 from ..sources.dates import to_utc
 from ..sources.engines import (
     INVALID_LEVEL,
+    collect_frame,
     describe_invalid,
     invalid_examples,
+    lazy_frame,
     level_counts,
     level_expr,
     narwhals_module,
@@ -281,19 +283,6 @@ def _numeric_values(raw: pd.Series, *, labels: Any, column: str, file: str | Non
 # ----------------------------------------------------------------------------------- any engine
 
 
-def _lazy(data: Any) -> Any:
-    nw = narwhals_module()
-    frame = nw.from_native(data)
-    if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
-        frame = frame.lazy()
-    return frame
-
-
-def _collect(frame: Any) -> pd.DataFrame:
-    nw = narwhals_module()
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect(backend="pyarrow")
-    return frame.to_pandas()
 
 
 @dataclass(frozen=True)
@@ -323,7 +312,7 @@ def _period_levels(data: Any, score: str, by: list[str], how: _Periods, *, weigh
         out = level_counts(data, score, [*by, how.time], weights=weights)
         return out.rename(columns={how.time: "day"})
     nw = narwhals_module()
-    frame = _lazy(data)
+    frame = lazy_frame(data)
     hour = nw.col(how.time).dt.truncate("1h").alias(_HOUR)
     out = level_counts(frame.with_columns(hour).to_native(), score, [*by, _HOUR], weights=weights)
     return out.rename(columns={_HOUR: "day"})
@@ -378,7 +367,7 @@ def look_counts(
             data, score=score, group=group, time=time, treatment=treatment, control=control, metrics=metrics,
             cluster=cluster, look=look, date_format=date_format, dayfirst=dayfirst, file=file,
         )
-    frame = _lazy(data)
+    frame = lazy_frame(data)
     schema = frame.collect_schema()
     names = list(schema.names())
     _require_columns(names, score=score, group=group, time=time,
@@ -571,7 +560,7 @@ def _column_sums(responses: Any, column: str, by: list[str], how: _Periods, *, f
         raise NPSInputError(f"guardrail column {column!r} must hold numbers, got {dtype}", file=file, column=column)
     x = nw.col(column).cast(nw.Float64)
     present = ~(x.is_null() | x.is_nan())
-    stats = _collect(responses.select(
+    stats = collect_frame(responses.select(
         nw.when(present).then(x).min().alias("lo"),
         nw.when(present).then(x).max().alias("hi"),
     ))
@@ -600,7 +589,7 @@ def _span_days(responses: Any, time: str, days: pd.Series) -> float:
     if not (isinstance(dtype, (nw.Datetime, nw.Date)) or dtype in (nw.Datetime, nw.Date)):
         stamps = pd.to_datetime(days)
         return float(max((stamps.max() - stamps.min()) / pd.Timedelta(days=1) + 1.0, 1.0))
-    ends = _collect(responses.select(nw.col(time).min().alias("first"), nw.col(time).max().alias("last")))
+    ends = collect_frame(responses.select(nw.col(time).min().alias("first"), nw.col(time).max().alias("last")))
     first, last = pd.Timestamp(ends["first"].iloc[0]), pd.Timestamp(ends["last"].iloc[0])
     return float(max((last - first) / pd.Timedelta(days=1), 1.0))
 

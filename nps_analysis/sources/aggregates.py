@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engines import INVALID_LEVEL, LEVEL_COLUMN, MISSING_LEVEL, level_expr, narwhals_module
+from .engines import (
+    INVALID_LEVEL,
+    LEVEL_COLUMN,
+    MISSING_LEVEL,
+    collect_frame,
+    lazy_frame,
+    level_expr,
+    narwhals_module,
+)
 from .errors import NPSInputError
 from .scores import PASSIVE_FROM, PROMOTER_FROM
 
@@ -38,22 +46,6 @@ def _as_list(by: Sequence[str] | str | None) -> list[str]:
     return [by] if isinstance(by, str) else list(by or [])
 
 
-def _frame(data: Any) -> Any:
-    """The table as a narwhals frame (a pandas frame too: one code path for every engine)."""
-    nw = narwhals_module()
-    frame = nw.from_native(data)
-    if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
-        frame = frame.lazy()
-    return frame
-
-
-def _collect(frame: Any) -> pd.DataFrame:
-    nw = narwhals_module()
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect(backend="pyarrow")
-    out = frame.to_pandas()
-    out.columns.name = None
-    return out
 
 
 def _sums(rows: Any, by: list[str], columns: dict[str, Any], counts: Sequence[str] = ("n",)) -> pd.DataFrame:
@@ -63,7 +55,7 @@ def _sums(rows: Any, by: list[str], columns: dict[str, Any], counts: Sequence[st
     nw = narwhals_module()
     wide = rows.select(*by, *[expr.alias(name) for name, expr in columns.items()])
     aggs = [nw.len().alias(name) for name in counts] + [nw.col(name).sum() for name in columns]
-    return _collect(wide.group_by(*by).agg(*aggs) if by else wide.select(*aggs))
+    return collect_frame(wide.group_by(*by).agg(*aggs) if by else wide.select(*aggs))
 
 
 def _responses(frame: Any, score: str, columns: Sequence[str]) -> tuple[Any, int]:
@@ -77,7 +69,7 @@ def _responses(frame: Any, score: str, columns: Sequence[str]) -> tuple[Any, int
     if absent:
         raise NPSInputError(f"missing column(s) {absent}; the columns are {names}")
     level = level_expr(score, frame.collect_schema()[score])
-    tally = _collect(frame.select(level).group_by(LEVEL_COLUMN).agg(nw.len().alias("n")))
+    tally = collect_frame(frame.select(level).group_by(LEVEL_COLUMN).agg(nw.len().alias("n")))
     counts = dict(zip(tally[LEVEL_COLUMN].astype(int), tally["n"].astype(int), strict=True))
     if counts.get(INVALID_LEVEL):
         raise NPSInputError(
@@ -107,7 +99,7 @@ def _no_nulls(frame: Any, columns: Sequence[str], what: str) -> None:
     nw = narwhals_module()
     if not columns:
         return
-    nulls = _collect(frame.select(*[nw.col(c).is_null().cast(nw.Int64).sum().alias(c) for c in columns]))
+    nulls = collect_frame(frame.select(*[nw.col(c).is_null().cast(nw.Int64).sum().alias(c) for c in columns]))
     bad = {c: int(nulls[c].iloc[0]) for c in columns if int(nulls[c].iloc[0])}
     if bad:
         col, n = next(iter(bad.items()))
@@ -138,7 +130,7 @@ def score_moments(
     nw = narwhals_module()
     by = _as_list(by)
     covariates = list(covariates)
-    frame = _frame(data)
+    frame = lazy_frame(data)
     rows, missing = _responses(frame, score, [*by, *covariates])
     _check_numeric(rows, covariates, "covariate")
     _no_nulls(rows, covariates, "covariate")
@@ -171,7 +163,7 @@ def weighted_category_sums(
     """
     nw = narwhals_module()
     by = _as_list(by)
-    frame = _frame(data)
+    frame = lazy_frame(data)
     names = list(frame.collect_schema().names())
     absent = [c for c in dict.fromkeys([score, *by, weights]) if c not in names]
     if absent:
@@ -187,7 +179,7 @@ def weighted_category_sums(
         nw.when(w.is_null()).then(nw.lit(0)).otherwise(((w < 0) | ~w.is_finite()).cast(nw.Int64)).alias("_w_bad"),
     )
     keys = [*by, LEVEL_COLUMN]
-    cells = _collect(wide.group_by(*keys).agg(
+    cells = collect_frame(wide.group_by(*keys).agg(
         nw.len().alias("_n"), nw.col("_w").sum(), nw.col("_ww").sum(), nw.col("_w_null").sum(),
         nw.col("_w_bad").sum(),
     ))
@@ -232,7 +224,7 @@ def cluster_counts(data: Any, score: str, arm: str, cluster: str) -> pd.DataFram
     whole clusters were assigned.
     """
     nw = narwhals_module()
-    frame = _frame(data)
+    frame = lazy_frame(data)
     rows, missing = _responses(frame, score, [arm, cluster])
     y = nw.col(_Y)
     columns = {

@@ -18,7 +18,9 @@ from .engines import (
     INVALID_LEVEL,
     LEVEL_COLUMN,
     MISSING_LEVEL,
+    collect_frame,
     is_engine_frame,
+    lazy_frame,
     level_counts,
     level_expr,
     narwhals_module,
@@ -46,20 +48,8 @@ def columns_of(data: Any) -> list[str]:
 
 
 def _lazy(data: Any) -> Any:
-    nw = narwhals_module()
-    frame = nw.from_native(native(data))
-    if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
-        frame = frame.lazy()
-    return frame
+    return lazy_frame(native(data))
 
-
-def _collect(frame: Any) -> pd.DataFrame:
-    nw = narwhals_module()
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect(backend="pyarrow")
-    out = frame.to_pandas()
-    out.columns.name = None
-    return out
 
 
 def _require(data: Any, columns: Sequence[str], file: str | None = None) -> None:
@@ -132,7 +122,7 @@ def row_counts(data: Any, keys: Sequence[str]) -> pd.DataFrame:
         out = data.groupby(keys, dropna=False, observed=True, sort=False).size().reset_index(name="count")
     else:
         nw = narwhals_module()
-        out = _collect(_lazy(data).group_by(*keys).agg(nw.len().alias("count")))
+        out = collect_frame(_lazy(data).group_by(*keys).agg(nw.len().alias("count")))
     out["count"] = out["count"].astype(np.int64)
     return out[[*keys, "count"]]
 
@@ -202,7 +192,7 @@ def distinct_values(data: Any, column: str) -> list[Any]:
     nw = narwhals_module()
     frame = _lazy(data)
     # A GROUP BY, not narwhals' unique(): on DuckDB that is a window query holding the column (400 MiB at 10M rows).
-    values = _collect(frame.group_by(column).agg(nw.len().alias("_n")))[column]
+    values = collect_frame(frame.group_by(column).agg(nw.len().alias("_n")))[column]
     return [v for v in values.tolist() if not pd.isna(v)]
 
 
@@ -237,7 +227,7 @@ def covariate_profile(data: Any, score: str, covariates: Sequence[str]) -> dict[
             ]
         else:
             exprs.append(nw.col(c).n_unique().alias(f"{c}__distinct"))
-    stats = _collect(rows.select(*exprs)).iloc[0] if exprs else pd.Series(dtype=float)
+    stats = collect_frame(rows.select(*exprs)).iloc[0] if exprs else pd.Series(dtype=float)
     out: dict[str, dict[str, Any]] = {}
     for c in covariates:
         nulls = int(stats[f"{c}__nulls"])
@@ -278,14 +268,14 @@ def covariate_patterns(data: Any, score: str, keys: Sequence[str], covariates: S
         schema = frame.collect_schema()
         lvl = nw.col(LEVEL_COLUMN)
         rows = frame.with_columns(level_expr(score, schema[score]))
-        invalid = _collect(rows.filter(lvl == INVALID_LEVEL).select(nw.len().alias("n")))["n"].iloc[0]
+        invalid = collect_frame(rows.filter(lvl == INVALID_LEVEL).select(nw.len().alias("n")))["n"].iloc[0]
         if int(invalid):
             raise NPSInputError(f"{int(invalid)} invalid score(s): expected whole numbers from 0 to 10",
                                 column=score, count=int(invalid))
         y = nw.when(lvl >= PROMOTER_FROM).then(nw.lit(1.0)).otherwise(
             nw.when(lvl >= PASSIVE_FROM).then(nw.lit(0.0)).otherwise(nw.lit(-1.0)))
         wide = rows.filter(lvl >= 0).select(*cols, y.alias("_y"), (y * y).alias("_yy"))
-        out = _collect(wide.group_by(*cols).agg(nw.len().alias("n"), nw.col("_y").sum(), nw.col("_yy").sum()))
+        out = collect_frame(wide.group_by(*cols).agg(nw.len().alias("n"), nw.col("_y").sum(), nw.col("_yy").sum()))
     out = out.rename(columns={"_y": "sum_y", "_yy": "sum_yy"})
     out["n"] = out["n"].astype(np.int64)
     out["sum_y"] = out["sum_y"].astype(float)

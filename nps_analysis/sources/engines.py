@@ -145,12 +145,23 @@ def level_expr(score: str, dtype: Any, markers: Sequence[str] = ("",)) -> Any:
     return level.cast(nw.Int64).alias(LEVEL_COLUMN)
 
 
-def _collect(frame: Any) -> pd.DataFrame:
+def lazy_frame(data: Any) -> Any:
+    """``data`` as a narwhals frame; eager Polars becomes lazy (one optimised query, not eager steps)."""
     nw = narwhals_module()
+    frame = nw.from_native(data)
+    if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
+        frame = frame.lazy()
+    return frame
 
+
+def collect_frame(frame: Any) -> pd.DataFrame:
+    """A narwhals frame's (small) result as a pandas frame: the only data that leaves an engine."""
+    nw = narwhals_module()
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect(backend="pyarrow")
-    return frame.to_pandas()
+    out = frame.to_pandas()
+    out.columns.name = None
+    return out
 
 
 def level_counts(
@@ -194,7 +205,7 @@ def level_counts(
                                    nw.col(_WEIGHT_SQ).sum().alias("weight_sq"))
     else:
         tally = frame.select(*by, level).group_by(*by, LEVEL_COLUMN).agg(nw.len().alias(_COUNT))
-    out = _collect(tally).rename(columns={LEVEL_COLUMN: "level", _COUNT: "count"})
+    out = collect_frame(tally).rename(columns={LEVEL_COLUMN: "level", _COUNT: "count"})
     out["level"] = out["level"].astype(np.int64)
     out["count"] = out["count"].astype(np.int64)
     return out
@@ -227,7 +238,7 @@ def invalid_examples(
     dtype = frame.collect_schema()[score]
     rows = frame.with_columns(level_expr(score, dtype, markers)).filter(nw.col(LEVEL_COLUMN) == INVALID_LEVEL)
     rows = rows.select(*([_ROW] if has_rows else []), score).head(limit)
-    found = _collect(rows)
+    found = collect_frame(rows)
     values = [_plain(v) for v in found[score].tolist()]
     if has_rows:
         positions = [int(r) + row_offset for r in found[_ROW].tolist()]

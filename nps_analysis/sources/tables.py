@@ -28,9 +28,11 @@ from .engines import (
     INVALID_LEVEL,
     LEVEL_COLUMN,
     MISSING_LEVEL,
+    collect_frame,
     describe_invalid,
     distribution_from_levels,
     invalid_examples,
+    lazy_frame,
     level_expr,
     narwhals_module,
 )
@@ -77,7 +79,7 @@ class Table:
         if self.is_pandas:
             return len(self.data)
         nw = narwhals_module()
-        out = _collect(_lazy(self.data).select(nw.len().alias("n")))
+        out = collect_frame(_lazy(self.data).select(nw.len().alias("n")))
         return int(out["n"].iloc[0])
 
     def note(self) -> str:
@@ -112,21 +114,8 @@ def native(data: Any) -> Any:
 
 
 def _lazy(data: Any) -> Any:
-    """The table as a narwhals frame; eager Polars becomes lazy (one optimised query)."""
-    nw = narwhals_module()
-    frame = nw.from_native(native(data))
-    if isinstance(frame, nw.DataFrame) and frame.implementation.is_polars():
-        frame = frame.lazy()
-    return frame
+    return lazy_frame(native(data))
 
-
-def _collect(frame: Any) -> pd.DataFrame:
-    nw = narwhals_module()
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect(backend="pyarrow")
-    out = frame.to_pandas()
-    out.columns.name = None
-    return out
 
 
 def read_spark_table(name: str, *, session: Any = None) -> Any:
@@ -381,7 +370,7 @@ def _day_number(frame: Any, kind: str, timezone: str) -> Any:
     t = nw.col(_T)
     if kind == "day":
         return t.alias(_DAY)
-    span = _collect(frame.select(t.min().alias("lo"), t.max().alias("hi")))
+    span = collect_frame(frame.select(t.min().alias("lo"), t.max().alias("hi")))
     lo, hi = span["lo"].iloc[0], span["hi"].iloc[0]
     if pd.isna(lo):
         return (t // _DAY_US).alias(_DAY)
@@ -467,7 +456,7 @@ def day_levels(
             nw.len().alias(_COUNT), nw.col(_W).sum().alias("weight"), nw.col(_WW).sum().alias("weight_sq"))
     else:
         tally = lazy.select(*by, day_col, level).group_by(*keys).agg(nw.len().alias(_COUNT))
-    out = _collect(tally).rename(columns={_DAY: "day", LEVEL_COLUMN: "level", _COUNT: "count"})
+    out = collect_frame(tally).rename(columns={_DAY: "day", LEVEL_COLUMN: "level", _COUNT: "count"})
     _raise_invalid(out, table, score)
     if pd.api.types.is_numeric_dtype(out["day"].dtype):  # days since 1970 from an engine
         numbers = pd.to_numeric(out["day"]).astype("Float64")
@@ -562,7 +551,7 @@ def fetch_rows(
     frame = _lazy(table.data)
     if where is not None:
         frame = frame.filter(where)
-    matched = int(_collect(frame.select(nw.len().alias("n")))["n"].iloc[0])
+    matched = int(collect_frame(frame.select(nw.len().alias("n")))["n"].iloc[0])
     if matched > limit:
         raise NPSInputError(
             f"{matched:,} rows match, more than the limit of {limit:,} rows to bring back: narrow the "
@@ -571,7 +560,7 @@ def fetch_rows(
     out = frame.select(*dict.fromkeys([*columns, *order]))
     if order:
         out = out.sort(*order, nulls_last=True)
-    result = _collect(out)[list(columns)]
+    result = collect_frame(out)[list(columns)]
     return result.reset_index(drop=True)
 
 
@@ -599,7 +588,7 @@ def read_rows(
     total = table.rows()
     nw = narwhals_module()
     if total <= max_rows:
-        out = _collect(_lazy(table.data).select(*dict.fromkeys(columns)))
+        out = collect_frame(_lazy(table.data).select(*dict.fromkeys(columns)))
         out.attrs["sampled"] = None
         return out
     if not sample_rows:
@@ -618,9 +607,9 @@ def read_rows(
         # A Bernoulli sample a little bigger than n, then n of it in random order: uniform.
         fraction = min(1.0, 1.2 * n / total + 1e-9)
         frame = table.data.select(*dict.fromkeys(columns)).sample(False, fraction, seed)
-        out = _collect(nw.from_native(frame.orderBy(F.rand(seed)).limit(n)))
+        out = collect_frame(nw.from_native(frame.orderBy(F.rand(seed)).limit(n)))
     else:
-        out = _collect(_lazy(table.data).select(*dict.fromkeys(columns))).sample(n=min(n, total), random_state=seed)
+        out = collect_frame(_lazy(table.data).select(*dict.fromkeys(columns))).sample(n=min(n, total), random_state=seed)
     out = out.reset_index(drop=True)
     out.columns.name = None
     out.attrs["sampled"] = {"rows": len(out), "of": total, "seed": int(seed)}
