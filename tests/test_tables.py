@@ -213,3 +213,24 @@ def test_engine_days_match_pandas_time_zone_conversion(seconds, zone):
     ref = T.day_levels(frame, "score", "at", timezone=zone)
     got = T.day_levels(duckdb.connect().from_df(frame), "score", "at", timezone=zone)
     pd.testing.assert_frame_equal(got, ref, check_dtype=False)
+
+
+def test_duckdb_reads_survey_exports_as_nps_load_does():
+    """Survey-tool header rows are skipped on the DuckDB path too, and ``auto`` hands a file DuckDB
+    cannot decode (Windows-1252) to nps.load instead of failing."""
+    from pathlib import Path
+
+    exports = Path(__file__).parent / "data" / "exports"
+    with pytest.raises(NPSInputError) as pandas_error:
+        T.level_table(T.open_table(exports / "qualtrics_labels.csv", score="Q1", engine="pandas"), "Q1")
+    with pytest.raises(NPSInputError) as duck_error:
+        T.level_table(T.open_table(exports / "qualtrics_labels.csv", score="Q1", engine="duckdb"), "Q1")
+    count = r"(\d+) invalid score"
+    import re
+
+    assert re.search(count, str(pandas_error.value)).group(1) == re.search(count, str(duck_error.value)).group(1)
+    latin = exports / "r_write_csv.csv"
+    with pytest.raises(NPSInputError, match="not UTF-8"):
+        T.open_table(latin, score="ltr", engine="duckdb")
+    table = T.open_table(latin, score="ltr", threshold=1)  # big enough for DuckDB, but not decodable by it
+    assert table.engine == "pandas" and T.level_table(table, "ltr").attrs["missing"] == 7

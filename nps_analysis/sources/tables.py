@@ -189,9 +189,10 @@ def open_table(
         table = as_table(data, f"spark table {spark_table}")
         _require(table, needed)
         return table
-    from .bigfile import file_format, is_large_file, read_source
+    from .bigfile import SourceReadError, file_format, is_large_file
     from .sql import describe_query
 
+    requested = engine
     if engine == "auto":
         big = query is not None or (database is not None and path is not None and not Path(str(path)).exists())
         if path is not None and not big:
@@ -201,19 +202,43 @@ def open_table(
             except NPSInputError:
                 big = False
         engine = "duckdb" if big else "pandas"
-    if engine == "pandas":
-        from .load import load
+    if engine == "duckdb":
+        try:
+            rel = _duckdb_relation(path, query=query, database=database, score=score,
+                                   allowed_directories=allowed_directories)
+        except SourceReadError:
+            if requested == "duckdb":
+                raise
+            engine = "pandas"  # e.g. a Windows-1252 export: nps.load reads what DuckDB cannot
+        else:
+            source = describe_query(query) if query else str(path)
+            table = Table(rel, "duckdb", source, tuple(map(str, rel.columns)))
+            _require(table, needed)
+            return table
+    from .load import load
 
-        frame = load(path, score=score, columns=[c for c in needed if c != score], database=database,
-                     query=query, missing_values=missing_values, allowed_directories=allowed_directories,
-                     **load_options)
-        source = describe_query(query) if query else str(path)
-        return Table(frame, "pandas", source, tuple(map(str, frame.columns)))
-    rel = read_source(None if query else path, query=query, database=database, allowed_directories=allowed_directories)
+    frame = load(path, score=score, columns=[c for c in needed if c != score], database=database,
+                 query=query, missing_values=missing_values, allowed_directories=allowed_directories,
+                 **load_options)
     source = describe_query(query) if query else str(path)
-    table = Table(rel, "duckdb", source, tuple(map(str, rel.columns)))
-    _require(table, needed)
-    return table
+    return Table(frame, "pandas", source, tuple(map(str, frame.columns)))
+
+
+def _duckdb_relation(
+    path: Any, *, query: str | None, database: Any, score: str | None,
+    allowed_directories: Sequence[str | os.PathLike[str]] | None,
+) -> Any:
+    """The DuckDB relation of a query, a database table or a file; a file is read as
+    :func:`nps_analysis.sources.bigfile.read_file` reads it (survey-tool header rows below the
+    header dropped when ``score`` is given, as ``nps.load`` does)."""
+    from .bigfile import read_file, read_source
+    from .sql import connect, folder_of
+
+    if query is None and path is not None and (database is None or Path(str(path)).exists()):
+        folders = [folder_of(path), *(allowed_directories or [])]
+        return read_file(path, score=score, connection=connect(allowed_directories=folders))
+    return read_source(None if query else path, query=query, database=database,
+                       allowed_directories=allowed_directories)
 
 
 def _require(table: Table, needed: Sequence[str]) -> None:
